@@ -1,0 +1,2 @@
+// The analysis/ part of the library: re-exports of each module in this folder.
+export {};

@@ -1,0 +1,2 @@
+// The data/ part of the library: re-exports of each module in this folder.
+export {};

@@ -1,0 +1,12 @@
+/**
+ * The `drin` library: what the notebooks import (`import * as drin from '../src'`).
+ * Each folder has its own index; this file only gathers them.
+ */
+export * from './paths';
+export * from './backend';
+export * from './data';
+export * from './models';
+export * from './train';
+export * from './encode';
+export * from './viz';
+export * from './analysis';
