@@ -8,6 +8,8 @@ import { initBackend, describeBackend } from '../backend';
 /** Add each command module here (one line each). */
 const commands: Array<{ register(program: Command): void }> = [
   // e.g. require('./decode'),
+  require('./parity'),
+  require('./prepare'),
 ];
 
 export async function main(argv: string[]): Promise<void> {

@@ -1,2 +1,9 @@
 // The train/ part of the library: re-exports of each module in this folder.
-export {};
+export * from './model';
+export * from './loss';
+export * from './metrics';
+export * from './adam';
+export * from './npz';
+export * from './weights';
+export * from './parity';
+import './drin-parity';

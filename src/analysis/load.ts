@@ -1,0 +1,209 @@
+/**
+ * Loading what notebook 06 analyses: per-mention predictions (CONTRACTS §5), the prepared
+ * mentions/entities (CONTRACTS §2) and the raw strings of the preprocessed layout
+ * (`mention-text-raw_{split}.npy`, `entity-name-raw_{split}.npy`, `qid2idx.json`).
+ *
+ * Every reader checks its input and names the file, the record and what was expected on error.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { RUNS, PREPARED, PREPROCESSED, datasetName } from '../paths';
+import type { AnalysisEntity, AnalysisMention, AnalysisPrediction } from './types';
+
+type Json = Record<string, unknown>;
+
+function readJsonl(file: string): { line: number; value: Json }[] {
+  if (!fs.existsSync(file)) throw new Error(`${file}: file not found`);
+  const out: { line: number; value: Json }[] = [];
+  const lines = fs.readFileSync(file, 'utf8').split('\n');
+  lines.forEach((text, i) => {
+    if (!text.trim()) return;
+    let value: unknown;
+    try {
+      value = JSON.parse(text);
+    } catch (e) {
+      throw new Error(`${file}:${i + 1}: not valid JSON (${(e as Error).message})`);
+    }
+    if (value === null || typeof value !== 'object' || Array.isArray(value))
+      throw new Error(`${file}:${i + 1}: expected a JSON object per line`);
+    out.push({ line: i + 1, value: value as Json });
+  });
+  return out;
+}
+
+function fail(file: string, line: number, what: string): never {
+  throw new Error(`${file}:${line}: ${what}`);
+}
+
+function isNum(x: unknown): x is number {
+  return typeof x === 'number' && !Number.isNaN(x);
+}
+
+/**
+ * Read `predictions_{split}.jsonl` (CONTRACTS §5) and check every record.
+ *
+ * ```ts
+ * const preds = loadPredictionsJsonl('results/runs/sample/drin/predictions_test.jsonl');
+ * preds[0].goldRank; // 1-based, or null when the gold is not among the candidates
+ * ```
+ */
+export function loadPredictionsJsonl(file: string): AnalysisPrediction[] {
+  return readJsonl(file).map(({ line, value: v }) => {
+    if (!Number.isInteger(v.row) || (v.row as number) < 0) fail(file, line, `expected "row" a non-negative integer, got ${JSON.stringify(v.row)}`);
+    if (!Number.isInteger(v.answer)) fail(file, line, `expected "answer" an integer, got ${JSON.stringify(v.answer)}`);
+    if (!(v.goldRank === null || (Number.isInteger(v.goldRank) && (v.goldRank as number) >= 1)))
+      fail(file, line, `expected "goldRank" a 1-based integer or null, got ${JSON.stringify(v.goldRank)}`);
+    if (!Array.isArray(v.scores) || !v.scores.every((s) => typeof s === 'number'))
+      fail(file, line, 'expected "scores" an array of numbers (all C candidate scores)');
+    if (!Array.isArray(v.top) || !v.top.every((t) => t && Number.isInteger((t as Json).slot) && typeof (t as Json).score === 'number'))
+      fail(file, line, 'expected "top" an array of {slot: integer, score: number}');
+    if (v.edges !== undefined && !(Array.isArray(v.edges) && v.edges.every((l) => Array.isArray(l) && l.length === 4 && l.every(isNum))))
+      fail(file, line, 'expected "edges" an array (one per GCN layer input) of [tt, ti, it, ii] numbers');
+    const scores = v.scores as number[];
+    if ((v.answer as number) < 0 || (v.answer as number) > scores.length)
+      fail(file, line, `"answer" ${v.answer} outside 0..${scores.length} (C = ${scores.length} candidate scores)`);
+    if ((v.goldRank === null) !== ((v.answer as number) === scores.length))
+      fail(file, line, `"goldRank" must be null exactly when the gold is absent ("answer" = C = ${scores.length}); got answer ${v.answer}, goldRank ${v.goldRank}`);
+    return {
+      row: v.row as number,
+      answer: v.answer as number,
+      goldRank: v.goldRank as number | null,
+      top: (v.top as Json[]).map((t) => ({ slot: t.slot as number, score: t.score as number })),
+      scores,
+      ...(v.edges !== undefined ? { edges: v.edges as number[][] } : {}),
+    };
+  });
+}
+
+/** Read a prepared `mentions_{split}.jsonl` (CONTRACTS §2), checking field types. */
+export function loadPreparedMentionsJsonl(file: string): AnalysisMention[] {
+  return readJsonl(file).map(({ line, value: v }) => {
+    for (const k of ['id', 'sentence', 'mention', 'goldQid'] as const)
+      if (typeof v[k] !== 'string') fail(file, line, `expected "${k}" a string, got ${JSON.stringify(v[k])}`);
+    for (const k of ['startChar', 'startToken', 'endToken', 'answer'] as const)
+      if (!Number.isInteger(v[k])) fail(file, line, `expected "${k}" an integer, got ${JSON.stringify(v[k])}`);
+    if (!Array.isArray(v.candidates) || !v.candidates.every((c) => typeof c === 'string'))
+      fail(file, line, 'expected "candidates" an array of QID strings');
+    if (!(v.image === null || typeof v.image === 'string')) fail(file, line, `expected "image" a path or null, got ${JSON.stringify(v.image)}`);
+    return v as unknown as AnalysisMention;
+  });
+}
+
+/** Read the prepared `entities.jsonl` (CONTRACTS §2) into a QID → entity map. */
+export function loadPreparedEntitiesJsonl(file: string): Map<string, AnalysisEntity> {
+  const out = new Map<string, AnalysisEntity>();
+  for (const { line, value: v } of readJsonl(file)) {
+    for (const k of ['qid', 'name', 'text'] as const)
+      if (typeof v[k] !== 'string') fail(file, line, `expected "${k}" a string, got ${JSON.stringify(v[k])}`);
+    if (!(v.image === null || typeof v.image === 'string')) fail(file, line, `expected "image" a path or null, got ${JSON.stringify(v.image)}`);
+    out.set(v.qid as string, v as unknown as AnalysisEntity);
+  }
+  return out;
+}
+
+/**
+ * Read a numpy unicode string array (`<U..`, UTF-32 little endian, C order) such as
+ * `mention-text-raw_test.npy` or `entity-name-raw_test.npy`. Returns the flat strings and the shape.
+ */
+export function readNpyStrings(file: string): { values: string[]; shape: number[] } {
+  if (!fs.existsSync(file)) throw new Error(`${file}: file not found`);
+  const buf = fs.readFileSync(file);
+  if (buf.length < 10 || buf.toString('latin1', 0, 6) !== '\x93NUMPY') throw new Error(`${file}: not a .npy file (magic bytes missing)`);
+  const major = buf[6];
+  const headerLen = major === 1 ? buf.readUInt16LE(8) : buf.readUInt32LE(8);
+  const start = major === 1 ? 10 : 12;
+  const header = buf.toString('latin1', start, start + headerLen);
+  const descr = /'descr':\s*'([^']+)'/.exec(header)?.[1];
+  const shapeText = /'shape':\s*\(([^)]*)\)/.exec(header)?.[1];
+  if (!descr || shapeText === undefined) throw new Error(`${file}: cannot parse the .npy header ${JSON.stringify(header)}`);
+  const m = /^<U(\d+)$/.exec(descr);
+  if (!m) throw new Error(`${file}: expected a little-endian unicode array (<U..), got dtype ${descr}`);
+  if (/'fortran_order':\s*True/.test(header)) throw new Error(`${file}: Fortran order is not supported`);
+  const width = Number(m[1]);
+  const shape = shapeText.split(',').map((s) => s.trim()).filter(Boolean).map(Number);
+  const n = shape.reduce((a, b) => a * b, 1);
+  const dataStart = start + headerLen;
+  if (buf.length < dataStart + n * width * 4) throw new Error(`${file}: truncated: ${n} strings of ${width} chars need ${n * width * 4} bytes`);
+  const values: string[] = new Array(n);
+  for (let i = 0; i < n; i++) {
+    let s = '';
+    for (let j = 0; j < width; j++) {
+      const cp = buf.readUInt32LE(dataStart + (i * width + j) * 4);
+      if (cp === 0) break;
+      s += String.fromCodePoint(cp);
+    }
+    values[i] = s;
+  }
+  return { values, shape };
+}
+
+/** The runs of one dataset that have a predictions file for `split`: model name → file. */
+export function listPredictionRuns(opts: { dataset?: string; split?: string; runsDir?: string } = {}): Map<string, string> {
+  const dir = path.join(opts.runsDir ?? RUNS, opts.dataset ?? datasetName());
+  const split = opts.split ?? 'test';
+  const out = new Map<string, string>();
+  if (!fs.existsSync(dir)) return out;
+  for (const name of fs.readdirSync(dir).sort()) {
+    const f = path.join(dir, name, `predictions_${split}.jsonl`);
+    if (fs.existsSync(f)) out.set(name, f);
+  }
+  return out;
+}
+
+/** The text side of one split: prepared mentions, entities and the raw strings of the preprocessed layout. */
+export interface AnalysisTextSide {
+  mentions: AnalysisMention[];
+  entities: Map<string, AnalysisEntity>;
+  /** `mention-text-raw_{split}.npy` when found (one string per mention), else null. */
+  mentionTextRaw: string[] | null;
+  /** `entity-name-raw_{split}.npy` reshaped to [N, K+1] QIDs when found, else null. */
+  entityNameRaw: string[][] | null;
+  /** `qid2idx.json` when found, else null. */
+  qid2idx: Record<string, number> | null;
+  /** Where each part came from (for the notebook to print). */
+  sources: string[];
+}
+
+/**
+ * Load the text side of one split for analysis. Mentions and entities come from
+ * results/prepared/<dataset>/ (CONTRACTS §2); the raw strings are read from the prepared
+ * directory or, failing that, the preprocessed one, and checked against the mentions.
+ */
+export function loadAnalysisTextSide(opts: { dataset?: string; split?: string; preparedDir?: string; preprocessedDir?: string } = {}): AnalysisTextSide {
+  const dataset = opts.dataset ?? datasetName();
+  const split = opts.split ?? 'test';
+  const prepared = opts.preparedDir ?? path.join(PREPARED, dataset);
+  const preprocessed = opts.preprocessedDir ?? path.join(PREPROCESSED, dataset);
+  const mentionsFile = path.join(prepared, `mentions_${split}.jsonl`);
+  const entitiesFile = path.join(prepared, 'entities.jsonl');
+  const mentions = loadPreparedMentionsJsonl(mentionsFile);
+  const entities = loadPreparedEntitiesJsonl(entitiesFile);
+  const sources = [mentionsFile, entitiesFile];
+  const find = (name: string) => [prepared, preprocessed].map((d) => path.join(d, name)).find((f) => fs.existsSync(f));
+
+  let mentionTextRaw: string[] | null = null;
+  const mtr = find(`mention-text-raw_${split}.npy`);
+  if (mtr) {
+    mentionTextRaw = readNpyStrings(mtr).values;
+    if (mentionTextRaw.length !== mentions.length)
+      throw new Error(`${mtr}: ${mentionTextRaw.length} strings, expected one per mention of ${mentionsFile} (${mentions.length})`);
+    sources.push(mtr);
+  }
+  let entityNameRaw: string[][] | null = null;
+  const enr = find(`entity-name-raw_${split}.npy`);
+  if (enr && mentions.length > 0) {
+    const { values } = readNpyStrings(enr);
+    if (values.length % mentions.length !== 0)
+      throw new Error(`${enr}: ${values.length} QIDs is not a multiple of the ${mentions.length} mentions of ${mentionsFile}`);
+    const per = values.length / mentions.length;
+    entityNameRaw = mentions.map((_, i) => values.slice(i * per, (i + 1) * per));
+    sources.push(enr);
+  }
+  let qid2idx: Record<string, number> | null = null;
+  const q = find('qid2idx.json');
+  if (q) {
+    qid2idx = JSON.parse(fs.readFileSync(q, 'utf8')) as Record<string, number>;
+    sources.push(q);
+  }
+  return { mentions, entities, mentionTextRaw, entityNameRaw, qid2idx, sources };
+}

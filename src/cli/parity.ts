@@ -1,0 +1,46 @@
+/**
+ * `npx drin parity DIR [DIR...]`: check models against reference PyTorch fixtures
+ * (scores, loss, gradients, one Adam step, metrics). A DIR without manifest.json is searched for
+ * fixture subdirectories. Exits non-zero on any FAIL.
+ */
+import { Command } from 'commander';
+import { initBackend } from '../backend';
+
+export function register(program: Command): void {
+  program
+    .command('parity')
+    .description('compare models with reference PyTorch fixtures: scores, loss, grads, params after one Adam step, metrics')
+    .argument('<dirs...>', 'fixture directories (or folders holding them), e.g. ../shared/fixtures/drin')
+    .action(async (dirs: string[]) => {
+      const b = await initBackend();
+      // load the whole library so every model registers its parity factory
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      const lib = require('../index') as typeof import('../index');
+      console.log(`tfjs backend: ${b.name}; models: ${lib.parityModelNames().join(', ')}`);
+      let failed = 0;
+      let checked = 0;
+      for (const root of dirs) {
+        let found: string[];
+        try {
+          found = lib.findFixtureDirs(root);
+        } catch (e) {
+          console.log(`${root}\n  FAIL: ${(e as Error).message}`);
+          failed++;
+          continue;
+        }
+        for (const dir of found) {
+          checked++;
+          try {
+            const r = lib.runParity(dir);
+            console.log(lib.formatParityReport(r));
+            if (!r.pass) failed++;
+          } catch (e) {
+            console.log(`${dir}\n  FAIL: ${(e as Error).message}`);
+            failed++;
+          }
+        }
+      }
+      console.log(`${checked - failed}/${checked} fixture directories PASS`);
+      if (failed || !checked) process.exitCode = 1;
+    });
+}

@@ -1,0 +1,51 @@
+/**
+ * `npx drin prepare --format <wikidiverse|wikimel|melbench> --input DIR --out DIR [--candidates K]`:
+ * raw MEL data → the text side of the preprocessed layout (+ mentions/entities jsonl, prepare.json).
+ * `npx drin make-sample [--out DIR]`: regenerate the committed SYNTHETIC sample dataset.
+ */
+import * as path from 'node:path';
+import { Command } from 'commander';
+import { PREPARED, SAMPLE_RAW } from '../paths';
+import { prepareDataset, formatPrepareReport, RAW_FORMATS, RawFormat } from '../data/prepare';
+import { generateSample } from '../data/sample';
+
+const int = (name: string) => (v: string) => {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 0) throw new Error(`--${name} expects a non-negative integer, got '${v}'`);
+  return n;
+};
+
+export function register(program: Command): void {
+  program
+    .command('prepare')
+    .description('raw MEL data -> answer/start-pos/end-pos/mention-text-raw/entity-name-raw npy + mentions/entities jsonl (candidates by fuzzy matching when the layout has none)')
+    .option('--format <format>', `raw layout: ${RAW_FORMATS.join(' | ')}`, 'wikimel')
+    .option('--input <dir>', 'raw dataset directory (default: the embedded synthetic sample)', SAMPLE_RAW)
+    .option('--out <dir>', 'output directory (default: results/prepared/<input folder name>)')
+    .option('--candidates <k>', 'candidates per mention for fuzzy matching (default 100; 10 for the sample)', int('candidates'))
+    .option('--vocab <path>', 'BERT tokenizer directory (tokenizer.json) or vocab.txt (default: <input>/tokenizer, else a stand-in built from the data)')
+    .option('--workers <n>', 'worker threads for fuzzy matching (default: one per core on large inputs; 0 = main thread)', int('workers'))
+    .option('--limit <n>', 'keep only the first N mentions of each split (a subset)', int('limit'))
+    .action(async (o: { format: string; input: string; out?: string; candidates?: number; vocab?: string; workers?: number; limit?: number }) => {
+      if (!RAW_FORMATS.includes(o.format as RawFormat)) throw new Error(`--format must be one of ${RAW_FORMATS.join(', ')}, got '${o.format}'`);
+      const input = path.resolve(o.input);
+      const isSample = input === path.resolve(SAMPLE_RAW);
+      const out = path.resolve(o.out ?? path.join(PREPARED, isSample ? 'sample' : path.basename(input)));
+      const report = await prepareDataset({
+        format: o.format as RawFormat, input, out, candidates: o.candidates ?? (isSample ? 10 : 100), vocab: o.vocab,
+        workers: o.workers, limit: o.limit, progress: true,
+      });
+      for (const line of formatPrepareReport(report)) console.log(line);
+    });
+  program
+    .command('make-sample')
+    .description('regenerate the embedded SYNTHETIC sample dataset (deterministic, seeded) in WikiMEL raw layout')
+    .option('--out <dir>', 'output directory', SAMPLE_RAW)
+    .option('--seed <seed>', 'random seed', 'drin-sample-v1')
+    .action(async (o: { out: string; seed: string }) => {
+      const s = await generateSample(path.resolve(o.out), { seed: o.seed });
+      console.log(`SYNTHETIC sample written to ${s.dir}: ${s.entities} entities, mentions ${JSON.stringify(s.mentions)}, ` +
+        `${s.mentionsNotInSentence} mentions absent from their sentence, entity images ${JSON.stringify(s.entityImages)}, ` +
+        `mention images ${JSON.stringify(s.mentionImages)}, vocab ${s.vocabSize} tokens, ${(s.bytes / 1024).toFixed(0)} KiB`);
+    });
+}

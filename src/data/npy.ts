@@ -1,0 +1,603 @@
+/**
+ * NumPy `.npy` files: read whole arrays or row ranges, write whole arrays, stream rows to disk.
+ *
+ * Format (numpy.lib.format): magic `\x93NUMPY`, version byte pair, a little-endian header length
+ * (u16 for v1, u32 for v2/v3), then a Python dict literal
+ * `{'descr': '<f4', 'fortran_order': False, 'shape': (N, D), }` padded to the data offset, then the
+ * raw C-order data. numpy pads with spaces and a final `\n`; the DRIN reference's streaming writer
+ * instead writes a fixed 128-byte header padded with newline bytes. Both read here.
+ *
+ * npyjs (in node_modules) parses whole in-memory buffers only; it has no row ranges, no `|S`, no
+ * truncation / Fortran-order errors, and decodes `<U` with one spread call that overflows the stack
+ * on large arrays. So the header and data paths are ours and npyjs contributes its float16 decoder.
+ */
+import * as fs from 'node:fs';
+import { float16ToFloat32 } from 'npyjs';
+
+/** Element types we read and write. `U<n>`: UTF-32LE strings of n code points; `S<n>`: n bytes. */
+export type NpyDtype =
+  | 'f2' | 'f4' | 'f8'
+  | 'i1' | 'i2' | 'i4' | 'i8'
+  | 'u1' | 'u2' | 'u4' | 'u8'
+  | 'b1'
+  | `U${number}` | `S${number}`;
+
+/** What a read returns: typed arrays for numbers (i8 → BigInt64Array, b1 → Uint8Array, f2 → Float32Array), string[] for U/S. */
+export type NpyData =
+  | Float32Array | Float64Array
+  | Int8Array | Int16Array | Int32Array | BigInt64Array
+  | Uint8Array | Uint16Array | Uint32Array | BigUint64Array
+  | string[];
+
+/** A decoded array, always C order. `dtype` is the file's type without byte-order char ('f4', 'i8', 'U7'). */
+export interface NpyArray {
+  data: NpyData;
+  shape: number[];
+  dtype: NpyDtype;
+  fortranOrder: false;
+}
+
+/** Parsed header of a file plus the byte geometry needed for positioned reads. */
+export interface NpyHeader {
+  path: string;
+  version: [number, number];
+  /** The raw descr string, e.g. '<f4', '|u1', '<U7'. */
+  descr: string;
+  dtype: NpyDtype;
+  littleEndian: boolean;
+  shape: number[];
+  /** Bytes per element. */
+  itemSize: number;
+  /** Byte offset of the first element. */
+  dataOffset: number;
+  /** Elements per row (product of shape[1..]); 1 for 1-D arrays. */
+  rowElements: number;
+  /** Bytes per row. */
+  rowBytes: number;
+  /** shape[0] (1 for a 0-d array). */
+  numRows: number;
+  /** Total file size in bytes. */
+  fileSize: number;
+}
+
+const MAGIC = Buffer.from([0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59]); // \x93NUMPY
+const MAX_READ = 1 << 30; // fs.readSync takes at most 2^31-1 bytes per call
+
+/** Error type for every malformed or unsupported .npy input; the message names the file. */
+export class NpyError extends Error {
+  constructor(public file: string, detail: string) {
+    super(`${file}: ${detail}`);
+    this.name = 'NpyError';
+  }
+}
+
+function itemSizeOf(file: string, dtype: string): number {
+  const m = /^([a-zA-Z])(\d+)$/.exec(dtype);
+  if (!m) throw new NpyError(file, `unsupported dtype '${dtype}'`);
+  const [, kind, n] = m;
+  const size = Number(n);
+  if (kind === 'U') return 4 * size;
+  if (kind === 'S') return size;
+  const ok: Record<string, number[]> = { f: [2, 4, 8], i: [1, 2, 4, 8], u: [1, 2, 4, 8], b: [1] };
+  if (!ok[kind] || !ok[kind].includes(size)) {
+    throw new NpyError(file, `unsupported dtype '${dtype}' (expected one of f2 f4 f8 i1 i2 i4 i8 u1 u2 u4 u8 b1 U<n> S<n>)`);
+  }
+  return size;
+}
+
+/** Parse the header dict text of `file`. */
+function parseHeaderDict(file: string, text: string): { descr: string; fortran: boolean; shape: number[] } {
+  const descrM = /'descr'\s*:\s*('([^']*)'|\[)/.exec(text);
+  if (!descrM) throw new NpyError(file, `malformed header (no 'descr'): ${JSON.stringify(text.trim())}`);
+  if (descrM[1] === '[') throw new NpyError(file, 'structured dtypes (record arrays) are not supported');
+  const descr = descrM[2];
+  const fortM = /'fortran_order'\s*:\s*(True|False)/.exec(text);
+  if (!fortM) throw new NpyError(file, `malformed header (no 'fortran_order'): ${JSON.stringify(text.trim())}`);
+  const shapeM = /'shape'\s*:\s*\(([^)]*)\)/.exec(text);
+  if (!shapeM) throw new NpyError(file, `malformed header (no 'shape'): ${JSON.stringify(text.trim())}`);
+  const parts = shapeM[1].split(',').map((s) => s.trim()).filter((s) => s.length > 0);
+  const shape = parts.map((s) => {
+    const v = Number(s.replace(/L$/, ''));
+    if (!Number.isInteger(v) || v < 0) throw new NpyError(file, `malformed shape '(${shapeM[1]})'`);
+    return v;
+  });
+  return { descr, fortran: fortM[1] === 'True', shape };
+}
+
+/** Read and check the header of an .npy file given an open descriptor. */
+function readHeaderFd(fd: number, file: string): NpyHeader {
+  const fileSize = fs.fstatSync(fd).size;
+  const pre = Buffer.alloc(12);
+  const got = fs.readSync(fd, pre, 0, 12, 0);
+  if (got < 10 || !pre.subarray(0, 6).equals(MAGIC)) {
+    throw new NpyError(file, 'not an .npy file (missing \\x93NUMPY magic)');
+  }
+  const major = pre[6];
+  const minor = pre[7];
+  let headerLen: number;
+  let start: number;
+  if (major === 1) {
+    headerLen = pre.readUInt16LE(8);
+    start = 10;
+  } else if (major === 2 || major === 3) {
+    if (got < 12) throw new NpyError(file, 'truncated header');
+    headerLen = pre.readUInt32LE(8);
+    start = 12;
+  } else {
+    throw new NpyError(file, `unsupported .npy format version ${major}.${minor}`);
+  }
+  if (start + headerLen > fileSize) throw new NpyError(file, `truncated header (needs ${start + headerLen} bytes, file has ${fileSize})`);
+  const hb = Buffer.alloc(headerLen);
+  fs.readSync(fd, hb, 0, headerLen, start);
+  const text = hb.toString(major === 3 ? 'utf8' : 'latin1');
+  const { descr, fortran, shape } = parseHeaderDict(file, text);
+  if (descr === '|O' || descr === 'O' || descr.endsWith('O')) {
+    throw new NpyError(file, 'object arrays (pickled Python objects) cannot be read; re-save with a numeric or string dtype');
+  }
+  const order = descr[0];
+  const body = '<>|='.includes(order) ? descr.slice(1) : descr;
+  const littleEndian = order !== '>';
+  const dtype = (body === '?' ? 'b1' : body) as NpyDtype;
+  const itemSize = itemSizeOf(file, dtype);
+  if (fortran && shape.filter((d) => d > 1).length > 1) {
+    throw new NpyError(file, `Fortran-order arrays are not supported (shape (${shape.join(', ')})); re-save with np.ascontiguousarray`);
+  }
+  const numRows = shape.length === 0 ? 1 : shape[0];
+  const rowElements = shape.slice(1).reduce((a, b) => a * b, 1);
+  const dataOffset = start + headerLen;
+  const need = dataOffset + numRows * rowElements * itemSize;
+  if (fileSize < need) {
+    throw new NpyError(file, `truncated data: shape (${shape.join(', ')}) of ${descr} needs ${need} bytes, file has ${fileSize}`);
+  }
+  return {
+    path: file, version: [major, minor], descr, dtype, littleEndian, shape, itemSize, dataOffset,
+    rowElements, rowBytes: rowElements * itemSize, numRows, fileSize,
+  };
+}
+
+/** Read only the header of `path` (shape, dtype, data offset). Throws NpyError on bad input. */
+export function readNpyHeader(path: string): NpyHeader {
+  let fd: number;
+  try {
+    fd = fs.openSync(path, 'r');
+  } catch (e) {
+    throw new NpyError(path, `cannot open: ${(e as Error).message}`);
+  }
+  try {
+    return readHeaderFd(fd, path);
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
+/** Read `length` bytes at `position` into a fresh, aligned ArrayBuffer. */
+function readBytes(fd: number, file: string, position: number, length: number): ArrayBuffer {
+  const ab = new ArrayBuffer(length);
+  const view = new Uint8Array(ab);
+  let done = 0;
+  while (done < length) {
+    const n = fs.readSync(fd, view, done, Math.min(MAX_READ, length - done), position + done);
+    if (n === 0) throw new NpyError(file, `truncated data at byte ${position + done}`);
+    done += n;
+  }
+  return ab;
+}
+
+function swapBytes(ab: ArrayBuffer, size: number): void {
+  if (size === 1) return;
+  const b = new Uint8Array(ab);
+  for (let i = 0; i < b.length; i += size) {
+    for (let j = 0; j < size / 2; j++) {
+      const t = b[i + j];
+      b[i + j] = b[i + size - 1 - j];
+      b[i + size - 1 - j] = t;
+    }
+  }
+}
+
+const utf8 = new TextDecoder('utf-8');
+
+/** Turn raw bytes (C order, file byte order) into the typed array / string list for `header.dtype`. */
+export function decodeNpyBytes(h: NpyHeader, ab: ArrayBuffer): NpyData {
+  const kind = h.dtype[0];
+  const n = Number(h.dtype.slice(1));
+  if (kind === 'U') {
+    if (!h.littleEndian) swapBytes(ab, 4);
+    const cps = new Uint32Array(ab);
+    const count = cps.length / n;
+    const out = new Array<string>(count);
+    for (let i = 0; i < count; i++) {
+      let end = (i + 1) * n;
+      while (end > i * n && cps[end - 1] === 0) end--; // numpy strips trailing NULs
+      out[i] = String.fromCodePoint(...cps.subarray(i * n, end));
+    }
+    return out;
+  }
+  if (kind === 'S') {
+    const bytes = new Uint8Array(ab);
+    const count = n === 0 ? 0 : bytes.length / n;
+    const out = new Array<string>(count);
+    for (let i = 0; i < count; i++) {
+      let end = (i + 1) * n;
+      while (end > i * n && bytes[end - 1] === 0) end--;
+      out[i] = utf8.decode(bytes.subarray(i * n, end));
+    }
+    return out;
+  }
+  if (!h.littleEndian) swapBytes(ab, h.itemSize);
+  switch (h.dtype) {
+    case 'f2': {
+      const u16 = new Uint16Array(ab);
+      const f32 = new Float32Array(u16.length);
+      for (let i = 0; i < u16.length; i++) f32[i] = float16ToFloat32(u16[i]);
+      return f32;
+    }
+    case 'f4': return new Float32Array(ab);
+    case 'f8': return new Float64Array(ab);
+    case 'i1': return new Int8Array(ab);
+    case 'i2': return new Int16Array(ab);
+    case 'i4': return new Int32Array(ab);
+    case 'i8': return new BigInt64Array(ab);
+    case 'u1': case 'b1': return new Uint8Array(ab);
+    case 'u2': return new Uint16Array(ab);
+    case 'u4': return new Uint32Array(ab);
+    case 'u8': return new BigUint64Array(ab);
+    default: throw new NpyError(h.path, `unsupported dtype '${h.descr}'`);
+  }
+}
+
+/**
+ * Read a whole .npy file synchronously.
+ * @throws NpyError naming the file for Fortran order, truncation, unknown dtypes and object arrays.
+ */
+export function readNpy(path: string): NpyArray {
+  const f = new NpyFile(path);
+  try {
+    return f.readRows(0, f.header.numRows, true);
+  } finally {
+    f.close();
+  }
+}
+
+/** Read rows [start, end) of the first axis with one positioned read (the rest of the file is not touched). */
+export function readNpyRows(path: string, start: number, end: number): NpyArray {
+  const f = new NpyFile(path);
+  try {
+    return f.readRows(start, end);
+  } finally {
+    f.close();
+  }
+}
+
+/**
+ * An open .npy file for repeated positioned reads (keeps the descriptor; call `close()`).
+ * `readRows(a, b)` reads a contiguous range, `readRowsAt(idx)` gathers arbitrary rows.
+ */
+export class NpyFile {
+  readonly header: NpyHeader;
+  private fd: number | null;
+
+  constructor(readonly path: string) {
+    try {
+      this.fd = fs.openSync(path, 'r');
+    } catch (e) {
+      throw new NpyError(path, `cannot open: ${(e as Error).message}`);
+    }
+    try {
+      this.header = readHeaderFd(this.fd, path);
+    } catch (e) {
+      fs.closeSync(this.fd);
+      this.fd = null;
+      throw e;
+    }
+  }
+
+  /** Rows along axis 0. */
+  get length(): number {
+    return this.header.numRows;
+  }
+
+  private checkRange(start: number, end: number): void {
+    const n = this.header.numRows;
+    if (!Number.isInteger(start) || !Number.isInteger(end) || start < 0 || end > n || start > end) {
+      throw new NpyError(this.path, `row range [${start}, ${end}) outside [0, ${n})`);
+    }
+  }
+
+  /** Raw bytes of rows [start, end) (C order, file byte order). */
+  readRowBytes(start: number, end: number): ArrayBuffer {
+    if (this.fd === null) throw new NpyError(this.path, 'file is closed');
+    this.checkRange(start, end);
+    const h = this.header;
+    return readBytes(this.fd, this.path, h.dataOffset + start * h.rowBytes, (end - start) * h.rowBytes);
+  }
+
+  /** Rows [start, end) decoded; shape [end - start, ...shape[1:]]. `whole` keeps a 0-d shape. */
+  readRows(start: number, end: number, whole = false): NpyArray {
+    const h = this.header;
+    const data = decodeNpyBytes(h, this.readRowBytes(start, end));
+    const shape = whole ? h.shape.slice() : [end - start, ...h.shape.slice(1)];
+    return { data, shape, dtype: h.dtype, fortranOrder: false };
+  }
+
+  /**
+   * Gather arbitrary rows (any order, repeats allowed) into one array of shape [idx.length, ...].
+   * Consecutive runs are read with one call each.
+   */
+  readRowsAt(idx: ArrayLike<number>): NpyArray {
+    if (this.fd === null) throw new NpyError(this.path, 'file is closed');
+    const h = this.header;
+    const out = new ArrayBuffer(idx.length * h.rowBytes);
+    const view = new Uint8Array(out);
+    let i = 0;
+    while (i < idx.length) {
+      let j = i + 1;
+      while (j < idx.length && idx[j] === idx[j - 1] + 1) j++;
+      const a = idx[i];
+      this.checkRange(a, a + (j - i));
+      let done = 0;
+      const len = (j - i) * h.rowBytes;
+      while (done < len) {
+        const n = fs.readSync(this.fd, view, i * h.rowBytes + done, Math.min(MAX_READ, len - done), h.dataOffset + a * h.rowBytes + done);
+        if (n === 0) throw new NpyError(this.path, `truncated data reading row ${a}`);
+        done += n;
+      }
+      i = j;
+    }
+    return { data: decodeNpyBytes(h, out), shape: [idx.length, ...h.shape.slice(1)], dtype: h.dtype, fortranOrder: false };
+  }
+
+  /**
+   * Raw bytes of arbitrary rows, read on the libuv thread pool (so a prefetch overlaps compute).
+   * Consecutive runs are read with one call each. Result: `idx.length * rowBytes` bytes in `idx` order.
+   */
+  async readRowBytesAtAsync(idx: ArrayLike<number>): Promise<ArrayBuffer> {
+    if (this.fd === null) throw new NpyError(this.path, 'file is closed');
+    const fd = this.fd;
+    const h = this.header;
+    const out = new ArrayBuffer(idx.length * h.rowBytes);
+    const view = new Uint8Array(out);
+    const jobs: Promise<void>[] = [];
+    let i = 0;
+    while (i < idx.length) {
+      let j = i + 1;
+      while (j < idx.length && idx[j] === idx[j - 1] + 1) j++;
+      const a = idx[i];
+      this.checkRange(a, a + (j - i));
+      const dst = i * h.rowBytes;
+      const len = (j - i) * h.rowBytes;
+      const src = h.dataOffset + a * h.rowBytes;
+      jobs.push((async () => {
+        let done = 0;
+        while (done < len) {
+          const n = await new Promise<number>((res, rej) =>
+            fs.read(fd, view, dst + done, Math.min(MAX_READ, len - done), src + done, (err, got) => (err ? rej(err) : res(got))));
+          if (n === 0) throw new NpyError(this.path, `truncated data reading row ${a}`);
+          done += n;
+        }
+      })());
+      i = j;
+    }
+    await Promise.all(jobs);
+    return out;
+  }
+
+  close(): void {
+    if (this.fd !== null) fs.closeSync(this.fd);
+    this.fd = null;
+  }
+}
+
+/**
+ * Convert an integer array to Int32Array (int64 fixture inputs → int32 for tfjs).
+ * @throws if a value does not fit in int32.
+ */
+export function toInt32(arr: NpyData | ArrayLike<number | bigint>, what = 'array'): Int32Array {
+  if (arr instanceof Int32Array) return arr;
+  if (Array.isArray(arr) && typeof arr[0] === 'string') throw new Error(`toInt32(${what}): string array`);
+  const src = arr as ArrayLike<number | bigint>;
+  const out = new Int32Array(src.length);
+  for (let i = 0; i < src.length; i++) {
+    const v = Number(src[i]);
+    if (!Number.isInteger(v) || v > 2147483647 || v < -2147483648) {
+      throw new Error(`toInt32(${what}): element ${i} = ${String(src[i])} does not fit in int32`);
+    }
+    out[i] = v;
+  }
+  return out;
+}
+
+/** Input to writeNpy / the result of reads. dtype defaults to the typed array's type (strings: U<max len>). */
+export interface NpyWriteInput {
+  data: NpyData | number[];
+  shape: number[];
+  dtype?: NpyDtype;
+}
+
+function dtypeOf(data: NpyData | number[]): NpyDtype {
+  if (data instanceof Float32Array) return 'f4';
+  if (data instanceof Float64Array) return 'f8';
+  if (data instanceof Int8Array) return 'i1';
+  if (data instanceof Int16Array) return 'i2';
+  if (data instanceof Int32Array) return 'i4';
+  if (data instanceof BigInt64Array) return 'i8';
+  if (data instanceof Uint8Array) return 'u1';
+  if (data instanceof Uint16Array) return 'u2';
+  if (data instanceof Uint32Array) return 'u4';
+  if (data instanceof BigUint64Array) return 'u8';
+  if (Array.isArray(data) && data.length > 0 && typeof data[0] === 'string') {
+    let m = 1;
+    for (const s of data as string[]) m = Math.max(m, [...s].length);
+    return `U${m}`;
+  }
+  return 'f8'; // plain number[] (numpy's default float)
+}
+
+function descrOf(dtype: NpyDtype): string {
+  if (dtype === 'b1') return '|b1';
+  if (dtype[0] === 'S' || dtype === 'i1' || dtype === 'u1') return `|${dtype}`;
+  return `<${dtype}`;
+}
+
+function shapeText(shape: number[]): string {
+  return shape.length === 1 ? `(${shape[0]},)` : `(${shape.join(', ')})`;
+}
+
+/** numpy-style header bytes: dict padded with spaces + '\n' to a multiple of 64 (or to `total` bytes). */
+function headerBytes(dtype: NpyDtype, shape: number[], opts: { total?: number; pad?: 'space' | 'newline' } = {}): Buffer {
+  const dict = `{'descr': '${descrOf(dtype)}', 'fortran_order': False, 'shape': ${shapeText(shape)}, }`;
+  const dictNl = opts.pad === 'newline' ? `{'descr': '${descrOf(dtype)}', 'fortran_order': False, 'shape': ${shapeText(shape)}}` : dict;
+  const body = Buffer.from(dictNl, 'latin1');
+  const v1 = 10 + body.length + 1 <= 65535 + 10;
+  const pre = v1 ? 10 : 12;
+  let total = opts.total ?? Math.ceil((pre + body.length + 1) / 64) * 64;
+  if (pre + body.length + 1 > total) throw new Error(`npy header for shape ${shapeText(shape)} does not fit in ${total} bytes`);
+  const out = Buffer.alloc(total, opts.pad === 'newline' ? 0x0a : 0x20);
+  MAGIC.copy(out, 0);
+  out[6] = v1 ? 1 : 2;
+  out[7] = 0;
+  if (v1) out.writeUInt16LE(total - 10, 8);
+  else out.writeUInt32LE(total - 12, 8);
+  body.copy(out, pre);
+  out[total - 1] = 0x0a;
+  return out;
+}
+
+/** Encode values as bytes of `dtype` (little endian). */
+function encodeData(file: string, data: NpyData | number[], dtype: NpyDtype): Uint8Array {
+  const kind = dtype[0];
+  const n = Number(dtype.slice(1));
+  if (kind === 'U' || kind === 'S') {
+    if (!Array.isArray(data)) throw new Error(`${file}: dtype ${dtype} needs a string[]`);
+    const strs = data as string[];
+    const size = kind === 'U' ? 4 * n : n;
+    const buf = Buffer.alloc(strs.length * size);
+    strs.forEach((s, i) => {
+      if (kind === 'U') {
+        const cps = [...String(s)].map((c) => c.codePointAt(0)!);
+        if (cps.length > n) throw new Error(`${file}: string ${i} has ${cps.length} code points, dtype ${dtype} holds ${n}`);
+        cps.forEach((c, j) => buf.writeUInt32LE(c, i * size + 4 * j));
+      } else {
+        const b = Buffer.from(String(s), 'utf8');
+        if (b.length > n) throw new Error(`${file}: string ${i} has ${b.length} bytes, dtype ${dtype} holds ${n}`);
+        b.copy(buf, i * size);
+      }
+    });
+    return buf;
+  }
+  const ctor: Record<string, new (x: ArrayLike<number> | ArrayLike<bigint>) => ArrayBufferView> = {
+    f4: Float32Array, f8: Float64Array, i1: Int8Array, i2: Int16Array, i4: Int32Array, u1: Uint8Array,
+    b1: Uint8Array, u2: Uint16Array, u4: Uint32Array,
+  };
+  let typed: ArrayBufferView;
+  if (dtype === 'i8' || dtype === 'u8') {
+    const C = dtype === 'i8' ? BigInt64Array : BigUint64Array;
+    const src = data as ArrayLike<number | bigint>;
+    if (data instanceof C) typed = data;
+    else {
+      const t = new C(src.length);
+      for (let i = 0; i < src.length; i++) t[i] = BigInt(src[i]);
+      typed = t;
+    }
+  } else if (dtype === 'f2') {
+    throw new Error(`${file}: writing float16 is not supported; write f4`);
+  } else {
+    const C = ctor[dtype];
+    if (!C) throw new Error(`${file}: unsupported dtype '${dtype}'`);
+    const src = data as ArrayLike<number | bigint>;
+    typed = data instanceof C ? (data as ArrayBufferView) : new C(Array.from(src, Number));
+  }
+  return new Uint8Array(typed.buffer, typed.byteOffset, typed.byteLength);
+}
+
+/** Write a whole array as a standard numpy v1 .npy file (spaces-padded header, 64-byte aligned). */
+export function writeNpy(path: string, arr: NpyWriteInput): void {
+  const dtype = arr.dtype ?? dtypeOf(arr.data);
+  const count = arr.shape.reduce((a, b) => a * b, 1);
+  if (arr.data.length !== count) {
+    throw new Error(`${path}: data has ${arr.data.length} elements, shape ${shapeText(arr.shape)} needs ${count}`);
+  }
+  const bytes = encodeData(path, arr.data, dtype);
+  const fd = fs.openSync(path, 'w');
+  try {
+    fs.writeSync(fd, headerBytes(dtype, arr.shape));
+    let done = 0;
+    while (done < bytes.length) done += fs.writeSync(fd, bytes, done, Math.min(MAX_READ, bytes.length - done));
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
+/** Options for NpyWriter. */
+export interface NpyWriterOptions {
+  dtype: NpyDtype;
+  /** Shape of one row (everything after axis 0); [] for a 1-D array. */
+  rowShape: number[];
+  /**
+   * 'numpy' (default): space-padded header sized for any row count, 64-byte aligned.
+   * 'fixed128': the reference streaming writer's 128-byte header padded with newlines.
+   */
+  header?: 'numpy' | 'fixed128';
+}
+
+/**
+ * Streaming writer for arrays larger than memory: reserve the header, append rows, fix the header
+ * (with the final row count) at `close()`. Writes to `<path>.partial` and renames on close, so a
+ * crash never leaves a file that looks complete.
+ */
+export class NpyWriter {
+  private fd: number;
+  private rows = 0;
+  private readonly rowElements: number;
+  private readonly headerSize: number;
+  private readonly tmp: string;
+  private closed = false;
+
+  constructor(readonly path: string, readonly opts: NpyWriterOptions) {
+    this.rowElements = opts.rowShape.reduce((a, b) => a * b, 1);
+    itemSizeOf(path, opts.dtype);
+    // header size for the largest row count we could ever write
+    this.headerSize = opts.header === 'fixed128' ? 128 : headerBytes(opts.dtype, [1e15, ...opts.rowShape]).length;
+    this.tmp = `${path}.partial`;
+    this.fd = fs.openSync(this.tmp, 'w');
+    fs.writeSync(this.fd, Buffer.alloc(this.headerSize, 0x20));
+  }
+
+  /** Rows written so far. */
+  get length(): number {
+    return this.rows;
+  }
+
+  /** Append whole rows; `data.length` must be a multiple of the row size. */
+  append(data: NpyData | number[]): void {
+    if (this.closed) throw new Error(`${this.path}: writer already closed`);
+    if (data.length % this.rowElements !== 0) {
+      throw new Error(`${this.path}: appended ${data.length} elements, not a multiple of the row size ${this.rowElements} (row shape ${shapeText(this.opts.rowShape)})`);
+    }
+    const bytes = encodeData(this.path, data, this.opts.dtype);
+    let done = 0;
+    while (done < bytes.length) done += fs.writeSync(this.fd, bytes, done, Math.min(MAX_READ, bytes.length - done));
+    this.rows += data.length / this.rowElements;
+  }
+
+  /** Write the final header and move the file into place. */
+  close(): void {
+    if (this.closed) return;
+    const shape = [this.rows, ...this.opts.rowShape];
+    const hb = this.opts.header === 'fixed128'
+      ? headerBytes(this.opts.dtype, shape, { total: 128, pad: 'newline' })
+      : headerBytes(this.opts.dtype, shape, { total: this.headerSize });
+    fs.writeSync(this.fd, hb, 0, hb.length, 0);
+    fs.closeSync(this.fd);
+    fs.renameSync(this.tmp, this.path);
+    this.closed = true;
+  }
+
+  /** Drop the partial output. */
+  abort(): void {
+    if (this.closed) return;
+    fs.closeSync(this.fd);
+    fs.rmSync(this.tmp, { force: true });
+    this.closed = true;
+  }
+}

@@ -1,0 +1,11 @@
+/**
+ * Registers the baselines with `npx drin parity` (src/train/parity.ts): fixtures whose manifest says
+ * `model_type: ghmfc` or `melhi` (../shared/fixtures/baselines/*) are built from the manifest's
+ * configuration, so hidden configurations (sizes, heads, mention/entity options) are checked too.
+ */
+import { registerParityModel } from '../train/parity';
+import { createGhmfc, ghmfcConfigFromManifest } from './ghmfc';
+import { createMelhi, melhiConfigFromManifest } from './melhi';
+
+registerParityModel('ghmfc', (manifest) => createGhmfc(ghmfcConfigFromManifest(manifest)));
+registerParityModel('melhi', (manifest) => createMelhi(melhiConfigFromManifest(manifest)));

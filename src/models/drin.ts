@@ -1,0 +1,121 @@
+/**
+ * DRIN: Dynamic Relation Interactive Network for multimodal entity linking (Xing et al., ACM MM 2023).
+ *
+ * B batch, R candidate slots (C + 1, the last holds the gold entity), D GCN size.
+ *
+ *   vertices  mention text, mention image, entity text, entity image        (vertices.ts)
+ *   edges     text–text, text–image, image–text, image–image per slot       (edges.ts)
+ *   GCN       numLayers layers of vertex aggregation + dynamic edges         (gcn-layer.ts)
+ *   score     cosine(final mention-text vertex, final entity-text vertex)   [B,R]
+ */
+import * as tf from '@tensorflow/tfjs';
+import type { RankingModel } from '../train/model';
+import { DRIN_DEFAULTS, DrinConfig, drinConfig } from './drin-config';
+import { DrinEdges, initialEdges } from './edges';
+import { gcnLayer, initGcnLayer } from './gcn-layer';
+import { cosineLastAxis, drinRng, initLinear } from './linear';
+import { DRIN_VERTEX_KEYS, DrinBatch, encodeVertices, entityTextInputs, mentionSpanMean } from './vertices';
+
+export interface DrinForwardResult {
+  /** [B,R] cosine scores. */
+  scores: tf.Tensor2D;
+  /** Per layer input, the four (masked) edges [tt, ti, it, ii] ([B,R] or [B,R,1|D]); only with `collectEdges`. */
+  layerEdges?: DrinEdges[];
+}
+
+/** Create DRIN's parameters (PyTorch state_dict keys and order), PyTorch default init from a seeded generator. */
+export function initDrinParams(cfg: DrinConfig, seed = 0): Map<string, tf.Variable> {
+  const rng = drinRng(`drin-${seed}`);
+  const params = new Map<string, tf.Variable>();
+  initLinear(params, DRIN_VERTEX_KEYS.mentionText, cfg.bertDim, cfg.gcnDim, rng);
+  initLinear(params, DRIN_VERTEX_KEYS.entityText, cfg.bertDim, cfg.gcnDim, rng);
+  initLinear(params, DRIN_VERTEX_KEYS.mentionImage, cfg.resnetDim, cfg.gcnDim, rng);
+  initLinear(params, DRIN_VERTEX_KEYS.entityImage, cfg.resnetDim, cfg.gcnDim, rng);
+  for (let i = 0; i < cfg.numLayers; i++) initGcnLayer(params, i, cfg, rng);
+  return params;
+}
+
+/** Check that the batch has every tensor DRIN reads, with an error naming the missing ones. */
+function checkBatch(batch: DrinBatch): void {
+  const need = [
+    'mention_text_feature',
+    'mention_start_pos',
+    'mention_end_pos',
+    'mention_image_feature',
+    'mention_object_feature',
+    'mention_object_score',
+    'entity_image_feature',
+    'entity_object_feature',
+    'entity_object_score',
+    'miet_similarity',
+    'mtei_similarity',
+  ];
+  const missing = need.filter((k) => !batch[k]);
+  if (missing.length) throw new Error(`DRIN batch is missing ${missing.join(', ')} (CONTRACTS §3)`);
+}
+
+/**
+ * The DRIN forward pass: scores [B,R] for a batch (either entity-text form, CONTRACTS §3).
+ * Call inside `tf.tidy` (or a gradient function); intermediate tensors are not disposed here.
+ */
+export function drinForward(
+  params: Map<string, tf.Variable>,
+  cfg: DrinConfig,
+  batch: DrinBatch,
+  opts: { collectEdges?: boolean } = {},
+): DrinForwardResult {
+  checkBatch(batch);
+  const span = mentionSpanMean(batch.mention_text_feature, batch.mention_start_pos, batch.mention_end_pos); // [B,Dt]
+  const text = entityTextInputs(batch); // vector, raw: [B,R,Dt]
+  let vertices = encodeVertices(params, span, text.vector, batch); // mt, mi [B,D]; et, ei [B,R,D]
+  let edges = initialEdges(batch, span, text.raw, cfg.cosineEps); // 4 × [B,R]
+  if (cfg.edgeFeature === 'vector') edges = edges.map((e) => e.expandDims(-1)) as DrinEdges; // [B,R,1], broadcast over D
+  const layerEdges: DrinEdges[] = [];
+  for (let i = 0; i < cfg.numLayers; i++) {
+    const out = gcnLayer(params, i, cfg, vertices, edges, { last: i === cfg.numLayers - 1 });
+    if (opts.collectEdges) layerEdges.push(out.maskedInput);
+    vertices = out.vertices;
+    edges = out.edges;
+  }
+  const [B, D] = vertices.mt.shape;
+  const scores = cosineLastAxis(vertices.mt.reshape([B, 1, D]), vertices.et, cfg.cosineEps) as tf.Tensor2D; // [B,R]
+  return opts.collectEdges ? { scores, layerEdges } : { scores };
+}
+
+/** A DRIN instance: a RankingModel plus its configuration. */
+export interface DrinModel extends RankingModel {
+  config: DrinConfig;
+}
+
+/**
+ * Create a DRIN model (seeded PyTorch-style init). `extras(batch).edges` is [B, layers, 4]: the mean
+ * edge values [tt, ti, it, ii] of the gold slot at each layer's input, for error analysis.
+ *
+ * ```ts
+ * const model = createDrin({ bertDim: 768, resnetDim: 2048, gcnDim: 768 }, 0);
+ * const scores = tf.tidy(() => model.scores(batch)); // [B,R]
+ * ```
+ */
+export function createDrin(config: Partial<DrinConfig> = {}, seed = 0): DrinModel {
+  const cfg = drinConfig({ ...DRIN_DEFAULTS, ...config });
+  const params = initDrinParams(cfg, seed);
+  return {
+    name: 'drin',
+    config: cfg,
+    params,
+    scores: (batch) => drinForward(params, cfg, batch).scores,
+    extras: (batch) =>
+      tf.tidy(() => {
+        const { layerEdges } = drinForward(params, cfg, batch, { collectEdges: true });
+        const perLayer = layerEdges!.map((es) => {
+          const gold = es.map((e) => {
+            const [B, R] = e.shape;
+            const slot = e.shape.length === 2 ? e.slice([0, R - 1], [B, 1]) : e.slice([0, R - 1, 0], [B, 1, e.shape[2]!]).mean(-1);
+            return slot.reshape([B]); // [B]
+          });
+          return tf.stack(gold, 1); // [B,4]
+        });
+        return { edges: tf.stack(perLayer, 1) }; // [B,layers,4]
+      }),
+  };
+}

@@ -1,0 +1,62 @@
+/**
+ * Headless Chromium for figure PNGs and the notebook browser test: the system browser (Debian
+ * `chromium`) driven by playwright-core, offline, with a throw-away profile.
+ */
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import type { BrowserContext } from 'playwright-core';
+
+/** Flags for a quiet, offline, sandbox-free headless Chromium (works as root in containers). */
+export const CHROMIUM_FLAGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
+
+/** Path of the Chromium binary: `$CHROMIUM_PATH`, else the first of the usual Debian/Ubuntu locations. */
+export function chromiumPath(): string {
+  const candidates = [process.env.CHROMIUM_PATH, '/usr/bin/chromium', '/usr/bin/chromium-browser', '/usr/bin/google-chrome'];
+  for (const c of candidates) if (c && fs.existsSync(c)) return c;
+  throw new Error(
+    `no Chromium found (tried ${candidates.filter(Boolean).join(', ')}); install it (Debian: apt-get install chromium) or set CHROMIUM_PATH`,
+  );
+}
+
+/**
+ * Launch Chromium with a fresh `--user-data-dir` (a temporary profile), run `fn` with the browser
+ * context, and always close the browser and delete the profile.
+ *
+ * ```ts
+ * await withChromium(async (ctx) => { const page = await ctx.newPage(); await page.goto(url); });
+ * ```
+ */
+export async function withChromium<T>(
+  fn: (context: BrowserContext) => Promise<T>,
+  opts: { viewport?: { width: number; height: number } } = {},
+): Promise<T> {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { chromium } = require('playwright-core') as typeof import('playwright-core');
+  const profile = fs.mkdtempSync(path.join(os.tmpdir(), 'drin-chromium-'));
+  try {
+    const context = await chromium.launchPersistentContext(profile, {
+      executablePath: chromiumPath(),
+      headless: true,
+      args: CHROMIUM_FLAGS,
+      viewport: opts.viewport ?? { width: 1200, height: 900 },
+      offline: true,
+    });
+    try {
+      return await fn(context);
+    } finally {
+      await context.close().catch(() => undefined);
+    }
+  } finally {
+    fs.rmSync(profile, { recursive: true, force: true });
+  }
+}

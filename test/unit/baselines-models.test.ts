@@ -1,0 +1,162 @@
+// GHMFC / MEL-HI options, building blocks and zero-shot rankers on toy inputs (no ../shared needed).
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import * as tf from '@tensorflow/tfjs';
+import { initBackend } from '../../src/backend';
+import { createGhmfc, GhmfcConfig, ghmfcPoolEntityTokens } from '../../src/models/ghmfc';
+import { createMelhi, melhiLstmExtract } from '../../src/models/melhi';
+import { createBertZeroShot, createClipZeroShot } from '../../src/models/zeroshot';
+import { initMultiheadAttention, torchMultiheadAttention } from '../../src/models/multihead-attention';
+
+// B batch, R slots, T tokens, N regions, L entity tokens, Dt / Di sizes
+const B = 3, R = 5, T = 8, N = 4, L = 6, Dt = 16, Di = 24;
+
+function toyBatch(layout: 'wikimel' | 'wikidiverse'): Record<string, tf.Tensor> {
+  const mask = tf.tensor2d([[1, 1, 1, 1, 1, 1, 1, 1], [1, 1, 1, 1, 1, 0, 0, 0], [1, 1, 1, 1, 1, 1, 0, 0]], [B, T], 'int32');
+  const emask = tf.tidy(() => tf.less(tf.range(0, L, 1, 'int32').reshape([1, 1, L]), tf.tensor3d([[[4], [5], [6], [3], [4]], [[6], [6], [5], [4], [3]], [[3], [4], [5], [6], [6]]], [B, R, 1], 'int32')).cast('int32'));
+  return {
+    mention_text_feature: tf.randomNormal([B, T, Dt], 0, 1, 'float32', 1),
+    mention_text_mask: mask,
+    mention_start_pos: tf.tensor1d([1, 2, 3], 'int32'),
+    mention_end_pos: tf.tensor1d([3, 4, 5], 'int32'),
+    mention_image_feature: tf.randomUniform([B, N, Di], 0, 1, 'float32', 2),
+    entity_text_feature: layout === 'wikimel' ? tf.randomNormal([B, R, L, Dt], 0, 1, 'float32', 3) : tf.randomNormal([B, R, Dt], 0, 1, 'float32', 3),
+    entity_text_mask: layout === 'wikimel' ? emask : tf.zeros([B], 'int32'),
+    entity_image_feature: tf.randomUniform([B, R, Di], 0, 1, 'float32', 4),
+    miet_similarity: tf.randomUniform([B, R], 10, 30, 'float32', 5),
+    mtei_similarity: tf.randomUniform([B, R], 10, 30, 'float32', 6),
+  };
+}
+
+const small: Partial<GhmfcConfig> = { bertDim: Dt, resnetDim: Di, mentionOutputDim: 12, entityOutputDim: 12, numHeads: 4, transformerLayers: 2, transformerFfnDim: 20 };
+
+test('GHMFC: every mention option gives [B, R] cosine scores and leaks no tensors', async () => {
+  await initBackend();
+  const batch = toyBatch('wikimel');
+  const options: Partial<GhmfcConfig>[] = [
+    {},
+    { multimodalAttention: 'text', entityOutputDim: Dt },
+    { multimodalAttention: 'text', mentionRepresentation: 'avg extract', entityOutputDim: Dt },
+    { mentionLayer: 'linear' },
+    { mentionLayer: 'transformer', entityOutputDim: Dt },
+    { mentionLayer: 'transformer', mentionRepresentation: 'avg extract', entityOutputDim: Dt, entityPooling: 'max' },
+    { mentionLayer: 'none', entityOutputDim: Dt, entityPooling: 'bert default' },
+  ];
+  for (const o of options) {
+    const m = createGhmfc({ ...small, ...o });
+    const before = tf.memory().numTensors;
+    const s = m.scores(batch);
+    assert.deepEqual(s.shape, [B, R], JSON.stringify(o));
+    const v = Array.from(s.dataSync());
+    assert.ok(v.every((x) => Number.isFinite(x) && Math.abs(x) <= 1 + 1e-6), `cosines in [-1, 1] for ${JSON.stringify(o)}`);
+    s.dispose();
+    assert.equal(tf.memory().numTensors, before, `no leak for ${JSON.stringify(o)}`);
+    m.params.forEach((p) => p.dispose());
+  }
+});
+
+test('GHMFC: transformer option has the torch state_dict keys; size mismatches are refused', async () => {
+  await initBackend();
+  const m = createGhmfc({ ...small, mentionLayer: 'transformer', entityOutputDim: Dt });
+  const keys = [...m.params.keys()];
+  assert.ok(keys.includes('mention_encoder.intermediate_layer.transformer.layers.1.self_attn.in_proj_weight'));
+  assert.deepEqual(m.params.get('mention_encoder.intermediate_layer.transformer.layers.0.linear1.weight')!.shape, [20, Dt]);
+  assert.throws(() => createGhmfc({ ...small, mentionLayer: 'transformer', entityOutputDim: 12 }), /mention vector size 16 != entity vector size 12/);
+});
+
+test('GHMFC: dropout only in training mode; eval is deterministic', async () => {
+  await initBackend();
+  const batch = toyBatch('wikidiverse');
+  const m = createGhmfc({ ...small, dataset: 'wikidiverse', dropout: 0.5 });
+  const a = m.scores(batch).arraySync();
+  const b = m.scores(batch).arraySync();
+  const c = m.scores(batch, { training: true }).arraySync();
+  assert.deepEqual(a, b);
+  assert.notDeepEqual(a, c);
+});
+
+test('GHMFC WikiMEL: the memory-saving entity_text_pooled form gives the same scores', async () => {
+  await initBackend();
+  const batch = toyBatch('wikimel');
+  const m = createGhmfc(small);
+  const full = m.scores(batch).dataSync();
+  const pooled = ghmfcPoolEntityTokens(batch.entity_text_feature as tf.Tensor4D, batch.entity_text_mask as tf.Tensor3D, 'avg');
+  const { entity_text_feature: _f, entity_text_mask: _m, ...rest } = batch;
+  const viaPooled = m.scores({ ...rest, entity_text_pooled: pooled }).dataSync();
+  for (let i = 0; i < full.length; i++) assert.ok(Math.abs(full[i]! - viaPooled[i]!) < 1e-6);
+  // the pooled vector of slot (0,0) is the mean of tokens 1..n-2 (n = 4 → tokens 1, 2)
+  const f = (batch.entity_text_feature as tf.Tensor4D).arraySync();
+  const want = f[0]![0]![1]!.map((x, d) => (x + f[0]![0]![2]![d]!) / 2);
+  const got = pooled.arraySync()[0]![0]!;
+  want.forEach((x, d) => assert.ok(Math.abs(x - got[d]!) < 1e-6));
+});
+
+test('MultiheadAttention with kdim != embed dim uses separate q/k/v weights', async () => {
+  await initBackend();
+  const params = new Map<string, tf.Variable>();
+  initMultiheadAttention(params, 'a', { embedDim: Dt, numHeads: 4, kdim: Di, vdim: Di });
+  assert.deepEqual([...params.keys()], ['a.q_proj_weight', 'a.k_proj_weight', 'a.v_proj_weight', 'a.in_proj_bias', 'a.out_proj.weight', 'a.out_proj.bias']);
+  assert.deepEqual(params.get('a.k_proj_weight')!.shape, [Dt, Di]);
+  const q = tf.randomNormal([2, 3, Dt]);
+  const kv = tf.randomNormal([2, 5, Di]);
+  // masking a key = removing it
+  const mask = tf.tensor2d([[0, 0, 0, 0, 1], [0, 0, 0, 0, 1]], [2, 5]).cast('bool');
+  const masked = torchMultiheadAttention(params, 'a', { embedDim: Dt, numHeads: 4, kdim: Di, vdim: Di }, q, kv, kv, mask);
+  const kv4 = kv.slice([0, 0, 0], [2, 4, Di]);
+  const cut = torchMultiheadAttention(params, 'a', { embedDim: Dt, numHeads: 4, kdim: Di, vdim: Di }, q, kv4, kv4);
+  assert.ok(tf.max(tf.abs(tf.sub(masked, cut))).dataSync()[0]! < 1e-5);
+});
+
+/** What torch's pack_sequence + `packed.data[unsorted_indices[i] - 1]` reads: [row, step] per row. */
+function packedReference(lens: number[]): Array<[number, number]> {
+  const order = lens.map((l, i) => [l, i] as const).sort((a, b) => b[0] - a[0] || a[1] - b[1]).map((x) => x[1]);
+  const data: Array<[number, number]> = [];
+  for (let t = 0; t < Math.max(...lens); t++) for (const r of order) if (lens[r]! > t) data.push([r, t]);
+  return lens.map((_, i) => data.at(order.indexOf(i) - 1)!);
+}
+
+test('MEL-HI LSTM read-out reproduces the packed-index quirk; "last" reads each own last step', async () => {
+  await initBackend();
+  const S = 6, H = 2;
+  // outputs[b, t] = [b, t] so the picked vector names its source
+  const outputs = tf.tensor3d(Array.from({ length: 5 }, (_, b) => Array.from({ length: S }, (_, t) => [b, t])), [5, S, H]);
+  for (const lens of [[3, 1, 5, 2, 4], [2, 2, 1, 6, 6], [1, 1, 1, 1, 1], [4, 6, 6, 6, 2]]) {
+    const got = melhiLstmExtract(outputs, tf.tensor1d(lens, 'int32'), 'reference').arraySync();
+    assert.deepEqual(got, packedReference(lens), `lens ${lens}`);
+    const last = melhiLstmExtract(outputs, tf.tensor1d(lens, 'int32'), 'last').arraySync();
+    assert.deepEqual(last, lens.map((l, b) => [b, l - 1]));
+  }
+});
+
+test('MEL-HI: [B, R] scores, gate closes with impossible thresholds, no leaks', async () => {
+  await initBackend();
+  const batch = toyBatch('wikidiverse');
+  const m = createMelhi({ bertDim: Dt, resnetDim: Di });
+  const before = tf.memory().numTensors;
+  const s = m.scores(batch);
+  assert.deepEqual(s.shape, [B, R]);
+  s.dispose();
+  assert.equal(tf.memory().numTensors, before);
+  const closed = createMelhi({ bertDim: Dt, resnetDim: Di, thresTmim: 2 });
+  const fixed = createMelhi({ bertDim: Dt, resnetDim: Di, lstmExtract: 'last' });
+  assert.deepEqual(closed.scores(batch).shape, [B, R]);
+  assert.deepEqual(fixed.scores(batch).shape, [B, R]);
+  assert.throws(() => m.scores(toyBatch('wikimel')), /WikiDiverse layout/);
+});
+
+test('zero-shot rankers: CLIP = mean of the two CLIP similarities; BERT = CLS cosine', async () => {
+  await initBackend();
+  for (const layout of ['wikimel', 'wikidiverse'] as const) {
+    const batch = toyBatch(layout);
+    const clip = createClipZeroShot().scores(batch).arraySync();
+    const a = batch.miet_similarity!.arraySync() as number[][];
+    const b = batch.mtei_similarity!.arraySync() as number[][];
+    clip.forEach((row, i) => row.forEach((x, j) => assert.ok(Math.abs(x - (a[i]![j]! + b[i]![j]!) / 2) < 1e-4)));
+    const bert = createBertZeroShot().scores(batch).arraySync();
+    const cls = (batch.mention_text_feature!.arraySync() as number[][][])[1]![0]!;
+    const ent = layout === 'wikimel' ? (batch.entity_text_feature!.arraySync() as number[][][][])[1]![2]![0]! : (batch.entity_text_feature!.arraySync() as number[][][])[1]![2]!;
+    const dot = cls.reduce((s, x, d) => s + x * ent[d]!, 0);
+    const n = Math.sqrt(cls.reduce((s, x) => s + x * x, 0) * ent.reduce((s, x) => s + x * x, 0));
+    assert.ok(Math.abs(bert[1]![2]! - dot / n) < 1e-5, layout);
+  }
+});
