@@ -61,7 +61,7 @@ def main():
         kernel_name=a.kernel,
         resources={"metadata": {"path": a.cwd}},
         on_cell_start=on_start,
-        on_cell_complete=on_complete,
+        on_cell_executed=on_complete,
     )
     result = {"ok": True, "seconds": 0.0, "cells": state["cells"], "error": None}
     status = 0

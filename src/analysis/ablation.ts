@@ -44,6 +44,8 @@ export interface EdgeAblationRow {
   mrr: number;
   /** hits@1 of all edges minus hits@1 of this variant (positive = the edge helps). */
   drop: number;
+  /** MRR of all edges minus MRR of this variant. */
+  mrrDrop: number;
   seconds: number;
 }
 
@@ -72,10 +74,13 @@ export async function edgeAblation(scorer: EdgeMaskScorer, opts: { edges?: reado
     if (scores.length !== answers.length) throw new Error(`edgeAblation: scorer returned ${scores.length} score rows but ${answers.length} answers (${variant})`);
     const m = rankMetrics(scores.map((s, i) => goldRankOfScores(s, answers[i])), [1, 5, 10]);
     const seconds = (Date.now() - t0) / 1000;
-    rows.push({ variant, edgeEnabled: mask, top1: m.top1, top5: m.top5, top10: m.top10, mrr: m.mrr, drop: 0, seconds });
+    rows.push({ variant, edgeEnabled: mask, top1: m.top1, top5: m.top5, top10: m.top10, mrr: m.mrr, drop: 0, mrrDrop: 0, seconds });
     opts.log?.(`${variant}: top1 ${m.top1.toFixed(4)} top5 ${m.top5.toFixed(4)} mrr ${m.mrr.toFixed(4)} (${seconds.toFixed(1)} s)`);
   }
-  for (const r of rows) r.drop = rows[0].top1 - r.top1;
+  for (const r of rows) {
+    r.drop = rows[0].top1 - r.top1;
+    r.mrrDrop = rows[0].mrr - r.mrr;
+  }
   return rows;
 }
 
@@ -86,7 +91,8 @@ type AblationBatch = { [name: string]: tf.Tensor | number[] | undefined; index?:
  * Scores of trained DRIN parameters on a stream of batches with an edge mask applied
  * (`edgeEnabled` replaces the config's; the weights are shared, nothing is retrained).
  * Returns the C candidate scores per mention (the gold slot R-1 dropped) and the gold index
- * (C when the `answer_onehot` row is all zero), in batch order. Batches are not disposed here.
+ * (C when the `answer_onehot` row is all zero), in batch order. Batches are disposed after use only
+ * with `dispose` (do that for a stream such as `PreprocessedDataset.drinBatches`).
  *
  * B batch, R candidate slots (C + 1).
  */
@@ -95,6 +101,7 @@ export async function scoreDrinWithEdgeMask(
   config: DrinConfig,
   batches: Iterable<AblationBatch> | AsyncIterable<AblationBatch>,
   edgeEnabled: [number, number, number, number],
+  opts: { dispose?: boolean } = {},
 ): Promise<{ scores: number[][]; answers: number[]; rows: number[] }> {
   const cfg: DrinConfig = { ...config, edgeEnabled };
   const scores: number[][] = [];
@@ -119,13 +126,17 @@ export async function scoreDrinWithEdgeMask(
     scores.push(...sv);
     answers.push(...gv);
     rows.push(...(batch.index ?? sv.map((_, i) => rows.length + i)));
+    if (opts.dispose) for (const t of Object.values(tensors)) t.dispose();
   }
   return { scores, answers, rows };
 }
 
 const DRIN_PROBE_KEY = 'gcn_layers.0.w_h.weight';
 
-/** Find the trained DRIN weights in a run directory: a `<key>.npy` directory (the run dir or one below it) or a `.npz`. */
+/**
+ * Find the trained DRIN weights in a run directory: a `<key>.npy` directory (the run dir or one below it,
+ * `weights/` first) or a `.npz` (exported weights, else the training `checkpoint.npz`).
+ */
 export function findDrinWeights(runDir: string): string {
   if (!fs.existsSync(runDir)) throw new Error(`${runDir}: run directory not found (train DRIN first: notebook 04)`);
   const isWeightDir = (d: string) => fs.existsSync(path.join(d, `${DRIN_PROBE_KEY}.npy`));
@@ -136,7 +147,7 @@ export function findDrinWeights(runDir: string): string {
   for (const d of [...preferred.filter((p) => dirs.includes(p)), ...dirs.filter((d) => !preferred.includes(d))])
     if (isWeightDir(path.join(runDir, d))) return path.join(runDir, d);
   const npz = entries.filter((e) => e.endsWith('.npz'));
-  const pick = npz.find((e) => /best|final|weights/.test(e)) ?? npz[0];
+  const pick = npz.find((e) => /best|final|weights/.test(e)) ?? npz.find((e) => /checkpoint/.test(e)) ?? npz[0];
   if (pick) return path.join(runDir, pick);
   throw new Error(`${runDir}: no DRIN weights found (expected a directory with ${DRIN_PROBE_KEY}.npy, or a .npz)`);
 }
@@ -149,6 +160,8 @@ export function findDrinWeights(runDir: string): string {
 export function loadDrinRun(runDir: string): { params: Map<string, tf.Variable>; config: DrinConfig; weights: string; configSource: string } {
   const weights = findDrinWeights(runDir);
   const state = readStateDict(weights);
+  // a training checkpoint (.npz) also holds Adam's moments: keep only the model's keys
+  for (const k of [...state.keys()]) if (k.startsWith('adam.')) { state.get(k)!.dispose(); state.delete(k); }
   const shape = (k: string) => {
     const t = state.get(`${k}.weight`);
     if (!t) throw new Error(`${weights}: missing ${k}.weight`);
@@ -181,7 +194,8 @@ export function loadDrinRun(runDir: string): { params: Map<string, tf.Variable>;
 
 /**
  * The whole ablation of notebook 06: load the trained run, then re-score the batches once with all
- * edges and once per disabled edge type. `batches` is called once per variant (5 passes).
+ * edges and once per disabled edge type. `batches` is called once per variant (5 passes); the batches it
+ * yields are disposed after use unless `dispose: false`.
  *
  * ```ts
  * const table = await drinEdgeAblation(path.join(RUNS, 'sample', 'drin'), () => testBatches());
@@ -190,11 +204,11 @@ export function loadDrinRun(runDir: string): { params: Map<string, tf.Variable>;
 export async function drinEdgeAblation(
   runDir: string,
   batches: () => Iterable<AblationBatch> | AsyncIterable<AblationBatch>,
-  opts: { log?: (s: string) => void } = {},
+  opts: { log?: (s: string) => void; dispose?: boolean } = {},
 ): Promise<{ table: EdgeAblationRow[]; weights: string; configSource: string; config: DrinConfig }> {
   const run = loadDrinRun(runDir);
   try {
-    const table = await edgeAblation((mask) => scoreDrinWithEdgeMask(run.params, run.config, batches(), mask), { log: opts.log });
+    const table = await edgeAblation((mask) => scoreDrinWithEdgeMask(run.params, run.config, batches(), mask, { dispose: opts.dispose ?? true }), { log: opts.log });
     return { table, weights: run.weights, configSource: run.configSource, config: run.config };
   } finally {
     for (const p of run.params.values()) p.dispose();

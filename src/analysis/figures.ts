@@ -33,8 +33,8 @@ export function hitsAtKFigure(curves: { model: string; k: number[]; hits: number
 /** Overlaid histograms of the gold score and of the best wrong candidate's score, per model. */
 export function scoreDistributionFigure(models: { model: string; gold: number[]; bestWrong: number[] }[]): AnalysisFigure {
   const data = models.flatMap((m, i) => [
-    { type: 'histogram', name: `${m.model}: gold`, x: m.gold, opacity: 0.6, nbinsx: 30, legendgroup: m.model, xaxis: `x${i + 1}`, yaxis: `y${i + 1}` },
-    { type: 'histogram', name: `${m.model}: best wrong`, x: m.bestWrong, opacity: 0.6, nbinsx: 30, legendgroup: m.model, xaxis: `x${i + 1}`, yaxis: `y${i + 1}` },
+    { type: 'histogram', name: `${m.model}: gold`, x: m.gold, opacity: 0.6, nbinsx: 30, bingroup: m.model, legendgroup: m.model, xaxis: `x${i + 1}`, yaxis: `y${i + 1}` },
+    { type: 'histogram', name: `${m.model}: best wrong`, x: m.bestWrong, opacity: 0.6, nbinsx: 30, bingroup: m.model, legendgroup: m.model, xaxis: `x${i + 1}`, yaxis: `y${i + 1}` },
   ]);
   const layout: Record<string, unknown> = base('Score of the gold vs the best wrong candidate', {
     barmode: 'overlay',
@@ -104,17 +104,19 @@ export function edgesByLayerFigure(title: string, groups: { label: string; means
   };
 }
 
-/** Bars of the hits@1 drop when one edge type is disabled (ablation without retraining). */
-export function ablationFigure(rows: { variant: string; top1: number; drop: number }[]): AnalysisFigure {
+/** Grouped bars of the drop in hits@1 and in MRR when one edge type is disabled (ablation without retraining). */
+export function ablationFigure(rows: { variant: string; top1: number; drop: number; mrr: number; mrrDrop: number }[]): AnalysisFigure {
+  const bar = (name: string, y: number[], text: string[]) => ({ type: 'bar', name, x: rows.map((r) => r.variant), y, text, textposition: 'outside' });
   return {
-    data: [{
-      type: 'bar',
-      x: rows.map((r) => r.variant),
-      y: rows.map((r) => r.drop),
-      text: rows.map((r) => `top1 ${r.top1.toFixed(3)}`),
-      textposition: 'outside',
-    }],
-    layout: base('Drop in hits@1 when one edge type is disabled (no retraining)', { xaxis: { title: { text: 'disabled edge' }, type: 'category' }, yaxis: { title: { text: 'hits@1 (all edges) − hits@1 (variant)' } } }),
+    data: [
+      bar('hits@1 drop', rows.map((r) => r.drop), rows.map((r) => `hits@1 ${r.top1.toFixed(3)}`)),
+      bar('MRR drop', rows.map((r) => r.mrrDrop), rows.map((r) => `MRR ${r.mrr.toFixed(3)}`)),
+    ],
+    layout: base('Drop when one edge type is disabled (trained weights, no retraining)', {
+      barmode: 'group',
+      xaxis: { title: { text: 'disabled edge' }, type: 'category' },
+      yaxis: { title: { text: 'all edges − variant (positive = the edge helps)' } },
+    }),
   };
 }
 

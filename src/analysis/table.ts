@@ -52,7 +52,7 @@ export interface AnalysisFilter {
   value: number | string | boolean;
 }
 
-/** Keep the lines matching every filter (danfojs `query`). */
+/** Keep the lines matching every filter; index labels are kept. */
 export function filterAnalysisFrame(df: dfd.DataFrame, ...filters: AnalysisFilter[]): dfd.DataFrame {
   let out = df;
   for (const f of filters) {
@@ -72,8 +72,11 @@ export function filterAnalysisFrame(df: dfd.DataFrame, ...filters: AnalysisFilte
         default: throw new Error(`filterAnalysisFrame: unknown op ${String((f as AnalysisFilter).op)}`);
       }
     });
-    if (!mask.some(Boolean)) return new dfd.DataFrame([], { columns: out.columns });
-    out = out.query(mask) as dfd.DataFrame;
+    // Rebuilt from the kept lines (danfojs `query` fails on a frame whose index is not 0..n-1, e.g. after a sort);
+    // the original index labels are kept so a line can be traced back.
+    const rows = (out.values as unknown[][]).filter((_, i) => mask[i]);
+    const index = (out.index as (string | number)[]).filter((_, i) => mask[i]);
+    out = rows.length ? new dfd.DataFrame(rows, { columns: out.columns, index }) : new dfd.DataFrame([], { columns: out.columns });
   }
   return out;
 }

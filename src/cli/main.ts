@@ -9,7 +9,11 @@ import { initBackend, describeBackend } from '../backend';
 const commands: Array<{ register(program: Command): void }> = [
   // e.g. require('./decode'),
   require('./parity'),
+  require('./train'),
   require('./prepare'),
+  require('./decode'),
+  require('./validate'),
+  require('./encode'),
 ];
 
 export async function main(argv: string[]): Promise<void> {

@@ -6,16 +6,26 @@
  */
 import { NpyFile, NpyHeader } from './npy';
 
-/** LRU cache of raw rows of one .npy file, capped at `maxBytes`. */
+/**
+ * LRU cache of raw rows of one .npy file, capped at `maxBytes`. Rows live in a few large slabs
+ * (no per-row allocations, so the garbage collector is not involved); a Map keeps recency order.
+ */
 export class NpyRowCache {
   readonly file: NpyFile;
-  private rows = new Map<number, Uint8Array>();
-  private bytes = 0;
+  /** row -> slot, in least-recently-used-first order. */
+  private slots = new Map<number, number>();
+  private slabs: Uint8Array[] = [];
+  private nextSlot = 0;
+  private readonly capacity: number;
+  private readonly rowsPerSlab: number;
   hits = 0;
   misses = 0;
 
   constructor(pathOrFile: string | NpyFile, readonly maxBytes: number) {
     this.file = typeof pathOrFile === 'string' ? new NpyFile(pathOrFile) : pathOrFile;
+    const rb = Math.max(1, this.file.header.rowBytes);
+    this.capacity = Math.min(this.file.header.numRows, Math.floor(maxBytes / rb));
+    this.rowsPerSlab = Math.max(1, Math.floor((64 << 20) / rb));
   }
 
   get header(): NpyHeader {
@@ -24,7 +34,26 @@ export class NpyRowCache {
 
   /** Bytes held now. */
   get residentBytes(): number {
-    return this.bytes;
+    return this.slots.size * this.file.header.rowBytes;
+  }
+
+  private view(slot: number): Uint8Array {
+    const rb = this.file.header.rowBytes;
+    const k = Math.floor(slot / this.rowsPerSlab);
+    while (this.slabs.length <= k) {
+      const rows = Math.min(this.rowsPerSlab, this.capacity - this.slabs.length * this.rowsPerSlab);
+      this.slabs.push(new Uint8Array(rows * rb));
+    }
+    const o = (slot % this.rowsPerSlab) * rb;
+    return this.slabs[k].subarray(o, o + rb);
+  }
+
+  /** A slot for a new row: a fresh one while below capacity, else the least recently used one. */
+  private takeSlot(): number {
+    if (this.nextSlot < this.capacity) return this.nextSlot++;
+    const [oldRow, slot] = this.slots.entries().next().value as [number, number];
+    this.slots.delete(oldRow);
+    return slot;
   }
 
   /**
@@ -38,11 +67,11 @@ export class NpyRowCache {
     const seen = new Set<number>();
     for (let i = 0; i < idx.length; i++) {
       const r = idx[i];
-      const hit = this.rows.get(r);
-      if (hit) {
-        this.rows.delete(r); // refresh recency
-        this.rows.set(r, hit);
-        out.set(hit, i * rb);
+      const slot = this.slots.get(r);
+      if (slot !== undefined) {
+        this.slots.delete(r); // refresh recency
+        this.slots.set(r, slot);
+        out.set(this.view(slot), i * rb);
         this.hits++;
       } else if (!seen.has(r)) {
         seen.add(r);
@@ -59,29 +88,23 @@ export class NpyRowCache {
         const k = where.get(idx[i]);
         if (k !== undefined) out.set(got.subarray(k * rb, (k + 1) * rb), i * rb);
       }
-      if (rb <= this.maxBytes) {
-        for (let k = 0; k < missing.length; k++) {
-          this.rows.set(missing[k], got.slice(k * rb, (k + 1) * rb));
-          this.bytes += rb;
+      if (this.capacity > 0) {
+        for (const r of missing) {
+          if (this.slots.has(r)) continue; // another gather filled it meanwhile
+          const slot = this.takeSlot();
+          const k = where.get(r)!;
+          this.view(slot).set(got.subarray(k * rb, (k + 1) * rb));
+          this.slots.set(r, slot);
         }
-        this.evict();
       }
     }
     return out.buffer;
   }
 
-  private evict(): void {
-    const rb = this.file.header.rowBytes;
-    for (const key of this.rows.keys()) {
-      if (this.bytes <= this.maxBytes) break;
-      this.rows.delete(key);
-      this.bytes -= rb;
-    }
-  }
-
   close(): void {
-    this.rows.clear();
-    this.bytes = 0;
+    this.slots.clear();
+    this.slabs = [];
+    this.nextSlot = 0;
     this.file.close();
   }
 }

@@ -22,29 +22,119 @@ export function fuzzyProcess(s: string): string {
   return fuzz.full_process(s, { force_ascii: true });
 }
 
-/**
- * Top-`k` choice indices for one already-processed query over already-processed choices
- * (score descending, ties in choice order; empty choices skipped). Returns indices and scores.
- */
-export function fuzzyTopK(query: string, choices: string[], k: number): { index: number[]; score: number[] } {
-  const scores = new Int16Array(choices.length).fill(-1);
-  for (let i = 0; i < choices.length; i++) {
-    if (choices[i].length === 0) continue;
-    scores[i] = fuzz.WRatio(query, choices[i], { full_process: false });
+/** Processed choices plus the per-choice data the exact pruning bound needs. */
+export interface FuzzyIndex {
+  choices: string[];
+  /** Character counts, 38 per choice (a-z, 0-9, space, other). */
+  chars: Uint8Array;
+  /** Choices with a repeated token (always scored in full). */
+  dupTokens: Uint8Array;
+  /** Length with whitespace runs collapsed (token re-joins can shorten a string to this). */
+  collapsedLen: Uint16Array;
+  /** token → choices containing it. */
+  byToken: Map<string, number[]>;
+}
+
+const NCH = 38;
+function charCounts(s: string, out: Uint8Array, off: number): void {
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    const d = c >= 97 && c <= 122 ? c - 97 : c >= 48 && c <= 57 ? c - 22 : c === 32 ? 36 : 37;
+    if (out[off + d] < 255) out[off + d]++;
   }
-  // Counting sort by score (0..100), descending, stable in choice order.
+}
+
+/** Build a {@link FuzzyIndex} over already-processed choices. */
+export function buildFuzzyIndex(choices: string[]): FuzzyIndex {
+  const chars = new Uint8Array(choices.length * NCH);
+  const dupTokens = new Uint8Array(choices.length);
+  const collapsedLen = new Uint16Array(choices.length);
+  const byToken = new Map<string, number[]>();
+  choices.forEach((c, i) => {
+    charCounts(c, chars, i * NCH);
+    const toks = c.split(' ').filter(Boolean);
+    collapsedLen[i] = Math.min(65535, toks.join(' ').length);
+    const set = new Set(toks);
+    if (set.size !== toks.length) dupTokens[i] = 1;
+    for (const t of set) {
+      let l = byToken.get(t);
+      if (!l) byToken.set(t, (l = []));
+      l.push(i);
+    }
+  });
+  return { choices, chars, dupTokens, collapsedLen, byToken };
+}
+
+/**
+ * Top-`k` choice indices for one already-processed query (score descending, ties in choice order
+ * like `heapq.nlargest`; empty choices skipped). Exact, but fast: every choice gets an upper bound
+ * of its WRatio (100 when it shares or repeats a token; else from character counts,
+ * max(2·CI/(|q|+|c|), scale·2·CI/(min(|q|,|c|)+CI)) with CI the multiset character intersection,
+ * which bounds ratio, partial_ratio and the token ratios alike), choices are scored best bound
+ * first, and scoring stops once the bound falls below the k-th best score.
+ */
+export function fuzzyTopK(query: string, index: FuzzyIndex | string[], k: number): { index: number[]; score: number[] } {
+  const ix = Array.isArray(index) ? buildFuzzyIndex(index) : index;
+  const { choices, chars, dupTokens } = ix;
+  if (k <= 0) return { index: [], score: [] };
+  const q = new Uint8Array(NCH);
+  charCounts(query, q, 0);
+  const qToks = query.split(' ').filter(Boolean);
+  const qDup = new Set(qToks).size !== qToks.length;
+  const shared = new Uint8Array(choices.length);
+  for (const t of new Set(qToks)) for (const i of ix.byToken.get(t) ?? []) shared[i] = 1;
+  const lq = query.length;
+  const lq1 = qToks.join(' ').length;
+  // 1. Upper bound of every choice's score, bucketed (0..100); choices in index order inside a bucket.
   const buckets: number[][] = Array.from({ length: 101 }, () => []);
-  for (let i = 0; i < choices.length; i++) if (scores[i] >= 0) buckets[scores[i]].push(i);
-  const index: number[] = [];
-  const score: number[] = [];
-  for (let s = 100; s >= 0 && index.length < k; s--) {
-    for (const i of buckets[s]) {
-      if (index.length >= k) break;
-      index.push(i);
-      score.push(s);
+  for (let i = 0; i < choices.length; i++) {
+    const lc = choices[i].length;
+    if (lc === 0) continue;
+    let ubInt = 100;
+    if (lq > 0 && !qDup && !shared[i] && !dupTokens[i]) {
+      let ci = 0;
+      const off = i * NCH;
+      for (let d = 0; d < NCH; d++) ci += q[d] < chars[off + d] ? q[d] : chars[off + d];
+      // length ratio on the strings WRatio sees; denominators on whitespace-collapsed lengths
+      const lr = Math.max(lq, lc) / Math.min(lq, lc);
+      const lc1 = ix.collapsedLen[i];
+      let ub = (2 * ci) / (lq1 + lc1);
+      if (lr >= 1.5) ub = Math.max(ub, (lr > 8 ? 0.6 : 0.9) * ((2 * ci) / (Math.min(lq1, lc1) + ci)));
+      ubInt = Math.min(100, Math.round(100 * ub + 1e-6));
+    }
+    buckets[ubInt].push(i);
+  }
+  // 2. Best-first: score choices by decreasing bound; stop once the bound falls below the k-th score.
+  //    The top list stays sorted by (score desc, index asc), as heapq.nlargest orders ties.
+  const topI: number[] = [];
+  const topS: number[] = [];
+  for (let b = 100; b >= 0; b--) {
+    if (topI.length >= k && b < topS[k - 1]) break;
+    for (const i of buckets[b]) {
+      const sc = fuzz.WRatio(query, choices[i], { full_process: false });
+      if (topI.length >= k && (sc < topS[k - 1] || (sc === topS[k - 1] && i > topI[k - 1]))) continue;
+      let j = topI.length;
+      while (j > 0 && (topS[j - 1] < sc || (topS[j - 1] === sc && topI[j - 1] > i))) j--;
+      topI.splice(j, 0, i);
+      topS.splice(j, 0, sc);
+      if (topI.length > k) {
+        topI.pop();
+        topS.pop();
+      }
     }
   }
-  return { index, score };
+  return { index: topI, score: topS };
+}
+
+/** Reference implementation of {@link fuzzyTopK} without pruning (for tests and checks). */
+export function fuzzyTopKBrute(query: string, choices: string[], k: number): { index: number[]; score: number[] } {
+  const all: Array<[number, number]> = [];
+  choices.forEach((c, i) => {
+    if (c.length) all.push([i, fuzz.WRatio(query, c, { full_process: false })]);
+  });
+  all.sort((a, b) => b[1] - a[1] || a[0] - b[0]);
+  const top = all.slice(0, k);
+  return { index: top.map((x) => x[0]), score: top.map((x) => x[1]) };
 }
 
 /** Options of {@link generateCandidates}. */
@@ -99,13 +189,16 @@ export async function generateCandidates(mentions: string[], names: string[], op
     ? new cliProgress.SingleBar({
       format: `${opts.label ?? 'candidates'} |{bar}| {value}/{total} mentions | {duration_formatted} elapsed | ETA {eta_formatted}`,
       etaBuffer: 50,
+      noTTYOutput: !process.stderr.isTTY, // in logs / notebooks: a line every 30 s
+      notTTYSchedule: 30000,
     }, cliProgress.Presets.shades_classic)
     : null;
   bar?.start(uniq.length, 0);
   const top = new Map<string, { index: number[]; score: number[] }>();
   if (nWorkers === 0) {
+    const ix = buildFuzzyIndex(choices);
     uniq.forEach((q, i) => {
-      top.set(q, fuzzyTopK(q, choices, opts.k));
+      top.set(q, fuzzyTopK(q, ix, opts.k));
       if (i % 20 === 19) bar?.update(i + 1);
     });
   } else {

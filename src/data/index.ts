@@ -11,3 +11,4 @@ export * from './raw/melbench';
 export * from './raw/wikidiverse';
 export * from './cache';
 export * from './preprocessed';
+export * from './release';

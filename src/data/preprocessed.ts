@@ -467,6 +467,7 @@ export class PreprocessedDataset {
     for (let k = 0; k < chunks.length; k++) {
       const host = await next!;
       next = k + 1 < chunks.length ? load(chunks[k + 1]) : null; // prefetch while the caller works
+      next?.catch(() => undefined); // a caller that stops early (and closes) must not see an unhandled rejection
       yield hostBatchToTensors(host);
     }
   }

@@ -13,3 +13,4 @@ export * from './ghmfc';
 export * from './melhi';
 import './baseline-parity';
 export * from './zeroshot';
+export * from './baseline-runs';

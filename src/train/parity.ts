@@ -63,7 +63,7 @@ export interface ParityReport {
   /** Worst gradient element, as the smaller of abs / rel excess over its tolerance (≤ 1 passes). */
   gradWorst: { key: string; abs: number; rel: number };
   paramsAfterAdam: number;
-  /** Our Adam applied to the reference gradients (checks the optimizer alone). */
+  /** Our Adam applied to the reference gradients (checks the optimizer alone; `scoresAfterAdam` uses these parameters). */
   paramsAfterAdamFromRefGrads: number;
   /**
    * Elements beyond the tolerance whose difference is fully explained by Adam's first-step slope
@@ -198,6 +198,17 @@ export function runParity(dir: string, tol: ParityTolerances = PARITY_TOLERANCES
     const refAfter = new Map(keys.map((k) => [k, loadNpyTensor(path.join(dir, 'params_after_adam', `${k}.npy`))]));
     for (const k of keys) dAdamOnly = Math.max(dAdamOnly, maxAbsDiff(model.params.get(k)!, refAfter.get(k)!, `params_after_adam/${k}`));
 
+    // scores after the step (at the parameters Adam gives from the reference gradients)
+    let dScoresAfter = 0;
+    const afterFile = path.join(dir, 'scores_after_adam.npy');
+    if (fs.existsSync(afterFile)) {
+      const refScoresAfter = loadNpyTensor(afterFile);
+      const after = tf.tidy(() => model.scores(batch, { training: false }));
+      dScoresAfter = maxAbsDiff(after, refScoresAfter, 'scores_after_adam');
+      after.dispose();
+      refScoresAfter.dispose();
+    }
+
     // the full chain: our gradients, our Adam step
     for (const [k, v] of initial) model.params.get(k)!.assign(v);
     const adam = new Adam(adamOpts);
@@ -216,12 +227,17 @@ export function runParity(dir: string, tol: ParityTolerances = PARITY_TOLERANCES
       if (!g1 || !g2) continue;
       const [n, worst] = tf.tidy(() => {
         const d = model.params.get(k)!.sub(refP).abs();
-        const sameSign = g1.sign().equal(g2.sign());
+        const sameSign = g1.mul(g2).greater(0);
         const gmin = tf.where(sameSign, tf.minimum(g1.abs(), g2.abs()), tf.zerosLike(g1));
         const slope = gmin.add(adamOpts.eps).square().reciprocal().mul(adamOpts.lr * adamOpts.eps);
         const explained = slope.mul(g1.sub(g2).abs());
         const beyond = d.greater(tol.params);
         const unexplained = d.sub(explained).maximum(0);
+        if (process.env.DRIN_PARITY_DEBUG) {
+          const i = unexplained.flatten().argMax().dataSync()[0];
+          const at = (t: tf.Tensor) => t.flatten().gather([i]).dataSync()[0];
+          console.log(`  [debug] ${k}[${i}]: g ${at(g1)} ref ${at(g2)} |Δp| ${at(d)} explained ${at(explained)}`);
+        }
         return [beyond.sum().dataSync()[0], unexplained.max().dataSync()[0]];
       });
       illConditioned += n;
@@ -231,15 +247,6 @@ export function runParity(dir: string, tol: ParityTolerances = PARITY_TOLERANCES
     refGrads.forEach((t) => t.dispose());
     refAfter.forEach((t) => t.dispose());
     gradMap.forEach((g) => g.dispose());
-    let dScoresAfter = 0;
-    const afterFile = path.join(dir, 'scores_after_adam.npy');
-    if (fs.existsSync(afterFile)) {
-      const refAfter = loadNpyTensor(afterFile);
-      const after = tf.tidy(() => model.scores(batch, { training: false }));
-      dScoresAfter = maxAbsDiff(after, refAfter, 'scores_after_adam');
-      after.dispose();
-      refAfter.dispose();
-    }
     if (!(dScores <= tol.scores)) failures.push(`scores: ${dScores.toExponential(2)}`);
     if (!(dLoss <= tol.loss)) failures.push(`loss: ${loss} vs ${manifest.loss}`);
     if (!(dAdamOnly <= tol.params)) failures.push(`params after Adam from the reference gradients: ${dAdamOnly.toExponential(2)}`);

@@ -38,7 +38,7 @@ export function chromiumPath(): string {
  */
 export async function withChromium<T>(
   fn: (context: BrowserContext) => Promise<T>,
-  opts: { viewport?: { width: number; height: number } } = {},
+  opts: { viewport?: { width: number; height: number }; offline?: boolean } = {},
 ): Promise<T> {
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const { chromium } = require('playwright-core') as typeof import('playwright-core');
@@ -49,7 +49,7 @@ export async function withChromium<T>(
       headless: true,
       args: CHROMIUM_FLAGS,
       viewport: opts.viewport ?? { width: 1200, height: 900 },
-      offline: true,
+      offline: opts.offline ?? true,
     });
     try {
       return await fn(context);

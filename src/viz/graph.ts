@@ -4,6 +4,7 @@
  * tt (text–text), ti (mention text–entity image), it (mention image–entity text), ii (image–image).
  * Every notebook's opening cell shows it; notebook 06 draws it with measured edge values.
  */
+import { displayHtml, type HtmlSink } from './display';
 
 /** Options of {@link drinGraphSvg}. */
 export interface DrinGraphOptions {
@@ -68,4 +69,16 @@ export function drinGraphSvg(opts: DrinGraphOptions = {}): string {
   if (opts.caption) parts.push(`<text x="${W / 2}" y="${H - 10 * s}" text-anchor="middle" font-size="${12 * s}" fill="#333">${esc(opts.caption)}</text>`);
   parts.push('</svg>');
   return parts.join('');
+}
+
+/**
+ * Show the DRIN graph in a notebook cell (text summary outside a notebook): the one-line opening figure
+ * of every notebook.
+ *
+ * ```ts
+ * drin.showDrinGraph({ highlight: ['tt'], caption: 'notebook 03 computes the tt edge inputs' });
+ * ```
+ */
+export function showDrinGraph(opts: DrinGraphOptions = {}, sink?: HtmlSink): void {
+  displayHtml(drinGraphSvg(opts), 'DRIN graph: mention text, mention image — entity text, entity image; edges tt, ti, it, ii', sink);
 }

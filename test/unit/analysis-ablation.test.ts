@@ -52,3 +52,22 @@ test('loadDrinRun finds the weights below a run directory and infers the sizes',
   assert.deepEqual([r.config.bertDim, r.config.resnetDim, r.config.gcnDim, r.config.numLayers, r.config.edgeType], [32, 48, 32, 2, 'static']);
   assert.match(r.configSource, /edgeType/);
 });
+
+test('loadDrinRun reads a training checkpoint.npz and ignores its Adam moments', async (t) => {
+  if (!fs.existsSync(FIX)) return t.skip('../shared absent: fixtures/drin/wikidiverse-small not found');
+  const { loadDrinRun } = await import('../../src/analysis');
+  const { readStateDict, writeStateDict } = await import('../../src/train');
+  const os = await import('node:os');
+  const run = fs.mkdtempSync(path.join(os.tmpdir(), 'drin-ckpt-'));
+  const state = readStateDict(path.join(FIX, 'params'));
+  const withAdam = new Map(state);
+  for (const [k, v] of state) withAdam.set(`adam.m.${k}`, v);
+  writeStateDict(withAdam, path.join(run, 'checkpoint.npz'), new Map([['meta.json', new Uint8Array(Buffer.from('{"epoch":1}'))]]));
+  const r = loadDrinRun(run);
+  assert.equal(r.weights, path.join(run, 'checkpoint.npz'));
+  const key = 'gcn_layers.1.w_h.weight';
+  const a = r.params.get(key)!.dataSync();
+  const b = state.get(key)!.dataSync();
+  assert.equal(a.length, b.length);
+  assert.ok(a.every((x, i) => x === b[i]));
+});

@@ -94,6 +94,9 @@ test('error table sorts by gold rank and filters', async () => {
   const f = frameRecords(filterAnalysisFrame(errors, { column: 'goldRank', op: 'le', value: 4 }, { column: 'defaultImage', op: 'eq', value: true }));
   assert.deepEqual(f.map((r) => r.row), [1, 3]);
   assert.equal(filterAnalysisFrame(errors, { column: 'mention', op: 'contains', value: 'zzz' }).shape[0], 0);
+  const sortedThenFiltered = filterAnalysisFrame(sortAnalysisFrame(errors, 'goldRank', false), { column: 'goldRank', op: 'le', value: 3 });
+  assert.deepEqual(frameRecords(sortedThenFiltered).map((r) => r.row), [1, 3]);
+  assert.deepEqual(sortedThenFiltered.index, [0, 1]); // original positions in the error table
   assert.throws(() => sortAnalysisFrame(errors, 'nope'), /no column "nope"/);
 });
 

@@ -51,3 +51,12 @@ test('drill-down: gold marked, mention highlighted, thumbnails inlined, edges ac
   assert.deepEqual(mentionSpan('a Rome b', 'rome', 99), [2, 6]);
   assert.deepEqual(mentionSpan('a b', 'x', 0), [-1, -1]);
 });
+
+test('showDrinGraph sends the SVG to the sink', async () => {
+  const { showDrinGraph } = await import('../../src/viz');
+  const got: string[] = [];
+  showDrinGraph({ highlight: ['tt'] }, { html: (s) => got.push(s) });
+  assert.equal(got.length, 1);
+  assert.match(got[0], /^<svg /);
+  assert.ok(got[0].includes('#d62728'), 'the highlighted edge is drawn in the accent colour');
+});

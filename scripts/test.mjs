@@ -1,0 +1,50 @@
+#!/usr/bin/env node
+// `npm test`: set up what is missing (scripts/ensure-setup.mjs), then run node:test (via tsx) on
+//   test/unit/**/*.test.ts, then test/*.test.ts (the notebooks and the browser check), one file at
+//   a time, in that order. Node 20's --test takes no glob patterns, hence this launcher.
+//   npm test                       everything
+//   npm test -- --unit             unit tests only (no Jupyter needed)
+//   npm test -- test/unit/x.test.ts [more files]   just these
+// The spec reporter ends with the summary CI reads (tests / pass / fail / skipped).
+import { spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { ROOT, ensureSetup } from './ensure-setup.mjs';
+
+function testFiles(dir, recurse) {
+  if (!fs.existsSync(dir)) return [];
+  const out = [];
+  for (const e of fs.readdirSync(dir, { withFileTypes: true }).sort((a, b) => a.name.localeCompare(b.name))) {
+    const p = path.join(dir, e.name);
+    if (e.isDirectory() && recurse) out.push(...testFiles(p, true));
+    else if (e.isFile() && e.name.endsWith('.test.ts')) out.push(p);
+  }
+  return out;
+}
+
+const args = process.argv.slice(2);
+const unitOnly = args.includes('--unit');
+const named = args.filter((a) => !a.startsWith('--'));
+const passThrough = args.filter((a) => a.startsWith('--') && a !== '--unit');
+
+const unit = testFiles(path.join(ROOT, 'test', 'unit'), true);
+const top = testFiles(path.join(ROOT, 'test'), false);
+const files = named.length ? named.map((f) => path.resolve(f)) : unitOnly ? unit : [...unit, ...top];
+for (const f of files) if (!fs.existsSync(f)) throw new Error(`no such test file: ${f}`);
+
+const needsJupyter = files.some((f) => !f.includes(`${path.sep}unit${path.sep}`));
+try {
+  ensureSetup({ jupyter: needsJupyter, build: needsJupyter }); // unit tests run src/ through tsx: no build
+} catch (e) {
+  console.error(`[setup] FAILED: ${e.message}`);
+  process.exit(1);
+}
+
+const t0 = Date.now();
+const r = spawnSync(
+  process.execPath,
+  ['--import', 'tsx', '--test', '--test-reporter=spec', '--test-concurrency=1', ...passThrough, ...files.map((f) => path.relative(ROOT, f))],
+  { cwd: ROOT, stdio: 'inherit', env: { ...process.env, ONNXRUNTIME_NODE_INSTALL: 'skip' } },
+);
+console.log(`\n${files.length} test files in ${((Date.now() - t0) / 1000).toFixed(0)} s (exit ${r.status ?? r.signal})`);
+process.exit(r.status ?? 1);

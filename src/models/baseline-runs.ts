@@ -1,0 +1,138 @@
+/**
+ * Running the baselines on a preprocessed dataset with DRIN's data path, loss, metrics and loop
+ * (src/data `PreprocessedDataset`, src/train `trainRanking` / `evaluateRanking`), and the comparison
+ * table of notebooks/05-run-baselines.ipynb.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import type { PreprocessedDataset } from '../data/preprocessed';
+import { RankingSplit, trainRanking, TrainOptions, TrainResult, writeJsonAtomic } from '../train/loop';
+import type { RankingMetrics } from '../train/metrics';
+import type { RankingBatch, RankingModel } from '../train/model';
+import { evaluateRanking, writePredictions } from '../train/predictions';
+import { GhmfcConfig } from './ghmfc';
+import { MelhiConfig } from './melhi';
+
+export interface BaselineSplitOptions {
+  /** Which batch form (src/data `baselineBatches`): GHMFC gets no entity image, MEL-HI does. */
+  model: 'ghmfc' | 'melhi';
+  batchSize: number;
+  /** WikiMEL entity text: 'reduced' (pooled + CLS, memory-saving; GHMFC 'avg' pooling) or 'raw' tokens. */
+  entityText?: 'raw' | 'reduced';
+  /** Only the first `limit` mentions of each split. */
+  limit?: number;
+}
+
+/** train / valid / test splits of baseline batches (names as the baseline fixtures' batch_order). */
+export function baselineSplitsFromDataset(ds: PreprocessedDataset, o: BaselineSplitOptions): { train: RankingSplit; valid: RankingSplit; test: RankingSplit } {
+  const make = (split: 'train' | 'valid' | 'test'): RankingSplit => ({
+    size: o.limit !== undefined ? Math.min(o.limit, ds.splits[split].mentions) : ds.splits[split].mentions,
+    batches: ({ shuffleSeed }) =>
+      ds.baselineBatches(split, {
+        model: o.model,
+        batchSize: o.batchSize,
+        shuffle: shuffleSeed !== undefined,
+        seed: shuffleSeed,
+        entityText: o.entityText,
+        limit: o.limit,
+      }) as AsyncIterable<RankingBatch>,
+  });
+  return { train: make('train'), valid: make('valid'), test: make('test') };
+}
+
+/** GHMFC sizes and layout from a dataset (BERT / ResNet sizes); output sizes default to the BERT size as the reference. */
+export function ghmfcConfigForDataset(ds: PreprocessedDataset, overrides: Partial<GhmfcConfig> = {}): Partial<GhmfcConfig> {
+  return {
+    dataset: ds.layout,
+    bertDim: ds.dims.textDim,
+    resnetDim: ds.dims.imageDim,
+    mentionOutputDim: ds.dims.textDim,
+    entityOutputDim: ds.dims.textDim,
+    ...overrides,
+  };
+}
+
+/** MEL-HI sizes from a dataset; throws on WikiMEL, which the reference does not define MEL-HI for. */
+export function melhiConfigForDataset(ds: PreprocessedDataset, overrides: Partial<MelhiConfig> = {}): Partial<MelhiConfig> {
+  if (ds.layout !== 'wikidiverse') {
+    throw new Error(`${ds.dir}: MEL-HI needs the WikiDiverse layout (one entity text vector and image per candidate); this is ${ds.layout}, as the reference refuses too`);
+  }
+  return { bertDim: ds.dims.textDim, resnetDim: ds.dims.imageDim, ...overrides };
+}
+
+/** Train a baseline with the shared loop; writes history.json, predictions and metrics.json under `outDir`. */
+export async function trainBaseline(
+  model: RankingModel,
+  ds: PreprocessedDataset,
+  split: BaselineSplitOptions,
+  options: Partial<TrainOptions> & { outDir: string },
+): Promise<TrainResult> {
+  return trainRanking(model, baselineSplitsFromDataset(ds, split), options);
+}
+
+export interface ZeroShotOptions {
+  outDir: string;
+  batchSize?: number;
+  topks?: number[];
+  entityText?: 'raw' | 'reduced';
+  limit?: number;
+  absentShare?: { valid?: number; test?: number };
+}
+
+/**
+ * Evaluate a ranker that needs no training (zero-shot) on valid and test with DRIN batches; writes
+ * predictions_{valid,test}.jsonl, metrics.json and a one-record history.json (epoch 0) like a run.
+ */
+export async function evaluateZeroShot(model: RankingModel, ds: PreprocessedDataset, o: ZeroShotOptions): Promise<{ valid: RankingMetrics; test: RankingMetrics; seconds: number }> {
+  const t0 = Date.now();
+  const batches = (split: 'valid' | 'test') => ds.drinBatches(split, { batchSize: o.batchSize ?? 32, shuffle: false, entityText: o.entityText, limit: o.limit }) as AsyncIterable<RankingBatch>;
+  const valid = await evaluateRanking(model, batches('valid'), { topks: o.topks, absentShare: o.absentShare?.valid });
+  const test = await evaluateRanking(model, batches('test'), { topks: o.topks, absentShare: o.absentShare?.test });
+  const seconds = (Date.now() - t0) / 1000;
+  fs.mkdirSync(o.outDir, { recursive: true });
+  writePredictions(path.join(o.outDir, 'predictions_valid.jsonl'), valid.predictions);
+  writePredictions(path.join(o.outDir, 'predictions_test.jsonl'), test.predictions);
+  writeJsonAtomic(path.join(o.outDir, 'history.json'), [{ epoch: 0, trainLoss: null, valid: valid.metrics, test: test.metrics, seconds }]);
+  writeJsonAtomic(path.join(o.outDir, 'metrics.json'), { valid: valid.metrics, test: test.metrics, secondsPerEpoch: 0, zeroShot: true });
+  return { valid: valid.metrics, test: test.metrics, seconds };
+}
+
+/** One row of the comparison table (percentages, as the paper reports them). */
+export interface BaselineTableRow {
+  model: string;
+  /** 'ours' (this run) or 'paper' (published). */
+  source: string;
+  split: string;
+  [metric: string]: string | number | null;
+}
+
+/**
+ * Table rows from a run's metrics (numbers ×100, rounded to 0.01): top-k uncorrected and corrected,
+ * MRR, mean rank, seconds per epoch.
+ */
+export function baselineTableRow(model: string, metrics: RankingMetrics, split: string, secondsPerEpoch: number | null, topks = [1, 5, 10, 20]): BaselineTableRow {
+  const pct = (x: number | undefined) => (x === undefined || x === null || !Number.isFinite(x) ? null : Math.round(x * 10000) / 100);
+  const row: BaselineTableRow = { model, source: 'ours', split };
+  for (const k of topks) row[`top${k}`] = pct(metrics[`top${k}`]);
+  for (const k of topks) row[`top${k} corr.`] = pct(metrics[`top${k}Corrected`]);
+  row.MRR = pct(metrics.mrr);
+  row['mean rank'] = Number.isFinite(metrics.meanRank) ? Math.round(metrics.meanRank * 100) / 100 : null;
+  row['s/epoch'] = secondsPerEpoch === null || !Number.isFinite(secondsPerEpoch) ? null : Math.round(secondsPerEpoch * 100) / 100;
+  return row;
+}
+
+/** Published results quoted in the notebook (DRIN paper, arXiv 2310.05589, Table 2, WikiMEL test). */
+export const PUBLISHED_RESULTS: Array<{ model: string; dataset: string; top1: number; top5: number; top10: number; top20: number }> = [
+  { model: 'drin', dataset: 'WikiMEL', top1: 65.5, top5: 91.3, top10: 95.8, top20: 97.7 },
+];
+
+/** Read a run's metrics.json (CONTRACTS §5), or undefined when the run is absent. */
+export function readRunMetrics(runDir: string): { valid?: RankingMetrics; test?: RankingMetrics; secondsPerEpoch?: number } | undefined {
+  const f = path.join(runDir, 'metrics.json');
+  if (!fs.existsSync(f)) return undefined;
+  try {
+    return JSON.parse(fs.readFileSync(f, 'utf8'));
+  } catch (e) {
+    throw new Error(`${f}: not valid JSON (${(e as Error).message}); expected {valid, test, secondsPerEpoch}`);
+  }
+}

@@ -1,0 +1,246 @@
+/**
+ * The training loop of the reference (train.py + Lightning): Adam, triplet loss, `epochs` epochs with
+ * validation after each, and a test round every `testEvery` epochs (10, 20, 30). The reference builds a
+ * new Lightning Trainer — hence a new Adam — per round: `resetOptimizerEachRound` (default true) does the same.
+ *
+ * Extras: seeded shuffles (the seed and the epoch fix each epoch's order), a progress bar with loss,
+ * throughput and ETA, a per-epoch history, an atomic checkpoint each epoch, resume to the same final
+ * result, and per-mention predictions (CONTRACTS §5).
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import * as tf from '@tensorflow/tfjs';
+import { SingleBar, Presets } from 'cli-progress';
+import { Adam } from './adam';
+import { loadCheckpoint, saveCheckpoint } from './checkpoint';
+import { tripletLoss } from './loss';
+import { goldRanks, RankingMeter, RankingMetrics } from './metrics';
+import { batchTensors, disposeBatch, RankingBatch, RankingModel } from './model';
+import { evaluateRanking, writePredictions } from './predictions';
+
+/** One split of a dataset: its size and its batches (shuffled by `shuffleSeed` when given). */
+export interface RankingSplit {
+  size: number;
+  batches(opts: { shuffleSeed?: number }): AsyncIterable<RankingBatch> | Iterable<RankingBatch>;
+}
+
+export interface TrainOptions {
+  /** Epochs in all (reference: 30). */
+  epochs: number;
+  /** Test every this many epochs (reference: 10). */
+  testEvery: number;
+  lr: number;
+  margin: number;
+  seed: number;
+  /** Reference behaviour: a fresh Adam at the start of each test round. */
+  resetOptimizerEachRound: boolean;
+  topks: number[];
+  /** Fixed gold-absent shares for the corrected metrics (WikiDiverse's published constants), per split. */
+  absentShare?: { train?: number; valid?: number; test?: number };
+  /** Run directory (results/runs/<dataset>/<model>): checkpoint, history, predictions, metrics. */
+  outDir?: string;
+  /** Continue from outDir/checkpoint.npz when present. */
+  resume: boolean;
+  /** Show a cli-progress bar (stderr, TTY only). */
+  progress: boolean;
+  /** Called with one line per epoch (default console.log). */
+  log: (line: string) => void;
+  /** Stop after this many epochs of this call (for tests of resume); the run can be resumed. */
+  stopAfter?: number;
+}
+
+export const TRAIN_DEFAULTS: TrainOptions = {
+  epochs: 30,
+  testEvery: 10,
+  lr: 1e-3,
+  margin: 0.25,
+  seed: 0,
+  resetOptimizerEachRound: true,
+  topks: [1, 3, 5, 10, 20, 50],
+  resume: true,
+  progress: true,
+  log: (l) => console.log(l),
+};
+
+export interface EpochRecord {
+  epoch: number;
+  trainLoss: number;
+  train: RankingMetrics;
+  valid: RankingMetrics;
+  test?: RankingMetrics;
+  seconds: number;
+  mentionsPerSecond: number;
+}
+
+export interface TrainResult {
+  history: EpochRecord[];
+  valid: RankingMetrics;
+  test?: RankingMetrics;
+  secondsPerEpoch: number;
+}
+
+/** The shuffle seed of an epoch: fixed by the run seed and the epoch number, so a resumed run sees the same order. */
+export function epochShuffleSeed(seed: number, epoch: number): number {
+  return (seed * 1000003 + epoch * 7919) >>> 0;
+}
+
+/**
+ * One optimisation step on a batch: loss, gradients (tf.variableGrads), Adam. Returns the loss and
+ * the batch's gold ranks (for the running top-k). No per-sample JS loops; two small reads back.
+ */
+export function trainStep(model: RankingModel, adam: Adam, batch: Record<string, tf.Tensor>, margin: number): { loss: number; ranks: Int32Array } {
+  const keys = [...model.params.keys()];
+  const vars = keys.map((k) => model.params.get(k)!);
+  const byName = new Map(vars.map((v, i) => [v.name, keys[i]]));
+  let ranks: tf.Tensor | undefined;
+  const { value, grads } = tf.variableGrads(() => {
+    const scores = model.scores(batch, { training: true });
+    ranks = tf.keep(goldRanks(scores, batch.answer_onehot));
+    return tripletLoss(scores, batch.answer_onehot, margin);
+  }, vars);
+  const gradMap = new Map<string, tf.Tensor>();
+  for (const [name, g] of Object.entries(grads)) gradMap.set(byName.get(name)!, g);
+  adam.step(model.params, gradMap);
+  gradMap.forEach((g) => g.dispose());
+  const loss = value.dataSync()[0];
+  value.dispose();
+  const r = ranks!.dataSync() as Int32Array;
+  ranks!.dispose();
+  return { loss, ranks: r };
+}
+
+function fmt(m: RankingMetrics, keys: string[]): string {
+  return keys.filter((k) => m[k] !== undefined).map((k) => `${k} ${(m[k] as number).toFixed(4)}`).join(' ');
+}
+
+/**
+ * Train `model` on `data.train`, validating each epoch and testing every `testEvery` epochs; write
+ * history.json, checkpoint.npz, predictions_{valid,test}.jsonl and metrics.json under `outDir`.
+ */
+export async function trainRanking(
+  model: RankingModel,
+  data: { train: RankingSplit; valid: RankingSplit; test?: RankingSplit },
+  options: Partial<TrainOptions> = {},
+): Promise<TrainResult> {
+  const o: TrainOptions = { ...TRAIN_DEFAULTS, ...options };
+  const adam = new Adam({ lr: o.lr });
+  let history: EpochRecord[] = [];
+  let start = 0;
+  const ckpt = o.outDir ? path.join(o.outDir, 'checkpoint.npz') : undefined;
+  if (o.outDir) fs.mkdirSync(o.outDir, { recursive: true });
+  if (ckpt && o.resume && fs.existsSync(ckpt)) {
+    const meta = loadCheckpoint(ckpt, model.params, adam);
+    history = (meta.history as EpochRecord[]) ?? [];
+    start = meta.epoch;
+    o.log(`resumed from ${ckpt} after epoch ${start}`);
+  }
+  const headline = ['top1', 'top5', 'mrr'];
+  let ran = 0;
+  for (let epoch = start + 1; epoch <= o.epochs; epoch++) {
+    if (o.stopAfter !== undefined && ran >= o.stopAfter) break;
+    if (o.resetOptimizerEachRound && (epoch - 1) % o.testEvery === 0) adam.reset();
+    const t0 = Date.now();
+    const meter = new RankingMeter(o.topks, o.absentShare?.train);
+    let lossSum = 0;
+    let batches = 0;
+    let seen = 0;
+    const bar = o.progress && process.stderr.isTTY
+      ? new SingleBar(
+          { format: `epoch ${epoch}/${o.epochs} {bar} {value}/{total} mentions | loss {loss} | {speed} mentions/s | ETA {eta_formatted}`, stream: process.stderr, hideCursor: true },
+          Presets.shades_classic,
+        )
+      : undefined;
+    bar?.start(data.train.size, 0, { loss: '-', speed: '-' });
+    for await (const batch of data.train.batches({ shuffleSeed: epochShuffleSeed(o.seed, epoch) })) {
+      const t = batchTensors(batch);
+      const { loss, ranks } = trainStep(model, adam, t, o.margin);
+      disposeBatch(batch);
+      meter.addRanks(ranks);
+      lossSum += loss;
+      batches++;
+      seen += ranks.length;
+      bar?.update(seen, { loss: (lossSum / batches).toFixed(4), speed: (seen / ((Date.now() - t0) / 1000)).toFixed(1) });
+    }
+    bar?.stop();
+    const trainSeconds = (Date.now() - t0) / 1000;
+    const valid = (await evaluateRanking(model, data.valid.batches({}), { topks: o.topks, predictions: false, absentShare: o.absentShare?.valid })).metrics;
+    let test: RankingMetrics | undefined;
+    if (data.test && (epoch % o.testEvery === 0 || epoch === o.epochs))
+      test = (await evaluateRanking(model, data.test.batches({}), { topks: o.topks, predictions: false, absentShare: o.absentShare?.test })).metrics;
+    const rec: EpochRecord = {
+      epoch,
+      trainLoss: batches ? lossSum / batches : NaN,
+      train: meter.compute(),
+      valid,
+      ...(test ? { test } : {}),
+      seconds: (Date.now() - t0) / 1000,
+      mentionsPerSecond: seen / trainSeconds,
+    };
+    history.push(rec);
+    o.log(
+      `epoch ${epoch}/${o.epochs} loss ${rec.trainLoss.toFixed(4)} | valid ${fmt(valid, headline)}` +
+        (test ? ` | test ${fmt(test, headline)}` : '') +
+        ` | ${rec.mentionsPerSecond.toFixed(1)} mentions/s, ${rec.seconds.toFixed(1)} s`,
+    );
+    if (o.outDir) {
+      saveCheckpoint(ckpt!, model.params, adam, { epoch, history, seed: o.seed });
+      writeJsonAtomic(path.join(o.outDir, 'history.json'), history);
+    }
+    ran++;
+  }
+  const done = history.length > 0 && history[history.length - 1].epoch >= o.epochs;
+  const secondsPerEpoch = history.length ? history.reduce((a, h) => a + h.seconds, 0) / history.length : NaN;
+  // final evaluation with predictions for error analysis
+  const finalValid = await evaluateRanking(model, data.valid.batches({}), { topks: o.topks, absentShare: o.absentShare?.valid });
+  const finalTest = data.test ? await evaluateRanking(model, data.test.batches({}), { topks: o.topks, absentShare: o.absentShare?.test }) : undefined;
+  if (o.outDir && done) {
+    writePredictions(path.join(o.outDir, 'predictions_valid.jsonl'), finalValid.predictions);
+    if (finalTest) writePredictions(path.join(o.outDir, 'predictions_test.jsonl'), finalTest.predictions);
+    writeJsonAtomic(path.join(o.outDir, 'metrics.json'), { valid: finalValid.metrics, test: finalTest?.metrics, secondsPerEpoch });
+  }
+  return { history, valid: finalValid.metrics, test: finalTest?.metrics, secondsPerEpoch };
+}
+
+/** JSON with NaN written as null, via a temporary file and a rename. */
+export function writeJsonAtomic(file: string, value: unknown): void {
+  fs.mkdirSync(path.dirname(file), { recursive: true });
+  const tmp = `${file}.tmp-${process.pid}`;
+  fs.writeFileSync(tmp, JSON.stringify(value, (_k, v) => (typeof v === 'number' && !Number.isFinite(v) ? null : v), 1));
+  fs.renameSync(tmp, file);
+}
+
+/**
+ * An in-memory split from tensors with the batch's leading axis = mentions (tests, small data):
+ * batches are gathered rows, shuffled by a seeded permutation.
+ */
+export function tensorSplit(tensors: Record<string, tf.Tensor>, batchSize: number): RankingSplit {
+  const n = Object.values(tensors)[0].shape[0]!;
+  return {
+    size: n,
+    *batches({ shuffleSeed }) {
+      const order = Array.from({ length: n }, (_, i) => i);
+      if (shuffleSeed !== undefined) {
+        // seedrandom-free xorshift permutation: deterministic per seed
+        let s = shuffleSeed || 1;
+        const rnd = () => {
+          s ^= s << 13;
+          s ^= s >>> 17;
+          s ^= s << 5;
+          return (s >>> 0) / 4294967296;
+        };
+        for (let i = n - 1; i > 0; i--) {
+          const j = Math.floor(rnd() * (i + 1));
+          [order[i], order[j]] = [order[j], order[i]];
+        }
+      }
+      for (let b = 0; b < n; b += batchSize) {
+        const rows = order.slice(b, b + batchSize);
+        const idx = tf.tensor1d(rows, 'int32');
+        const batch: RankingBatch = { index: rows };
+        for (const [k, t] of Object.entries(tensors)) batch[k] = tf.gather(t, idx);
+        idx.dispose();
+        yield batch;
+      }
+    },
+  };
+}

@@ -1,0 +1,98 @@
+/**
+ * Evaluation over a split: metrics plus per-mention predictions (CONTRACTS §5) for error analysis.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import * as tf from '@tensorflow/tfjs';
+import { goldRanks, RankingMeter, RankingMetrics } from './metrics';
+import { batchTensors, disposeBatch, RankingBatch, RankingModel } from './model';
+
+/** One line of predictions_{split}.jsonl. */
+export interface MentionPrediction {
+  row: number;
+  /** Index of the gold entity among the C candidates, or C when absent. */
+  answer: number;
+  /** 1-based rank of the gold among the C candidates (ties counted in its favour); null when absent. */
+  goldRank: number | null;
+  /** Top-10 candidate slots, best first (gold slot excluded). */
+  top: { slot: number; score: number }[];
+  /** All C candidate scores. */
+  scores: number[];
+  /** DRIN: per GCN layer input, [tt, ti, it, ii] edge values of the gold slot. */
+  edges?: number[][];
+}
+
+export interface EvaluateOptions {
+  topks?: number[];
+  /** Collect per-mention predictions (default true). */
+  predictions?: boolean;
+  /** Fixed gold-absent share for the corrected metrics. */
+  absentShare?: number;
+}
+
+/** Score every batch (in order) and return metrics and per-mention predictions. Batches are disposed. */
+export async function evaluateRanking(
+  model: RankingModel,
+  batches: AsyncIterable<RankingBatch> | Iterable<RankingBatch>,
+  opts: EvaluateOptions = {},
+): Promise<{ metrics: RankingMetrics; predictions: MentionPrediction[] }> {
+  const meter = new RankingMeter(opts.topks, opts.absentShare);
+  const predictions: MentionPrediction[] = [];
+  let row = 0;
+  for await (const batch of batches) {
+    const t = batchTensors(batch);
+    const onehot = t.answer_onehot;
+    if (!onehot) throw new Error('evaluateRanking: batch has no answer_onehot (CONTRACTS §3)');
+    const C = onehot.shape[1]!;
+    const out = tf.tidy(() => {
+      const scores = model.scores(t, { training: false }).slice([0, 0], [-1, C]); // [B,C]
+      const ranks = goldRanks(scores, onehot); // [B]
+      const res: Record<string, tf.Tensor> = { scores, ranks };
+      const answer = t.answer_index ?? tf.where(onehot.sum(-1).greater(0), onehot.argMax(-1), tf.fill([onehot.shape[0]!], C, 'int32'));
+      res.answer = answer.toInt();
+      if (opts.predictions !== false) {
+        const top = tf.topk(scores, Math.min(10, C)); // [B,k]
+        res.topIdx = top.indices;
+        res.topVal = top.values;
+        if (model.extras) {
+          const ex = model.extras(t).edges;
+          if (ex) res.edges = ex; // [B,layers,4]
+        }
+      }
+      return res;
+    });
+    const scoresArr = out.scores.arraySync() as number[][];
+    const ranksArr = Array.from(out.ranks.dataSync());
+    const answers = Array.from(out.answer.dataSync());
+    const topIdx = out.topIdx ? (out.topIdx.arraySync() as number[][]) : [];
+    const topVal = out.topVal ? (out.topVal.arraySync() as number[][]) : [];
+    const edges = out.edges ? (out.edges.arraySync() as number[][][]) : undefined;
+    Object.values(out).forEach((x) => x.dispose());
+    meter.addRanks(ranksArr);
+    if (opts.predictions !== false) {
+      const index = batch.index;
+      for (let b = 0; b < scoresArr.length; b++) {
+        const p: MentionPrediction = {
+          row: index ? index[b] : row + b,
+          answer: answers[b],
+          goldRank: ranksArr[b] > 0 ? ranksArr[b] : null,
+          top: topIdx[b].map((slot: number, j: number) => ({ slot, score: topVal[b][j] })),
+          scores: scoresArr[b],
+        };
+        if (edges) p.edges = edges[b];
+        predictions.push(p);
+      }
+    }
+    row += scoresArr.length;
+    disposeBatch(batch);
+  }
+  return { metrics: meter.compute(), predictions };
+}
+
+/** Write predictions as JSON lines (atomically). */
+export function writePredictions(file: string, predictions: MentionPrediction[]): void {
+  fs.mkdirSync(path.dirname(file), { recursive: true });
+  const tmp = `${file}.tmp-${process.pid}`;
+  fs.writeFileSync(tmp, predictions.map((p) => JSON.stringify(p)).join('\n') + (predictions.length ? '\n' : ''));
+  fs.renameSync(tmp, file);
+}

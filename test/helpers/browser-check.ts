@@ -1,0 +1,133 @@
+/**
+ * Browser check of executed notebooks: export to HTML with `jupyter nbconvert --to html`, open each
+ * page in headless Chromium (offline), and report per page the plots that rendered (plotly SVG with
+ * drawn traces), the images that loaded, script errors, and the screenshots written.
+ */
+import { spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { withChromium } from '../../src/viz/browser';
+
+export interface PlotReport {
+  /** Position among the page's plot containers. */
+  index: number;
+  title: string;
+  /** plotly drew into the container (it got class js-plotly-plot and a .main-svg). */
+  rendered: boolean;
+  /** Trace groups drawn (g.trace, pie slices, ...). */
+  traces: number;
+  /** Drawn primitives inside the traces: non-trivial paths, points, heatmap images. */
+  marks: number;
+  /** The container's text when empty (e.g. the "plotly.js is not loaded" note). */
+  text: string;
+}
+
+export interface ImageReport {
+  index: number;
+  src: string;
+  naturalWidth: number;
+}
+
+export interface PageReport {
+  notebook: string;
+  html: string;
+  plots: PlotReport[];
+  images: ImageReport[];
+  /** Uncaught script errors on the page (network failures of CDN scripts are not errors here). */
+  errors: string[];
+  screenshots: string[];
+}
+
+/** `jupyter nbconvert --to html` one executed notebook into outDir; returns the HTML path. */
+export function exportHtml(ipynb: string, outDir: string, env: NodeJS.ProcessEnv = process.env): string {
+  fs.mkdirSync(outDir, { recursive: true });
+  const r = spawnSync('jupyter', ['nbconvert', '--to', 'html', '--output-dir', outDir, ipynb], { encoding: 'utf8', env });
+  const html = path.join(outDir, path.basename(ipynb).replace(/\.ipynb$/, '.html'));
+  if (r.status !== 0 || !fs.existsSync(html)) {
+    throw new Error(`jupyter nbconvert --to html ${ipynb} failed (exit ${r.status}):\n${(r.stderr ?? '').slice(-3000)}`);
+  }
+  return html;
+}
+
+// Runs in the page: wait until every plot container is drawn or the time is up.
+const WAIT_PLOTS = `(() => {
+  const boxes = Array.from(document.querySelectorAll('.drin-plot, .plotly-graph-div, .js-plotly-plot'));
+  return boxes.every((b) => b.querySelector('.main-svg') || (b.textContent || '').includes('not loaded'));
+})()`;
+
+// Runs in the page: inspect plots and images.
+const INSPECT = `(() => {
+  const seen = new Set();
+  const boxes = Array.from(document.querySelectorAll('.drin-plot, .plotly-graph-div, .js-plotly-plot')).filter((b) => {
+    if (seen.has(b)) return false;
+    seen.add(b);
+    return !b.parentElement || !b.parentElement.closest('.drin-plot, .plotly-graph-div, .js-plotly-plot');
+  });
+  const plots = boxes.map((b, index) => {
+    const svg = b.querySelector('.main-svg');
+    const traces = b.querySelectorAll('g.trace, g.slice, g.hm, .imagelayer image');
+    let marks = 0;
+    for (const t of traces) {
+      for (const p of t.querySelectorAll('path')) {
+        const d = p.getAttribute('d') || '';
+        if (d.length > 8 && d !== 'M0,0Z') marks++;
+      }
+      marks += t.querySelectorAll('image, rect.point, text.textpoint').length;
+      if (t.tagName === 'image') marks++;
+    }
+    const title = b.getAttribute('data-title') || ((b.querySelector('.gtitle') || {}).textContent || '');
+    return { index, title, rendered: !!svg && b.classList.contains('js-plotly-plot'), traces: traces.length, marks,
+             text: svg ? '' : (b.textContent || '').slice(0, 200) };
+  });
+  const images = Array.from(document.images).map((img, index) => ({
+    index, src: (img.getAttribute('src') || '').slice(0, 80), naturalWidth: img.naturalWidth }));
+  return { plots, images };
+})()`;
+
+/**
+ * Open each HTML page in one headless Chromium session, check plots and images, and save a
+ * full-page screenshot plus one screenshot per plot into shotDir.
+ */
+export async function checkPages(pages: Array<{ notebook: string; html: string }>, shotDir: string): Promise<PageReport[]> {
+  fs.mkdirSync(shotDir, { recursive: true });
+  return withChromium(async (ctx) => {
+    const reports: PageReport[] = [];
+    for (const { notebook, html } of pages) {
+      const page = await ctx.newPage();
+      const errors: string[] = [];
+      page.on('pageerror', (e) => errors.push(e.message));
+      await page.goto(`file://${html}`, { waitUntil: 'load', timeout: 60000 });
+      await page.waitForFunction(WAIT_PLOTS, undefined, { timeout: 30000, polling: 250 }).catch(() => undefined);
+      await page.waitForTimeout(300); // let plotly finish its last transitions
+      const found = (await page.evaluate(INSPECT)) as { plots: PlotReport[]; images: ImageReport[] };
+      const stem = path.basename(html, '.html');
+      const screenshots: string[] = [];
+      const full = path.join(shotDir, `${stem}.png`);
+      await page.screenshot({ path: full, fullPage: true });
+      screenshots.push(full);
+      const boxes = await page.$$('.drin-plot');
+      for (let i = 0; i < boxes.length; i++) {
+        const shot = path.join(shotDir, `${stem}-plot${String(i + 1).padStart(2, '0')}.png`);
+        await boxes[i].scrollIntoViewIfNeeded();
+        await boxes[i].screenshot({ path: shot });
+        screenshots.push(shot);
+      }
+      await page.close();
+      reports.push({ notebook, html, plots: found.plots, images: found.images, errors, screenshots });
+    }
+    return reports;
+  });
+}
+
+/** Problems found on a page, one line each (empty = all good). */
+export function pageProblems(r: PageReport): string[] {
+  const out: string[] = [];
+  for (const p of r.plots) {
+    const name = `plot ${p.index + 1}${p.title ? ` "${p.title}"` : ''}`;
+    if (!p.rendered) out.push(`${name}: not rendered${p.text ? ` (${p.text})` : ''}`);
+    else if (p.traces === 0 || p.marks === 0) out.push(`${name}: rendered but drew no data (${p.traces} traces, ${p.marks} marks)`);
+  }
+  for (const i of r.images) if (i.naturalWidth <= 0) out.push(`image ${i.index + 1} (${i.src}…) did not load`);
+  for (const e of r.errors) out.push(`script error: ${e}`);
+  return out;
+}

@@ -1,0 +1,27 @@
+// DRIN against the reference PyTorch outputs in ../shared/fixtures/drin, on the wasm and cpu backends.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import * as tf from '@tensorflow/tfjs';
+import '@tensorflow/tfjs-backend-wasm';
+import { SHARED } from '../../src/paths';
+import { findFixtureDirs, runParity, formatParityReport } from '../../src/train';
+
+const root = path.join(SHARED, 'fixtures', 'drin');
+const present = fs.existsSync(root);
+
+for (const backend of ['wasm', 'cpu']) {
+  test(`DRIN parity with the reference on ${backend}`, { skip: present ? false : `../shared absent: ${root} not found` }, async () => {
+    assert.ok(await tf.setBackend(backend), `backend ${backend} unavailable`);
+    const dirs = findFixtureDirs(root);
+    assert.ok(dirs.length >= 2, 'expected the wikidiverse-small and wikimel-small fixtures');
+    for (const dir of dirs) {
+      const r = runParity(dir);
+      assert.ok(r.pass, formatParityReport(r));
+      assert.ok(r.scores <= 1e-5 && r.loss <= 1e-5 && r.scoresAfterAdam <= 1e-5, formatParityReport(r));
+      assert.ok(r.paramsAfterAdamFromRefGrads <= 1e-6, `Adam alone: ${r.paramsAfterAdamFromRefGrads}`);
+      for (const [k, [ours, ref]] of Object.entries(r.metrics)) assert.ok(Math.abs(ours - ref) < 1e-6, `${dir} ${k}: ${ours} vs ${ref}`);
+    }
+  });
+}

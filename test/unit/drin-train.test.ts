@@ -1,0 +1,152 @@
+// Triplet loss, metrics, Adam, the training loop (learning, resume), weights I/O.
+import { before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import * as tf from '@tensorflow/tfjs';
+import '@tensorflow/tfjs-backend-wasm';
+import { createDrin } from '../../src/models';
+import {
+  Adam,
+  goldRanks,
+  rankingMetrics,
+  tripletLoss,
+  trainRanking,
+  tensorSplit,
+  syntheticDrinTensors,
+  saveWeights,
+  loadWeights,
+  readStateDict,
+} from '../../src/train';
+
+before(async () => {
+  await tf.setBackend('wasm');
+});
+
+test('triplet loss: every anchor against every candidate of the batch, gold slot dropped', () => {
+  const scores = [
+    [0.9, 0.2, 0.5, 0.99],
+    [0.1, 0.4, 0.3, 0.7],
+  ];
+  const onehot = [
+    [1, 0, 0],
+    [0, 0, 0], // gold absent → positive 0
+  ];
+  const m = 0.25;
+  let loss = 0;
+  const pos = [0.9, 0];
+  for (let i = 0; i < 2; i++) {
+    let s = 0;
+    for (let b = 0; b < 2; b++) for (let c = 0; c < 3; c++) s += Math.max(0, scores[b][c] - pos[i] + m);
+    loss += s / 6;
+  }
+  loss /= 2;
+  const got = tripletLoss(tf.tensor2d(scores), tf.tensor2d(onehot), m).dataSync()[0];
+  assert.ok(Math.abs(got - loss) < 1e-6, `${got} vs ${loss}`);
+});
+
+test('metrics: ties count as hits, absent gold is a miss, corrected = acc / (1 - absent share)', () => {
+  const scores = tf.tensor2d([
+    [0.5, 0.5, 0.1, 9], // gold 0 tied with slot 1 → rank 1
+    [0.1, 0.3, 0.2, 9], // gold 0 → rank 3
+    [0.3, 0.2, 0.1, 9], // absent
+  ]);
+  const onehot = tf.tensor2d([
+    [1, 0, 0],
+    [1, 0, 0],
+    [0, 0, 0],
+  ]);
+  const ranks = Array.from(goldRanks(scores, onehot).dataSync());
+  assert.deepEqual(ranks, [1, 3, 0]);
+  const m = rankingMetrics(ranks, [1, 3]);
+  assert.equal(m.top1, 1 / 3);
+  assert.equal(m.top3, 2 / 3);
+  assert.ok(Math.abs(m.top1Corrected - 0.5) < 1e-12);
+  assert.ok(Math.abs(m.mrr - (1 + 1 / 3) / 3) < 1e-12);
+  assert.equal(m.meanRank, 2);
+});
+
+test('Adam follows PyTorch: p − lr/(1−β1^t) · m / (√v/√(1−β2^t) + eps), no state without a gradient', () => {
+  const p = tf.variable(tf.tensor1d([1, -2]));
+  const q = tf.variable(tf.tensor1d([5]));
+  const params = new Map([
+    ['p', p],
+    ['q', q],
+  ]);
+  const adam = new Adam({ lr: 0.1 });
+  const gs = [
+    [0.5, -1e-9],
+    [-0.25, 3],
+  ];
+  let m = [0, 0];
+  let v = [0, 0];
+  let ref = [1, -2];
+  gs.forEach((g, t) => {
+    adam.step(params, new Map([['p', tf.tensor1d(g)]]));
+    m = m.map((x, i) => 0.9 * x + 0.1 * g[i]);
+    v = v.map((x, i) => 0.999 * x + 0.001 * g[i] * g[i]);
+    const bc1 = 1 - 0.9 ** (t + 1);
+    const bc2 = 1 - 0.999 ** (t + 1);
+    ref = ref.map((x, i) => x - (0.1 / bc1) * (m[i] / (Math.sqrt(v[i]) / Math.sqrt(bc2) + 1e-8)));
+  });
+  const got = p.arraySync() as number[];
+  got.forEach((x, i) => assert.ok(Math.abs(x - ref[i]) < 1e-6, `${x} vs ${ref[i]}`));
+  assert.deepEqual(q.arraySync(), [5]);
+  assert.deepEqual(Object.keys(adam.getState().steps), ['p']);
+});
+
+test('training on a generated problem lifts top-1 well above chance', async () => {
+  await tf.setBackend('wasm');
+  const mk = (n: number, seed: number) => tensorSplit(syntheticDrinTensors({ mentions: n, seed, candidates: 10 }), 32);
+  const model = createDrin({ bertDim: 32, resnetDim: 48, gcnDim: 32 }, 0);
+  const res = await trainRanking(model, { train: mk(384, 1), valid: mk(128, 2) }, { epochs: 6, testEvery: 3, progress: false, log: () => {} });
+  const chance = 1 / 10;
+  assert.ok(res.history[res.history.length - 1].trainLoss < res.history[0].trainLoss, 'loss falls');
+  assert.ok(res.valid.top1 > 3 * chance, `valid top-1 ${res.valid.top1} vs chance ${chance}`);
+});
+
+test('checkpoint + resume reproduces the uninterrupted run; run files are written', async () => {
+  await tf.setBackend('wasm');
+  const dir1 = fs.mkdtempSync(path.join(os.tmpdir(), 'drin-run-'));
+  const dir2 = fs.mkdtempSync(path.join(os.tmpdir(), 'drin-run-'));
+  const data = () => ({
+    train: tensorSplit(syntheticDrinTensors({ mentions: 96, seed: 1, bertDim: 16, resnetDim: 8 }), 32),
+    valid: tensorSplit(syntheticDrinTensors({ mentions: 32, seed: 2, bertDim: 16, resnetDim: 8 }), 32),
+    test: tensorSplit(syntheticDrinTensors({ mentions: 32, seed: 3, bertDim: 16, resnetDim: 8 }), 32),
+  });
+  const cfg = { bertDim: 16, resnetDim: 8, gcnDim: 8 };
+  const opts = { epochs: 4, testEvery: 2, progress: false, log: () => {} };
+  const a = createDrin(cfg, 1);
+  await trainRanking(a, data(), { ...opts, outDir: dir1 });
+  const b = createDrin(cfg, 1);
+  await trainRanking(b, data(), { ...opts, outDir: dir2, stopAfter: 3 }); // "crash" after epoch 3
+  const b2 = createDrin(cfg, 99); // a fresh process: different init, restored from the checkpoint
+  const res = await trainRanking(b2, data(), { ...opts, outDir: dir2 });
+  assert.equal(res.history.length, 4);
+  for (const [k, p] of a.params) assert.deepEqual(b2.params.get(k)!.arraySync(), p.arraySync(), k);
+  for (const f of ['checkpoint.npz', 'history.json', 'metrics.json', 'predictions_valid.jsonl', 'predictions_test.jsonl'])
+    assert.ok(fs.existsSync(path.join(dir2, f)), f);
+  const hist = JSON.parse(fs.readFileSync(path.join(dir2, 'history.json'), 'utf8'));
+  assert.deepEqual(hist.map((h: { epoch: number; test?: unknown }) => [h.epoch, !!h.test]), [[1, false], [2, true], [3, false], [4, true]]);
+  const line = JSON.parse(fs.readFileSync(path.join(dir2, 'predictions_test.jsonl'), 'utf8').split('\n')[0]);
+  assert.equal(line.scores.length, 10);
+  assert.equal(line.top.length, 10);
+  assert.equal(line.edges.length, 2);
+  assert.equal(line.edges[0].length, 4);
+});
+
+test('weights export / import: npy directory and npz round trip; wrong shapes are named', () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'drin-w-'));
+  const a = createDrin({ bertDim: 16, resnetDim: 8, gcnDim: 8 }, 1);
+  saveWeights(a.params, path.join(dir, 'w.npz'));
+  saveWeights(a.params, path.join(dir, 'npy'));
+  for (const src of [path.join(dir, 'w.npz'), path.join(dir, 'npy')]) {
+    const b = createDrin({ bertDim: 16, resnetDim: 8, gcnDim: 8 }, 2);
+    loadWeights(b.params, src);
+    for (const [k, p] of a.params) assert.deepEqual(b.params.get(k)!.arraySync(), p.arraySync(), k);
+  }
+  assert.equal(readStateDict(path.join(dir, 'w.npz')).size, a.params.size);
+  const c = createDrin({ bertDim: 16, resnetDim: 8, gcnDim: 12 }, 2);
+  assert.throws(() => loadWeights(c.params, path.join(dir, 'w.npz')), /expects \[12/);
+});

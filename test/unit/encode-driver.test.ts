@@ -1,0 +1,135 @@
+/**
+ * The encode driver: a tiny prepared directory → a complete WikiMEL-layout directory that passes
+ * the preprocessed validation; resumable (a simulated and a real SIGKILL) and shardable, giving
+ * byte-identical files; the tiny real models through the same driver.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { spawn } from 'node:child_process';
+import { encodePrepared, EncodeInterrupted, parseShard, readPrepared } from '../../src/encode/encode';
+import { standinEncoders } from '../../src/encode/standins';
+import { loadEncoders } from '../../src/encode/models';
+import { readNpy, readNpyHeader } from '../../src/data/npy';
+import { validateDir } from '../../src/data/preprocessed';
+import { TINY, makeTinyPrepared, tmpDir, layoutFiles } from './encode-helpers';
+
+const ROOT = path.resolve(__dirname, '..', '..');
+const small = () => standinEncoders({ tokenizer: path.join(TINY, 'tiny-bert'), textDim: 16, imageDim: 32 });
+const quiet = { progress: false, log: () => {} };
+const sameFiles = (a: string, b: string) => {
+  const fa = layoutFiles(a), fb = layoutFiles(b);
+  assert.deepEqual(fa, fb);
+  for (const f of fa) assert.ok(fs.readFileSync(path.join(a, f)).equals(fs.readFileSync(path.join(b, f))), `${f} differs`);
+};
+
+test('stand-ins: full WikiMEL layout, valid, with the reference headers and shapes', async () => {
+  const prep = makeTinyPrepared(tmpDir('prep'));
+  const out = tmpDir('out');
+  const r = await encodePrepared({ prepared: prep, out, encoders: small(), chunkRows: { text: 2, image: 2, clip: 2 }, ...quiet });
+  assert.equal(r.merged, true);
+  assert.deepEqual(validateDir(out, 'wikimel').problems, []);
+  const h = (f: string) => readNpyHeader(path.join(out, f));
+  assert.deepEqual(h('mention-text-feature_train.npy').shape, [3, 128, 16]);
+  assert.deepEqual(h('mention-text-mask_train.npy').shape, [3, 128]);
+  assert.equal(h('mention-text-mask_train.npy').dtype, 'i8');
+  assert.deepEqual(h('entity-attr-feature.npy').shape, [5, 64, 16]);
+  assert.deepEqual(h('mention-image-feature_valid.npy').shape, [3, 49, 32]);
+  assert.deepEqual(h('mention-object-feature_valid.npy').shape, [3, 3, 1, 32]);
+  assert.deepEqual(h('entity-image-feature_all.npy').shape, [5, 1, 32]);
+  assert.deepEqual(h('entity-object-feature_all.npy').shape, [5, 1, 1, 32]);
+  assert.deepEqual(h('entity-object-score_all.npy').shape, [5, 1]);
+  assert.deepEqual(h('similarity-miet_test.npy').shape, [3, 3]);
+  for (const f of ['mention-image-feature_train.npy', 'mention-object-score_test.npy', 'entity-object-feature_all.npy']) {
+    const head = fs.readFileSync(path.join(out, f)).subarray(0, 128);
+    assert.equal(head.readUInt16LE(8), 118, `${f}: 128-byte header`);
+    assert.equal(head[127], 0x0a);
+    assert.equal(head[120], 0x0a, `${f}: header padded with newlines like the reference's NpyWriter`);
+  }
+  // masks: [CLS] tokens [SEP] of the tiny vocabulary; text rows = mention-text-raw
+  const mask = readNpy(path.join(out, 'mention-text-mask_train.npy')).data as BigInt64Array;
+  assert.equal(mask.subarray(0, 128).reduce((a, v) => a + Number(v), 0), 8); // "Michael Jordan played for Chicago." = 6 + 2
+  // a missing / corrupt / null image → the default image, counted
+  const enc = JSON.parse(fs.readFileSync(path.join(out, 'encode.json'), 'utf8'));
+  assert.equal(enc.encoders.text.standin, true);
+  assert.ok(enc.counts['mentionImageDefault:unreadable'] >= 1 && enc.counts['mentionImageDefault:missing'] >= 1 && enc.counts['entityImageDefault:too small'] === 1, JSON.stringify(enc.counts));
+  assert.ok(!fs.existsSync(path.join(out, '_encode')), 'parts removed after merging');
+  // CLIP slots follow entity-name-raw: the gold slot (last) of a mention whose gold is Q1 equals the Q1 candidate's
+  const miet = readNpy(path.join(out, 'similarity-miet_train.npy')).data as Float32Array;
+  assert.ok(Math.abs(miet[2]) <= 100 && miet.every((v) => Number.isFinite(v)));
+  // text-side files copied unchanged
+  assert.ok(fs.readFileSync(path.join(out, 'qid2idx.json')).equals(fs.readFileSync(path.join(prep, 'qid2idx.json'))));
+});
+
+test('kill and resume: finished chunks are not redone and the files are identical', async () => {
+  const prep = makeTinyPrepared(tmpDir('prep'));
+  const ref = tmpDir('ref'), out = tmpDir('out');
+  const chunkRows = { text: 2, image: 2, clip: 2 };
+  const full = await encodePrepared({ prepared: prep, out: ref, encoders: small(), chunkRows, ...quiet });
+  const total = full.tasks.reduce((a, t) => a + t.chunks, 0);
+  await assert.rejects(encodePrepared({ prepared: prep, out, encoders: small(), chunkRows, stopAfterChunks: 7, ...quiet }), EncodeInterrupted);
+  assert.ok(!fs.existsSync(path.join(out, 'mention-text-feature_train.npy')));
+  const resumed = await encodePrepared({ prepared: prep, out, encoders: small(), chunkRows, ...quiet });
+  assert.equal(resumed.tasks.reduce((a, t) => a + t.computed, 0), total - 7);
+  assert.equal(resumed.tasks.reduce((a, t) => a + t.skipped, 0), 7);
+  sameFiles(ref, out);
+  const again = await encodePrepared({ prepared: prep, out, encoders: small(), chunkRows, ...quiet });
+  assert.equal(again.tasks.reduce((a, t) => a + t.computed, 0), 0, 'a finished directory is not recomputed');
+});
+
+test('shards: --shard 0/2 and 1/2 into one directory merge into the same files', async () => {
+  assert.deepEqual(parseShard('1/4'), { index: 1, count: 4 });
+  assert.throws(() => parseShard('4/4'), /0 <= i < n/);
+  const prep = makeTinyPrepared(tmpDir('prep'));
+  const ref = tmpDir('ref'), out = tmpDir('out');
+  const chunkRows = { text: 1, image: 2, clip: 2 };
+  await encodePrepared({ prepared: prep, out: ref, encoders: small(), chunkRows, ...quiet });
+  const a = await encodePrepared({ prepared: prep, out, encoders: small(), chunkRows, shard: { index: 0, count: 2 }, ...quiet });
+  assert.equal(a.merged, false);
+  const b = await encodePrepared({ prepared: prep, out, encoders: small(), chunkRows, shard: { index: 1, count: 2 }, ...quiet });
+  assert.equal(b.merged, true);
+  const ca = a.tasks.reduce((s, t) => s + t.computed, 0), cb = b.tasks.reduce((s, t) => s + t.computed, 0);
+  assert.ok(ca > 0 && cb > 0 && Math.abs(ca - cb) <= 1, `shards split the chunks evenly (${ca} / ${cb})`);
+  sameFiles(ref, out);
+});
+
+test('`drin encode` killed with SIGKILL mid-run resumes without redoing finished chunks', async () => {
+  const prep = makeTinyPrepared(tmpDir('prep'), 6);
+  const ref = tmpDir('ref'), out = tmpDir('out');
+  await encodePrepared({ prepared: prep, out: ref, encoders: standinEncoders({ tokenizer: readPrepared(prep).tokenizer }), ...quiet });
+  const args = [path.join(ROOT, 'bin', 'drin.js'), 'encode', '--prepared', prep, '--out', out, '--chunk-texts', '1', '--chunk-images', '1'];
+  const child = spawn(process.execPath, args, { stdio: 'ignore' });
+  const work = path.join(out, '_encode');
+  const finished = () => fs.existsSync(work) ? fs.readdirSync(work).flatMap((t) => fs.readdirSync(path.join(work, t)).filter((c) => /^\d+$/.test(c)).map((c) => `${t}/${c}`)) : [];
+  const t0 = Date.now();
+  while (finished().length < 4 && Date.now() - t0 < 60000) await new Promise((r) => setTimeout(r, 50));
+  child.kill('SIGKILL');
+  await new Promise((r) => child.on('exit', r));
+  const before = finished();
+  assert.ok(before.length >= 4, `chunks finished before the kill: ${before.length}`);
+  const rerun = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  rerun.stdout!.on('data', (d) => { stdout += d; });
+  const code = await new Promise((r) => rerun.on('exit', r));
+  assert.equal(code, 0, stdout);
+  const m = /encode: (\d+) chunk\(s\) computed, (\d+) already done/.exec(stdout);
+  assert.ok(m, stdout);
+  assert.equal(Number(m![2]), before.length, 'every chunk finished before the kill was skipped');
+  sameFiles(ref, out);
+});
+
+test('tiny real models through the driver: transformers.js offline, valid layout, dims from the models', async () => {
+  const prep = makeTinyPrepared(tmpDir('prep'), 2);
+  const out = tmpDir('out');
+  const encoders = await loadEncoders({
+    choice: { text: path.join(TINY, 'tiny-bert'), image: path.join(TINY, 'tiny-resnet'), detector: path.join(TINY, 'tiny-detr'), clip: path.join(TINY, 'tiny-clip') },
+  });
+  const r = await encodePrepared({ prepared: prep, out, encoders, ...quiet });
+  assert.equal(r.merged, true);
+  assert.deepEqual(validateDir(out, 'wikimel').problems, []);
+  assert.deepEqual(readNpyHeader(path.join(out, 'entity-attr-feature.npy')).shape, [5, 64, 32]);
+  assert.deepEqual(readNpyHeader(path.join(out, 'mention-image-feature_train.npy')).shape, [2, 49, 24]);
+  const enc = JSON.parse(fs.readFileSync(path.join(out, 'encode.json'), 'utf8'));
+  assert.deepEqual(Object.values(enc.encoders).map((e) => (e as { standin: boolean }).standin), [false, false, false, false]);
+});
