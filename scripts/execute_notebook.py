@@ -10,6 +10,7 @@ Exit status 0 when every cell ran, 1 on a cell error, 2 on anything else (kernel
 """
 import argparse
 import json
+import re
 import sys
 import time
 
@@ -27,6 +28,25 @@ def text_of(outputs):
         elif o.get("output_type") == "error":
             parts.append("\n".join(o.get("traceback", [])) or f"{o.get('ename')}: {o.get('evalue')}")
     return "".join(parts)
+
+
+ERROR_LINE = re.compile(r"^\s*(?:Uncaught )?([A-Za-z_$][\w$.]*(?:Error|Exception)|Error)(?: \[\w+\])?: (.*)$")
+
+
+TS_ERROR_LINE = re.compile(r"^\s*\d+:\d+ - ")
+
+
+def error_from_text(text):
+    """tslab reports a thrown error as stderr text with an empty ename/evalue: find its 'XError: message' line."""
+    lines = text.splitlines()
+    for line in lines:
+        m = ERROR_LINE.match(line)
+        if m:
+            return m.group(1), m.group(2)
+    ts = [l for l in lines if TS_ERROR_LINE.match(l)]  # tslab's compile errors: "2:7 - Type 'x' is not ..."
+    if ts:
+        return "TypeScript compile error", " | ".join(l.strip() for l in ts[:5])
+    return None, None
 
 
 def main():
@@ -73,13 +93,18 @@ def main():
         cell = nb.cells[idx] if idx is not None else None
         outs = cell.get("outputs", []) if cell is not None else []
         err = next((o for o in outs if o.get("output_type") == "error"), {})
+        ename = err.get("ename") or getattr(e, "ename", "") or ""
+        evalue = err.get("evalue") or getattr(e, "evalue", "") or ""
+        if not ename.strip("<> ") or not evalue:
+            te, tv = error_from_text(text_of(outs))
+            ename, evalue = (te or ename or "CellExecutionError"), (tv if te else evalue)
         result["ok"] = False
         result["error"] = {
             "cell": idx,
             "codeCell": (code_cells.index(idx) + 1) if idx in code_cells else None,
             "source": cell.source if cell is not None else "",
-            "ename": err.get("ename") or getattr(e, "ename", "") or "CellExecutionError",
-            "evalue": err.get("evalue") or getattr(e, "evalue", "") or "",
+            "ename": ename,
+            "evalue": evalue,
             "traceback": err.get("traceback") or [],
             "outputs": text_of(outs)[-8000:],
         }

@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// Execute notebooks/*.ipynb in order, headless, with the tslab kernel of this checkout (nbclient via
+// Execute notebooks/NN-*.ipynb in order, headless, with the tslab kernel of this checkout (nbclient via
 // scripts/execute_notebook.py), cwd = notebooks/. Executed copies go to results/notebooks/ (also the
 // partial copy of a failed notebook). On failure: the notebook, the cell number, its source and the
 // error are printed, later notebooks are not run (they read what the failed one should have written),
@@ -20,12 +20,15 @@ import { ROOT, jupyterEnv, jupyterPython, KERNEL_NAME } from './ensure-setup.mjs
 export const NOTEBOOKS = path.join(ROOT, 'notebooks');
 export const EXECUTED = path.join(ROOT, 'results', 'notebooks');
 
-/** notebooks/*.ipynb sorted by name (the NN- prefix gives the order). */
+/** Pipeline notebooks are named NN-name.ipynb; anything else in notebooks/ (scratch) is not run. */
+export const NOTEBOOK_NAME = /^\d\d-[\w.-]+\.ipynb$/;
+
+/** notebooks/NN-*.ipynb sorted by name (the NN- prefix gives the order). */
 export function listNotebooks(dir = NOTEBOOKS) {
   if (!fs.existsSync(dir)) return [];
   return fs
     .readdirSync(dir)
-    .filter((f) => f.endsWith('.ipynb') && !f.startsWith('.'))
+    .filter((f) => NOTEBOOK_NAME.test(f))
     .sort()
     .map((f) => path.join(dir, f));
 }
@@ -100,6 +103,8 @@ export function runNotebook(file, { outDir = EXECUTED, timeout = 900, env = proc
   });
 }
 
+const rel = (p) => (p && !path.relative(ROOT, p).startsWith('..') ? path.relative(ROOT, p) : p);
+
 // ANSI colour codes from kernels' tracebacks make logs unreadable in CI files.
 const stripAnsi = (s) => s.replace(/\x1b\[[0-9;]*[A-Za-z]/g, '');
 
@@ -111,12 +116,12 @@ export function formatFailure(file, r) {
   const tb = stripAnsi((e.traceback ?? []).join('\n')).trim();
   const outputs = stripAnsi(e.outputs ?? '').trim();
   return [
-    `NOTEBOOK FAILED: ${path.relative(ROOT, file)}, ${where}`,
+    `NOTEBOOK FAILED: ${rel(file)}, ${where}`,
     src ? `--- source ---\n${src}` : '',
     `--- error ---\n${e.ename ?? 'Error'}: ${stripAnsi(e.evalue ?? '')}`,
-    tb && !tb.includes(stripAnsi(e.evalue ?? '\u0000')) ? tb : tb && tb !== `${e.ename}: ${e.evalue}` ? tb : '',
-    outputs && !tb ? `--- cell output ---\n${outputs}` : '',
-    `--- partial executed copy: ${path.relative(ROOT, r.output ?? '')}`,
+    tb ? `--- traceback ---\n${tb}` : '',
+    outputs ? `--- cell output (stdout/stderr) ---\n${outputs}` : '',
+    `--- partial executed copy: ${rel(r.output ?? '')}`,
   ]
     .filter(Boolean)
     .join('\n');
@@ -144,7 +149,7 @@ async function main(argv) {
     console.error('no notebooks to run (notebooks/*.ipynb)');
     return 1;
   }
-  console.log(`running ${nbs.length} notebook(s) headless (kernel ${KERNEL_NAME}, DRIN_BACKEND=${process.env.DRIN_BACKEND ?? '(auto)'}) → ${path.relative(ROOT, outDir)}/`);
+  console.log(`running ${nbs.length} notebook(s) headless (kernel ${KERNEL_NAME}, DRIN_BACKEND=${process.env.DRIN_BACKEND ?? '(auto)'}) → ${rel(outDir)}/`);
   const summary = [];
   let failed = 0;
   for (const nb of nbs) {
@@ -163,7 +168,7 @@ async function main(argv) {
     }
   }
   console.log(`\n${summary.join('\n')}`);
-  console.log(failed ? `${failed} notebook(s) failed` : `all ${nbs.length} notebook(s) ran; executed copies in ${path.relative(ROOT, outDir)}/`);
+  console.log(failed ? `${failed} notebook(s) failed` : `all ${nbs.length} notebook(s) ran; executed copies in ${rel(outDir)}/`);
   return failed ? 1 : 0;
 }
 

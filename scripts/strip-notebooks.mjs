@@ -10,7 +10,7 @@ const args = process.argv.slice(2);
 const check = args.includes('--check');
 const named = args.filter((a) => !a.startsWith('--'));
 const dir = path.join(ROOT, 'notebooks');
-const files = named.length ? named.map((f) => path.resolve(f)) : fs.readdirSync(dir).filter((f) => f.endsWith('.ipynb')).sort().map((f) => path.join(dir, f));
+const files = named.length ? named.map((f) => path.resolve(f)) : fs.readdirSync(dir).filter((f) => /^\d\d-[\w.-]+\.ipynb$/.test(f)).sort().map((f) => path.join(dir, f));
 let dirty = 0;
 for (const f of files) {
   const text = fs.readFileSync(f, 'utf8');

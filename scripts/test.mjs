@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // `npm test`: set up what is missing (scripts/ensure-setup.mjs), then run node:test (via tsx) on
-//   test/unit/**/*.test.ts, then test/*.test.ts (the notebooks and the browser check), one file at
-//   a time, in that order. Node 20's --test takes no glob patterns, hence this launcher.
+//   test/**/*.test.ts (unit tests, and test/notebooks.test.ts: the notebooks and the browser check),
+//   one file at a time. Node 20's --test takes no glob patterns, hence this launcher (node sorts the
+//   files by path, so test/notebooks.test.ts runs before test/unit/).
 //   npm test                       everything
 //   npm test -- --unit             unit tests only (no Jupyter needed)
 //   npm test -- test/unit/x.test.ts [more files]   just these

@@ -1,7 +1,7 @@
 /**
  * The notebooks, end to end:
  *  1. committed notebooks are clean (no outputs, no execution counts, the tslab kernel);
- *  2. every notebooks/*.ipynb executes headless, in order, through Jupyter with this checkout's tslab
+ *  2. every notebooks/NN-*.ipynb executes headless, in order, through Jupyter with this checkout's tslab
  *     kernel (the same runner as `npm run pipeline`); any cell error fails its test and prints the
  *     notebook, cell, source and error; notebooks after a failed one are skipped (they read its output);
  *  3. the browser check: each executed notebook is exported to HTML, opened in headless Chromium
@@ -21,10 +21,8 @@ const EXECUTED = path.join(ROOT, 'results', 'notebooks');
 const HTML = path.join(ROOT, 'results', 'html');
 const SHOTS = path.join(ROOT, 'results', 'screenshots');
 
-// Same order as scripts/run-notebooks.mjs listNotebooks(): by file name.
-const notebooks = fs.existsSync(NOTEBOOKS)
-  ? fs.readdirSync(NOTEBOOKS).filter((f) => f.endsWith('.ipynb') && !f.startsWith('.')).sort()
-  : [];
+// Same selection and order as scripts/run-notebooks.mjs listNotebooks(): NN-name.ipynb, by file name.
+const notebooks = fs.existsSync(NOTEBOOKS) ? fs.readdirSync(NOTEBOOKS).filter((f) => /^\d\d-[\w.-]+\.ipynb$/.test(f)).sort() : [];
 
 type Runner = typeof import('../scripts/run-notebooks.mjs');
 const runner = (): Promise<Runner> => import('../scripts/run-notebooks.mjs') as Promise<Runner>;

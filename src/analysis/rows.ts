@@ -28,7 +28,8 @@ export interface AnalysisJoinReport {
  * const { rows } = buildAnalysisRows(loadPredictionsJsonl(f), loadAnalysisTextSide());
  * rows.filter((r) => !r.correct).length; // errors
  * ```
- * Throws when a prediction's row has no mention or its score count differs from the mention's candidates.
+ * Throws when a prediction's row has no mention, its score count differs from the mention's candidates, or its
+ * gold index differs from the mention's (predictions and text side out of step).
  */
 export function buildAnalysisRows(
   preds: AnalysisPrediction[],
@@ -47,6 +48,11 @@ export function buildAnalysisRows(
     const C = p.scores.length;
     if (m.candidates.length !== C)
       throw new Error(`${source}: record ${i + 1} (row ${p.row}) has ${C} scores, expected one per candidate of mention "${m.id}" (${m.candidates.length})`);
+    if (m.answer !== p.answer)
+      throw new Error(
+        `${source}: record ${i + 1} (row ${p.row}) has answer ${p.answer}, but mention "${m.id}" of the prepared split has answer ${m.answer}: ` +
+          'the predictions and the prepared mentions are not in the same row order (or come from different data)',
+      );
     const goldPresent = p.goldRank !== null;
     let predSlot = 0;
     let bestWrong = -Infinity;

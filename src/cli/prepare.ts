@@ -6,7 +6,7 @@
 import * as path from 'node:path';
 import { Command } from 'commander';
 import { PREPARED, SAMPLE_RAW } from '../paths';
-import { prepareDataset, formatPrepareReport, RAW_FORMATS, RawFormat } from '../data/prepare';
+import { prepareDataset, formatPrepareReport, detectRawFormat, RAW_FORMATS, RawFormat } from '../data/prepare';
 import { generateSample } from '../data/sample';
 
 const int = (name: string) => (v: string) => {
@@ -19,16 +19,18 @@ export function register(program: Command): void {
   program
     .command('prepare')
     .description('raw MEL data -> answer/start-pos/end-pos/mention-text-raw/entity-name-raw npy + mentions/entities jsonl (candidates by fuzzy matching when the layout has none)')
-    .option('--format <format>', `raw layout: ${RAW_FORMATS.join(' | ')}`, 'wikimel')
+    .option('--format <format>', `raw layout: ${RAW_FORMATS.join(' | ')} (default: detected from the files)`)
     .option('--input <dir>', 'raw dataset directory (default: the embedded synthetic sample)', SAMPLE_RAW)
     .option('--out <dir>', 'output directory (default: results/prepared/<input folder name>)')
     .option('--candidates <k>', 'candidates per mention for fuzzy matching (default 100; 10 for the sample)', int('candidates'))
     .option('--vocab <path>', 'BERT tokenizer directory (tokenizer.json) or vocab.txt (default: <input>/tokenizer, else a stand-in built from the data)')
     .option('--workers <n>', 'worker threads for fuzzy matching (default: one per core on large inputs; 0 = main thread)', int('workers'))
     .option('--limit <n>', 'keep only the first N mentions of each split (a subset)', int('limit'))
-    .action(async (o: { format: string; input: string; out?: string; candidates?: number; vocab?: string; workers?: number; limit?: number }) => {
-      if (!RAW_FORMATS.includes(o.format as RawFormat)) throw new Error(`--format must be one of ${RAW_FORMATS.join(', ')}, got '${o.format}'`);
+    .action(async (o: { format?: string; input: string; out?: string; candidates?: number; vocab?: string; workers?: number; limit?: number }) => {
       const input = path.resolve(o.input);
+      o.format ??= detectRawFormat(input) ?? undefined;
+      if (!o.format) throw new Error(`${input}: cannot tell the raw layout (no Wikidata-MEL.json, mentions/WIKIMEL_train.json or candidates/train_w_10cands.json); pass --format`);
+      if (!RAW_FORMATS.includes(o.format as RawFormat)) throw new Error(`--format must be one of ${RAW_FORMATS.join(', ')}, got '${o.format}'`);
       const isSample = input === path.resolve(SAMPLE_RAW);
       const out = path.resolve(o.out ?? path.join(PREPARED, isSample ? 'sample' : path.basename(input)));
       const report = await prepareDataset({

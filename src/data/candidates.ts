@@ -181,7 +181,7 @@ export async function generateCandidates(mentions: string[], names: string[], op
   const choices = names.map(fuzzyProcess);
   const uniq = [...new Set(mentions.map(fuzzyProcess))];
   const work = uniq.length * choices.length;
-  const nWorkers = Math.max(0, Math.min(opts.workers ?? (work > 3e6 ? os.cpus().length : 0), uniq.length));
+  const nWorkers = Math.max(0, Math.min(opts.workers ?? (work > 5e5 ? os.cpus().length : 0), uniq.length));
   const showBar = opts.progress ?? (process.stderr.isTTY || process.env.DRIN_PROGRESS === '1');
   // eslint-disable-next-line @typescript-eslint/no-var-requires
   const cliProgress = require('cli-progress') as typeof import('cli-progress');

@@ -83,6 +83,14 @@ export interface PreparedEntity {
   image: string | null;
 }
 
+/** Guess the raw layout of a directory from its files (null when none matches). */
+export function detectRawFormat(input: string): RawFormat | null {
+  if (fs.existsSync(path.join(input, 'Wikidata-MEL.json'))) return 'melbench';
+  if (fs.existsSync(path.join(input, 'mentions', 'WIKIMEL_train.json'))) return 'wikimel';
+  if (fs.existsSync(path.join(input, 'candidates', 'train_w_10cands.json'))) return 'wikidiverse';
+  return null;
+}
+
 /** Read a raw directory of the given format (throws a RawFormatError naming file and record on bad input). */
 export function readRawDataset(format: RawFormat, input: string): RawDataset {
   if (!fs.existsSync(input) || !fs.statSync(input).isDirectory()) throw new Error(`prepare: input directory ${input} does not exist`);
@@ -256,7 +264,7 @@ export function prepareCountRows(report: PrepareReport): Array<Record<string, st
 
 /** Human-readable summary lines of a report (what the CLI prints). */
 export function formatPrepareReport(r: PrepareReport): string[] {
-  const lines = [`prepared ${r.format} ${r.input} -> ${r.out}${r.limit !== null ? ` (first ${r.limit} mentions per split)` : ''}`];
+  const lines = [`prepared ${r.format} ${r.input} -> ${r.out}${r.limit !== null ? ` (SUBSET: first ${r.limit} kept mentions per split; the reader counts cover the whole split)` : ''}`];
   for (const s of PREPARE_SPLITS) {
     lines.push(`  ${s.padEnd(5)} ${Object.entries(r.counts[s]).map(([k, v]) => `${k}=${v}`).join(' ')}`);
   }

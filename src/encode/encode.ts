@@ -106,8 +106,10 @@ export interface EncodeReport {
   seconds: number;
 }
 
-interface MentionRecord { id: string; sentence: string; image: string | null; candidates: string[]; goldQid: string }
-interface EntityRecord { qid: string; name: string; text: string; image: string | null }
+/** One line of mentions_{split}.jsonl (the fields encode reads). */
+export interface EncodeMentionRecord { id: string; sentence: string; image: string | null; candidates: string[]; goldQid: string }
+/** One line of entities.jsonl. */
+export interface EncodeEntityRecord { qid: string; name: string; text: string; image: string | null }
 
 function readJsonl<T>(file: string): T[] {
   if (!fs.existsSync(file)) throw new Error(`${file}: missing (expected a prepared directory, see \`drin prepare\`)`);
@@ -130,7 +132,7 @@ export interface PreparedData {
   report: Record<string, unknown>;
   /** Tokenizer folder or vocab.txt named by prepare.json, if any. */
   tokenizer: string | null;
-  mentions: Record<EncodeSplit, MentionRecord[]>;
+  mentions: Record<EncodeSplit, EncodeMentionRecord[]>;
   mentionTexts: Record<EncodeSplit, string[]>;
   mentionImages: Record<EncodeSplit, (string | null)[]>;
   /** R: candidate slots per mention (K + 1, gold last). */
@@ -139,7 +141,7 @@ export interface PreparedData {
   candidateTexts: Record<EncodeSplit, string[]>;
   candidateImages: Record<EncodeSplit, (string | null)[]>;
   /** WikiMEL: entities in qid2idx order. */
-  entities: EntityRecord[];
+  entities: EncodeEntityRecord[];
 }
 
 /** Read a prepared directory and check that its files agree. */
@@ -149,14 +151,14 @@ export function readPrepared(dir: string): PreparedData {
   const layout = report.format === 'wikidiverse' || fs.existsSync(path.join(dir, 'entity-attr-raw_train.npy')) ? 'wikidiverse' : 'wikimel';
   let tokenizer = (report.tokenizer as string | undefined) ?? null;
   if (!tokenizer && fs.existsSync(path.join(dir, 'tokenizer'))) tokenizer = path.join(dir, 'tokenizer');
-  const entities = readJsonl<EntityRecord>(path.join(dir, 'entities.jsonl'));
+  const entities = readJsonl<EncodeEntityRecord>(path.join(dir, 'entities.jsonl'));
   const byQid = new Map(entities.map((e) => [e.qid, e]));
   const out = { dir, layout, report, tokenizer, entities, slots: 0, mentions: {}, mentionTexts: {}, mentionImages: {}, candidateTexts: {}, candidateImages: {} } as PreparedData;
   if (layout === 'wikimel') {
     const qf = path.join(dir, 'qid2idx.json');
     if (!fs.existsSync(qf)) throw new Error(`${qf}: missing (WikiMEL layout needs qid2idx.json)`);
     const q2i = JSON.parse(fs.readFileSync(qf, 'utf8')) as Record<string, number>;
-    const ordered: EntityRecord[] = new Array(Object.keys(q2i).length);
+    const ordered: EncodeEntityRecord[] = new Array(Object.keys(q2i).length);
     for (const [qid, i] of Object.entries(q2i)) {
       const e = byQid.get(qid);
       if (!e) throw new Error(`${path.join(dir, 'entities.jsonl')}: no record for ${qid} (qid2idx.json row ${i})`);
@@ -165,7 +167,7 @@ export function readPrepared(dir: string): PreparedData {
     out.entities = ordered;
   }
   for (const split of ENCODE_SPLITS) {
-    const ms = readJsonl<MentionRecord>(path.join(dir, `mentions_${split}.jsonl`));
+    const ms = readJsonl<EncodeMentionRecord>(path.join(dir, `mentions_${split}.jsonl`));
     const texts = readStrings(path.join(dir, `mention-text-raw_${split}.npy`));
     if (texts.length !== ms.length) throw new Error(`${path.join(dir, `mention-text-raw_${split}.npy`)}: ${texts.length} rows, mentions_${split}.jsonl has ${ms.length}`);
     out.mentions[split] = ms;
@@ -207,7 +209,8 @@ export function textSideFiles(layout: 'wikimel' | 'wikidiverse'): string[] {
 }
 
 /** A loader with the default image and counts of defaulted images. */
-class ImageLoader {
+/** Loads images with the default image and counts the defaulted ones. */
+export class EncodeImageLoader {
   counts: Record<string, number> = {};
   constructor(private readonly defaultImage: RgbImage | undefined) {}
   async load(p: string | null, what: string): Promise<RgbImage> {
@@ -218,7 +221,7 @@ class ImageLoader {
 }
 
 /** Build the task list of a prepared dataset. */
-export function buildTasks(data: PreparedData, enc: EncoderSet, opts: EncodeOptions, loader: ImageLoader): EncodeTask[] {
+export function buildTasks(data: PreparedData, enc: EncoderSet, opts: EncodeOptions, loader: EncodeImageLoader): EncodeTask[] {
   const D = enc.text.dim, C = enc.image.dim, G = enc.image.regions, R = data.slots;
   const Lm = opts.mentionTokens ?? 128, Le = opts.entityTokens ?? 64;
   const Km = opts.mentionObjects ?? 3, Ke = opts.entityObjects ?? 1;
@@ -379,10 +382,21 @@ export async function encodePrepared(opts: EncodeOptions): Promise<EncodeReport>
   const shard = opts.shard ?? { index: 0, count: 1 };
   const data = readPrepared(opts.prepared);
   const defaultImage = opts.defaultImage ? await decodeRGB(opts.defaultImage) : undefined;
-  const loader = new ImageLoader(defaultImage);
+  const loader = new EncodeImageLoader(defaultImage);
   const tasks = buildTasks(data, opts.encoders, opts, loader);
   const work = path.join(opts.out, '_encode');
   fs.mkdirSync(work, { recursive: true });
+  // never mix features of different encoders in one directory
+  const used = Object.fromEntries(Object.entries(opts.encoders).map(([k, e]) => [k, e.name]));
+  for (const f of [path.join(work, 'encoders.json'), path.join(opts.out, 'encode.json')]) {
+    if (!fs.existsSync(f)) continue;
+    const prev = (JSON.parse(fs.readFileSync(f, 'utf8')) as { encoders: Record<string, string | { name: string }> }).encoders;
+    const prevNames = Object.fromEntries(Object.entries(prev).map(([k, v]) => [k, typeof v === 'string' ? v : v.name]));
+    if (JSON.stringify(prevNames) !== JSON.stringify(used)) {
+      throw new Error(`${f}: ${opts.out} holds features of other encoders (${JSON.stringify(prevNames)}; now ${JSON.stringify(used)}): use another --out or delete it`);
+    }
+  }
+  fs.writeFileSync(path.join(work, 'encoders.json'), JSON.stringify({ encoders: used }));
   const chunkRows = { text: 64, image: 16, clip: 32, ...opts.chunkRows };
   const showProgress = opts.progress ?? (Boolean(process.stderr.isTTY) || process.env.DRIN_PROGRESS === '1');
   const counts: Record<string, number> = {};

@@ -9,3 +9,4 @@ export * from './clip';
 export * from './standins';
 export * from './models';
 export * from './encode';
+export * from './inspect';

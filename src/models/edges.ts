@@ -31,7 +31,8 @@ export function imageImageEdge(
   const eo = normalizeLastAxis(meanAxisIfRank(entityObjects, 5), eps); // [B,R,P,Di]
   const [B, R, P, Di] = eo.shape as number[];
   const O = mo.shape[1]!;
-  const cos = tf.matMul(eo.reshape([B, R * P, Di]), mo, false, true).reshape([B, R, P, O]); // [B,R,P,O]
+  const moT = tf.transpose(mo, [0, 2, 1]); // [B,Di,O] (explicit: tfjs-wasm's transposeB matMul is slow)
+  const cos = tf.matMul(eo.reshape([B, R * P, Di]), moT).reshape([B, R, P, O]); // [B,R,P,O]
   const w = entityScores.reshape([B, R, P, 1]).mul(mentionScores.reshape([B, 1, 1, O])); // [B,R,P,O]
   const num = cos.mul(w).sum([2, 3]); // [B,R]
   const den = w.sum([2, 3]).add(1e-9); // [B,R]

@@ -44,8 +44,9 @@ function gatherFromEntities(e: tf.Tensor, v: tf.Tensor, scalar: boolean, maskGol
   const n = maskGold ? R - 1 : R;
   const es = maskGold ? (scalar ? e.slice([0, 0], [B, n]) : e.slice([0, 0, 0], [B, n, e.shape[2]!])) : e; // drop the last slot
   const vs = maskGold ? v.slice([0, 0, 0], [B, n, D]) : v;
-  if (scalar) return tf.matMul(es.reshape([B, 1, n]), vs).reshape([B, D]).div(n); // [B,1,R]·[B,R,D] → [B,D]
-  return es.mul(vs).mean(1); // [B,R,D] → [B,D]
+  // elementwise rather than a batched matMul: tfjs-wasm's transposed matMuls (in the gradient) are slow
+  const ee = scalar ? es.reshape([B, n, 1]) : es; // [B,R,1|D]
+  return ee.mul(vs).mean(1); // [B,R,D] → [B,D]
 }
 
 export interface GcnLayerOptions {
@@ -73,30 +74,46 @@ export function gcnLayer(
   const actE = drinActivation(cfg.edgeActivation);
   const e = edgesIn.map((x, k) => (cfg.edgeEnabled[k] === 1 ? x : x.mul(cfg.edgeEnabled[k]))) as DrinEdges;
   const [tt, ti, it, ii] = e;
-  const update = (agg: tf.Tensor, h: tf.Tensor): tf.Tensor =>
-    act(layerNorm(linear(agg.add(h), params, `${p}.w_h`), params, `${p}.layer_norm`, cfg.layerNormEps));
+  // h' = act(LN(W_h(agg + h))) for several vertex types at once: one matMul over all their rows
+  const update = (pairs: [tf.Tensor, tf.Tensor][]): tf.Tensor[] => {
+    const D = v.mt.shape[1]!;
+    const rows = pairs.map(([agg, h]) => agg.add(h).reshape([-1, D])); // [n_i,D]
+    const out = act(layerNorm(linear(tf.concat(rows, 0), params, `${p}.w_h`), params, `${p}.layer_norm`, cfg.layerNormEps)); // [Σn_i,D]
+    const parts = tf.split(out, rows.map((r) => r.shape[0]!), 0);
+    return parts.map((x, i) => x.reshape(pairs[i][1].shape));
+  };
 
   // vertices: aggregate the neighbours through the edges, then W_h, LayerNorm, activation
   const mtAgg = gatherFromEntities(tt, v.et, scalar, cfg.maskGoldSlot).add(gatherFromEntities(ti, v.ei, scalar, cfg.maskGoldSlot)); // [B,D]
   const etAgg = edgeTimes(tt, v.mt, scalar).add(edgeTimes(it, v.mi, scalar)); // [B,R,D]
-  const mt = update(mtAgg, v.mt); // [B,D]
-  const et = update(etAgg, v.et); // [B,R,D]
-  if (opts.last) return { vertices: { mt, et, mi: v.mi, ei: v.ei }, edges: e, maskedInput: e };
-
+  if (opts.last) {
+    const [mt, et] = update([
+      [mtAgg, v.mt],
+      [etAgg, v.et],
+    ]);
+    return { vertices: { mt, et, mi: v.mi, ei: v.ei }, edges: e, maskedInput: e };
+  }
   const miAgg = gatherFromEntities(it, v.et, scalar, cfg.maskGoldSlot).add(gatherFromEntities(ii, v.ei, scalar, cfg.maskGoldSlot)); // [B,D]
   const eiAgg = edgeTimes(ti, v.mt, scalar).add(edgeTimes(ii, v.mi, scalar)); // [B,R,D]
-  const mi = update(miAgg, v.mi);
-  const ei = update(eiAgg, v.ei);
+  const [mt, mi, et, ei] = update([
+    [mtAgg, v.mt],
+    [miAgg, v.mi],
+    [etAgg, v.et],
+    [eiAgg, v.ei],
+  ]);
   const vertices = { mt, mi, et, ei };
   if (cfg.edgeType === 'static') return { vertices, edges: e, maskedInput: e };
 
   // dynamic edges, from the layer's input vertices; W_u / W_v computed once per vertex (exact saving)
-  const fu = { mt: linear(v.mt, params, `${p}.w_u`), mi: linear(v.mi, params, `${p}.w_u`) }; // [B,D']
-  const fv = { et: linear(v.et, params, `${p}.w_v`), ei: linear(v.ei, params, `${p}.w_v`) }; // [B,R,D']
+  const [fuMt, fuMi] = tf.split(linear(tf.concat([v.mt, v.mi], 0), params, `${p}.w_u`), 2, 0); // 2 × [B,D']
+  const [fvEt, fvEi] = tf.split(linear(tf.concat([v.et, v.ei], 0), params, `${p}.w_v`), 2, 0); // 2 × [B,R,D']
+  const fu = { mt: fuMt, mi: fuMi };
+  const fv = { et: fvEt, ei: fvEi };
+
   const convolve = (u: tf.Tensor, w: tf.Tensor, edge: tf.Tensor): tf.Tensor => {
-    const [B, R, Dh] = w.shape;
+    const Dh = w.shape[2]!;
     if (scalar) {
-      const m = tf.matMul(w, u.reshape([B, Dh, 1])).reshape([B, R]).div(Dh); // mean_d(fu ⊙ fv) [B,R]
+      const m = w.mul(u.reshape([B, 1, Dh])).mean(-1); // mean_d(fu ⊙ fv) [B,R]
       return actE(m.add(edge));
     }
     const cat = tf.concat([u.reshape([B, 1, Dh]).tile([1, R, 1]), w], -1); // [B,R,2D']

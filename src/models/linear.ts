@@ -45,6 +45,26 @@ export function drinParam(params: Map<string, tf.Variable>, key: string): tf.Var
 }
 
 /**
+ * `x Wᵀ + b` for x [N, in], W [out, in], b [out], with a hand-written gradient that only uses
+ * untransposed matMuls: on the wasm backend (tfjs 4.22) a matMul with transposeA/transposeB runs
+ * 10–60× slower than a plain one, and tfjs's own MatMul gradient uses both flags.
+ *   y = x · Wᵀ + b        dx = dy · W        dW = dyᵀ · x        db = Σ_rows dy
+ */
+const linear2d: (x: tf.Tensor, w: tf.Tensor, b: tf.Tensor) => tf.Tensor = tf.customGrad(((x: tf.Tensor, w: tf.Tensor, b: tf.Tensor, save: tf.GradSaveFunc) => {
+  save([x, w]);
+  return {
+    value: tf.matMul(x as tf.Tensor2D, tf.transpose(w) as tf.Tensor2D).add(b), // [N,out]
+    gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
+      const [xs, ws] = saved;
+      const dx = tf.matMul(dy as tf.Tensor2D, ws as tf.Tensor2D); // [N,in]
+      const dw = tf.matMul(tf.transpose(dy) as tf.Tensor2D, xs as tf.Tensor2D); // [out,in]
+      const db = dy.sum(0); // [out]
+      return [dx, dw, db];
+    },
+  };
+}) as unknown as Parameters<typeof tf.customGrad>[0]) as unknown as (x: tf.Tensor, w: tf.Tensor, b: tf.Tensor) => tf.Tensor;
+
+/**
  * `y = x Wᵀ + b` over the last axis of `x` (any rank ≥ 1), W `[out, in]` as PyTorch stores it.
  */
 export function linear(x: tf.Tensor, params: Map<string, tf.Variable>, prefix: string): tf.Tensor {
@@ -52,9 +72,8 @@ export function linear(x: tf.Tensor, params: Map<string, tf.Variable>, prefix: s
   const b = drinParam(params, `${prefix}.bias`);
   const inDim = x.shape[x.shape.length - 1];
   const lead = x.shape.slice(0, -1);
-  const x2 = x.reshape([-1, inDim]); // [N, in]
   // not tf.fused.matMul: on the wasm backend (tfjs 4.22) its transposeB + bias path returns wrong values
-  const y = tf.matMul(x2, w, false, true).add(b); // [N, out]
+  const y = linear2d(x.reshape([-1, inDim]), w, b); // [N, out]
   return y.reshape([...lead, w.shape[0]]);
 }
 

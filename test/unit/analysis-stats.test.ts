@@ -34,6 +34,7 @@ test('buildAnalysisRows rejects predictions that do not fit the mentions', async
   const text = loadAnalysisTextSide({ dataset: 'tiny', preparedDir: d.prepared });
   assert.throws(() => buildAnalysisRows([{ row: 9, answer: 0, goldRank: 1, top: [], scores: [1, 0, 0, 0] }], text, 'p.jsonl'), /p.jsonl: record 1 has row 9, but the split has only 6/);
   assert.throws(() => buildAnalysisRows([{ row: 0, answer: 0, goldRank: 1, top: [], scores: [1, 0] }], text), /2 scores, expected one per candidate .* \(4\)/);
+  assert.throws(() => buildAnalysisRows([{ row: 1, answer: 0, goldRank: 1, top: [], scores: [1, 0, 0, 0] }], text), /row 1\) has answer 0, but mention "s1" .* has answer 1/);
 });
 
 test('hitsAtKCurve counts absent gold as a miss', async () => {

@@ -1,0 +1,78 @@
+/** scripts/: notebook selection, failure report, kernel spec / Jupyter env, and the strip tool. */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+
+const ROOT = path.resolve(__dirname, '..', '..');
+type Runner = typeof import('../../scripts/run-notebooks.mjs');
+type Setup = typeof import('../../scripts/ensure-setup.mjs');
+const runner = () => import('../../scripts/run-notebooks.mjs') as Promise<Runner>;
+const setup = () => import('../../scripts/ensure-setup.mjs') as Promise<Setup>;
+
+test('selectNotebooks: by number or name prefix, --from, and unknown names are errors', async () => {
+  const { selectNotebooks, NOTEBOOK_NAME } = await runner();
+  const all = ['00-setup-check.ipynb', '01-decode-data.ipynb', '03-encode-features.ipynb', '06-analyze-errors.ipynb'].map((f) => `/x/notebooks/${f}`);
+  const names = (l: string[]) => l.map((f) => path.basename(f));
+  assert.deepEqual(names(selectNotebooks(all, ['03'])), ['03-encode-features.ipynb']);
+  assert.deepEqual(names(selectNotebooks(all, ['00', '06-analyze-errors.ipynb'])), ['00-setup-check.ipynb', '06-analyze-errors.ipynb']);
+  assert.deepEqual(names(selectNotebooks(all, [], '03')), ['03-encode-features.ipynb', '06-analyze-errors.ipynb']);
+  assert.throws(() => selectNotebooks(all, ['04']), /no notebook matches 04 \(have: 00-setup-check.ipynb/);
+  assert.throws(() => selectNotebooks(all, [], '09'), /--from 09/);
+  assert.ok(NOTEBOOK_NAME.test('04-train-drin.ipynb'));
+  assert.ok(!NOTEBOOK_NAME.test('_dbg.ipynb') && !NOTEBOOK_NAME.test('.04-x.ipynb') && !NOTEBOOK_NAME.test('04-x.ipynb.bak'));
+});
+
+test('formatFailure names the notebook, the cell, its numbered source and the error', async () => {
+  const { formatFailure } = await runner();
+  const text = formatFailure(path.join(ROOT, 'notebooks', '04-train-drin.ipynb'), {
+    output: path.join(ROOT, 'results', 'notebooks', '04-train-drin.ipynb'),
+    error: { cell: 7, codeCell: 3, source: 'const a = 1;\nthrow new Error("x")', ename: 'Error', evalue: 'x', traceback: [], outputs: 'Error: x\n    at ...' },
+  });
+  assert.match(text, /NOTEBOOK FAILED: notebooks\/04-train-drin.ipynb, cell 7 \(code cell 3\)/);
+  assert.match(text, /\s+2 \| throw new Error\("x"\)/);
+  assert.match(text, /--- error ---\nError: x/);
+  assert.match(text, /partial executed copy: results\/notebooks\/04-train-drin.ipynb/);
+});
+
+test('the kernel spec runs this checkout\'s tslab, and the runner\'s Jupyter env finds it first', async () => {
+  const { kernelSpec, jupyterEnv, LOCAL_JUPYTER } = await setup();
+  const spec = kernelSpec();
+  assert.equal(spec.argv[0], path.join(ROOT, 'node_modules', '.bin', 'tslab'));
+  assert.deepEqual(spec.argv.slice(1), ['kernel', '--config-path', '{connection_file}']);
+  assert.equal(spec.display_name, 'TypeScript (drin)');
+  const env = jupyterEnv({ JUPYTER_PATH: '/elsewhere', DRIN_BACKEND: 'cpu' });
+  assert.equal(env.JUPYTER_PATH, `${LOCAL_JUPYTER}${path.delimiter}/elsewhere`);
+  assert.equal(env.DRIN_BACKEND, 'cpu', 'DRIN_* variables pass through to the kernel');
+  assert.equal(jupyterEnv({}).JUPYTER_PATH, LOCAL_JUPYTER);
+});
+
+test('npm run strip removes outputs and execution counts; --check reports dirty notebooks', () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'drin-strip-'));
+  const file = path.join(dir, '09-x.ipynb');
+  const nb = {
+    cells: [
+      { cell_type: 'markdown', metadata: {}, source: ['# t'] },
+      { cell_type: 'code', execution_count: 3, metadata: { tags: ['keep'] }, outputs: [{ output_type: 'stream', name: 'stdout', text: ['hi\n'] }], source: ['1'] },
+    ],
+    metadata: { kernelspec: { name: 'tslab' } },
+    nbformat: 4,
+    nbformat_minor: 5,
+  };
+  fs.writeFileSync(file, JSON.stringify(nb, null, 1));
+  const script = path.join(ROOT, 'scripts', 'strip-notebooks.mjs');
+  const check = spawnSync(process.execPath, [script, '--check', file], { encoding: 'utf8' });
+  assert.equal(check.status, 1);
+  assert.match(check.stdout, /dirty: .*09-x.ipynb \(1 cells\)/);
+  const strip = spawnSync(process.execPath, [script, file], { encoding: 'utf8' });
+  assert.equal(strip.status, 0, strip.stderr);
+  const after = JSON.parse(fs.readFileSync(file, 'utf8'));
+  assert.deepEqual(after.cells[1].outputs, []);
+  assert.equal(after.cells[1].execution_count, null);
+  assert.deepEqual(after.cells[1].metadata, { tags: ['keep'] });
+  assert.deepEqual(after.cells[1].source, ['1']);
+  assert.equal(spawnSync(process.execPath, [script, '--check', file]).status, 0);
+  fs.rmSync(dir, { recursive: true, force: true });
+});
