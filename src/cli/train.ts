@@ -5,7 +5,7 @@
 import * as path from 'node:path';
 import { Command } from 'commander';
 import { initBackend } from '../backend';
-import { datasetName, PREPROCESSED, RUNS } from '../paths';
+import { datasetName, PREPROCESSED } from '../paths';
 
 export function register(program: Command): void {
   program
@@ -34,43 +34,35 @@ export function register(program: Command): void {
       const b = await initBackend({ verbose: true });
       // eslint-disable-next-line @typescript-eslint/no-require-imports
       const lib = require('../index') as typeof import('../index');
+      const num = (x: string | undefined) => (x === undefined ? undefined : Number(x));
       const dataDir = path.resolve(o.data ?? process.env.DRIN_PREPROCESSED ?? path.join(PREPROCESSED, datasetName()));
-      const ds = lib.openPreprocessed(dataDir);
-      for (const line of ds.describe()) console.log(line);
-      const ref = lib.referenceTrainSettings(ds.layout);
-      const num = (x: string | undefined, d: number) => (x === undefined ? d : Number(x));
-      const model = lib.createDrin(
-        {
-          bertDim: ds.dims.textDim,
-          resnetDim: ds.dims.imageDim,
-          gcnDim: num(o.gcnDim, 768),
-          numLayers: num(o.layers, 2),
+      console.log(`training DRIN on ${dataDir} (${b.name})`);
+      const res = await lib.runDrinTraining({
+        dataDir,
+        outDir: o.out,
+        batchSize: num(o.batchSize),
+        entityText: o.entityText,
+        limit: num(o.limit),
+        weights: o.weights,
+        model: {
+          gcnDim: Number(o.gcnDim),
+          numLayers: Number(o.layers),
           edgeType: o.edgeType,
           edgeFeature: lib.drinEdgeFeature(o.edgeFeature),
           edgeEnabled: String(o.edgeEnabled).split(',').map(Number) as [number, number, number, number],
           maskGoldSlot: !!o.maskGoldSlot,
         },
-        num(o.seed, 0),
-      );
-      if (o.weights) lib.loadWeights(model.params, path.resolve(o.weights));
-      const outDir = path.resolve(o.out ?? path.join(RUNS, path.basename(dataDir), 'drin'));
-      const batchSize = num(o.batchSize, ref.batchSize);
-      const splits = lib.drinSplitsFromDataset(ds, { batchSize, entityText: o.entityText, limit: o.limit === undefined ? undefined : Number(o.limit) });
-      console.log(`training DRIN on ${dataDir} (${ds.layout}, ${b.name}) → ${outDir}`);
-      const res = await lib.trainRanking(model, splits, {
-        epochs: num(o.epochs, 30),
-        testEvery: num(o.testEvery, 10),
-        lr: num(o.lr, ref.lr),
-        margin: num(o.margin, ref.margin),
-        seed: num(o.seed, 0),
-        topks: ref.topks,
-        resetOptimizerEachRound: o.optimizerReset !== false,
-        resume: o.resume !== false,
-        outDir,
+        train: {
+          epochs: Number(o.epochs),
+          testEvery: Number(o.testEvery),
+          seed: Number(o.seed),
+          resetOptimizerEachRound: o.optimizerReset !== false,
+          resume: o.resume !== false,
+          ...(o.lr !== undefined ? { lr: Number(o.lr) } : {}),
+          ...(o.margin !== undefined ? { margin: Number(o.margin) } : {}),
+        },
       });
-      lib.saveWeights(model.params, path.join(outDir, 'weights.npz'));
-      const show = (m: Record<string, number> | undefined) => (m ? Object.entries(m).map(([k, v]) => `${k} ${typeof v === 'number' ? v.toFixed(4) : v}`).join('  ') : '-');
-      console.log(`valid: ${show(res.valid)}\ntest:  ${show(res.test)}\n${res.secondsPerEpoch.toFixed(1)} s/epoch; weights → ${path.join(outDir, 'weights.npz')}`);
-      ds.close();
+      const show = (m: Record<string, number> | undefined) => (m ? Object.entries(m).map(([k, v]) => `${k} ${Number.isInteger(v) ? v : v.toFixed(4)}`).join('  ') : '-');
+      console.log(`valid: ${show(res.valid)}\ntest:  ${show(res.test)}\n${res.secondsPerEpoch.toFixed(1)} s/epoch; run files in ${res.outDir}`);
     });
 }

@@ -88,6 +88,8 @@ export interface EncodeOptions {
   progress?: boolean;
   /** Only build these tasks (ids), e.g. for a quick look. */
   onlyTasks?: string[];
+  /** Start from scratch in a private directory and replace `out` when complete (no resume; safe against concurrent runs). */
+  fresh?: boolean;
   /** Testing: stop (throw) after computing this many chunks, as a kill would. */
   stopAfterChunks?: number;
   log?: (line: string) => void;
@@ -377,6 +379,17 @@ function progressBar(enabled: boolean, task: string, total: number) {
  * shardable; returns what this process did. Throws with the file and row on bad input.
  */
 export async function encodePrepared(opts: EncodeOptions): Promise<EncodeReport> {
+  if (opts.fresh) {
+    // encode into a private directory, then swap it in: concurrent runs never see each other's parts
+    const tmp = `${path.resolve(opts.out)}.fresh-${process.pid}`;
+    fs.rmSync(tmp, { recursive: true, force: true });
+    const r = await encodePrepared({ ...opts, out: tmp, fresh: false, shard: undefined });
+    fs.rmSync(opts.out, { recursive: true, force: true });
+    fs.renameSync(tmp, opts.out);
+    const mf = path.join(opts.out, 'encode.json');
+    fs.writeFileSync(mf, fs.readFileSync(mf, 'utf8').split(tmp).join(path.resolve(opts.out)));
+    return { ...r, out: opts.out };
+  }
   const t0 = Date.now();
   const log = opts.log ?? ((l: string) => console.log(l));
   const shard = opts.shard ?? { index: 0, count: 1 };
@@ -403,6 +416,13 @@ export async function encodePrepared(opts: EncodeOptions): Promise<EncodeReport>
   const taskReports: EncodeReport['tasks'] = [];
   let globalChunk = 0, computedTotal = 0;
 
+  for (let pass = 0; pass < 2; pass++) {
+  if (pass === 1) {
+    // a single-shard run must finish: chunks that vanished (another process cleaning the directory) are redone once
+    if (shard.count !== 1 || opts.merge === false || !tasks.some((t) => missingChunks(opts.out, t, chunkRows[t.kind]).length)) break;
+    log('encode: chunks went missing while running (another process using the same output directory?); redoing them');
+    globalChunk = 0;
+  }
   for (const task of tasks) {
     const size = chunkRows[task.kind];
     const nChunks = Math.ceil(task.rows / size);
@@ -455,6 +475,7 @@ export async function encodePrepared(opts: EncodeOptions): Promise<EncodeReport>
     taskReports.push({ id: task.id, rows: task.rows, chunks: nChunks, computed: todo.length, skipped: mine.length - todo.length, seconds: secs, itemsPerSecond: todo.length ? rowsDone / Math.max(secs, 1e-3) : null });
     if (todo.length) log(`${task.id}: ${rowsDone} rows in ${todo.length} chunk(s), ${secs.toFixed(1)} s (${(rowsDone / Math.max(secs, 1e-3)).toFixed(1)} items/s)`);
   }
+  }
 
   const enc = opts.encoders;
   const report: EncodeReport = {
@@ -470,16 +491,19 @@ export async function encodePrepared(opts: EncodeOptions): Promise<EncodeReport>
   return report;
 }
 
+/** Chunks of `task` not yet finished (none when its final files exist). */
+function missingChunks(out: string, task: EncodeTask, size: number): string[] {
+  if (task.outputs.every((o) => fs.existsSync(path.join(out, o.file)))) return [];
+  const missing: string[] = [];
+  for (let c = 0; c < Math.ceil(task.rows / size); c++) if (!fs.existsSync(path.join(out, '_encode', task.id, chunkName(c)))) missing.push(`${task.id}/${chunkName(c)}`);
+  return missing;
+}
+
 /** Merge finished chunks into the final files if every chunk of every task is present. */
 function mergeParts(opts: EncodeOptions, data: PreparedData, tasks: EncodeTask[], chunkRows: Record<EncodeTask['kind'], number>,
   report: EncodeReport, log: (l: string) => void): boolean {
   const work = path.join(opts.out, '_encode');
-  const missing: string[] = [];
-  for (const t of tasks) {
-    if (t.outputs.every((o) => fs.existsSync(path.join(opts.out, o.file)))) continue;
-    const n = Math.ceil(t.rows / chunkRows[t.kind]);
-    for (let c = 0; c < n; c++) if (!fs.existsSync(path.join(work, t.id, chunkName(c)))) missing.push(`${t.id}/${chunkName(c)}`);
-  }
+  const missing = tasks.flatMap((t) => missingChunks(opts.out, t, chunkRows[t.kind]));
   if (missing.length) {
     log(`merge: waiting for ${missing.length} chunk(s) from other shards (e.g. ${missing.slice(0, 3).join(', ')}); rerun \`drin encode\` without --shard to finish`);
     return false;

@@ -111,7 +111,7 @@ export function gcnLayer(
   const fv = { et: fvEt, ei: fvEi };
 
   const convolve = (u: tf.Tensor, w: tf.Tensor, edge: tf.Tensor): tf.Tensor => {
-    const Dh = w.shape[2]!;
+    const [B, R, Dh] = w.shape as number[];
     if (scalar) {
       const m = w.mul(u.reshape([B, 1, Dh])).mean(-1); // mean_d(fu ⊙ fv) [B,R]
       return actE(m.add(edge));

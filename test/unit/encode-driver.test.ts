@@ -76,6 +76,13 @@ test('kill and resume: finished chunks are not redone and the files are identica
   sameFiles(ref, out);
   const again = await encodePrepared({ prepared: prep, out, encoders: small(), chunkRows, ...quiet });
   assert.equal(again.tasks.reduce((a, t) => a + t.computed, 0), 0, 'a finished directory is not recomputed');
+  const fresh = await encodePrepared({ prepared: prep, out, encoders: small(), chunkRows, fresh: true, ...quiet });
+  assert.equal(fresh.tasks.reduce((a, t) => a + t.computed, 0), total, 'fresh: everything recomputed');
+  assert.ok(!fs.readdirSync(path.dirname(out)).some((f) => f.startsWith(path.basename(out) + '.fresh-')));
+  sameFiles(ref, out);
+  const other = standinEncoders({ tokenizer: path.join(TINY, 'tiny-bert'), textDim: 16, imageDim: 32 });
+  Object.defineProperty(other.text, 'name', { value: 'another-encoder' });
+  await assert.rejects(encodePrepared({ prepared: prep, out, encoders: other, chunkRows, ...quiet }), /features of other encoders/);
 });
 
 test('shards: --shard 0/2 and 1/2 into one directory merge into the same files', async () => {
@@ -101,7 +108,7 @@ test('`drin encode` killed with SIGKILL mid-run resumes without redoing finished
   const args = [path.join(ROOT, 'bin', 'drin.js'), 'encode', '--prepared', prep, '--out', out, '--chunk-texts', '1', '--chunk-images', '1'];
   const child = spawn(process.execPath, args, { stdio: 'ignore' });
   const work = path.join(out, '_encode');
-  const finished = () => fs.existsSync(work) ? fs.readdirSync(work).flatMap((t) => fs.readdirSync(path.join(work, t)).filter((c) => /^\d+$/.test(c)).map((c) => `${t}/${c}`)) : [];
+  const finished = () => fs.existsSync(work) ? fs.readdirSync(work).filter((t) => fs.statSync(path.join(work, t)).isDirectory()).flatMap((t) => fs.readdirSync(path.join(work, t)).filter((c) => /^\d+$/.test(c)).map((c) => `${t}/${c}`)) : [];
   const t0 = Date.now();
   while (finished().length < 4 && Date.now() - t0 < 60000) await new Promise((r) => setTimeout(r, 50));
   child.kill('SIGKILL');
