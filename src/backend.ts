@@ -6,6 +6,7 @@
  * ones were passed over are returned (and printed by `initBackend({verbose: true})`).
  */
 import * as tf from '@tensorflow/tfjs';
+import { enableWasmThreads, defaultWasmThreads } from './backend-wasm-threads';
 
 export type BackendName = 'tensorflow' | 'wasm' | 'cpu';
 
@@ -16,7 +17,12 @@ export interface BackendChoice {
   provider: string;
   /** Why each faster candidate was not taken. */
   skipped: string[];
+  /** wasm only: XNNPACK threads (1 = the single-threaded SIMD build); `DRIN_WASM_THREADS` sets it. */
+  wasmThreads?: number;
 }
+
+/** Threads of the wasm backend once started (see src/backend-wasm-threads.ts). */
+let wasmThreads = 1;
 
 let chosen: BackendChoice | undefined;
 
@@ -49,6 +55,15 @@ async function tryWasm(skipped: string[]): Promise<boolean> {
   if (err) {
     skipped.push(err);
     return false;
+  }
+  const want = defaultWasmThreads();
+  if (want > 1) {
+    const r = await enableWasmThreads(want);
+    if ('threads' in r) {
+      wasmThreads = r.threads;
+      return true;
+    }
+    skipped.push(`threaded wasm (${want} threads; DRIN_WASM_THREADS=0 turns it off): ${r.reason}`);
   }
   try {
     return await tf.setBackend('wasm');
@@ -84,25 +99,26 @@ export async function initBackend(opts: { verbose?: boolean; force?: string } = 
               })();
     if (!ok) throw new Error(`DRIN_BACKEND=${force} is not available here:\n  ${skipped.join('\n  ')}`);
     const name = tf.getBackend() as BackendName;
-    choice = { name, provider: providerOf(name), skipped: [`forced by DRIN_BACKEND=${force}`] };
+    choice = { name, provider: providerOf(name), skipped: [`forced by DRIN_BACKEND=${force}`, ...skipped] };
   } else if (await tryNative('@tensorflow/tfjs-node-gpu', skipped)) {
     choice = { name: 'tensorflow', provider: '@tensorflow/tfjs-node-gpu', skipped };
   } else if (await tryNative('@tensorflow/tfjs-node', skipped)) {
     choice = { name: 'tensorflow', provider: '@tensorflow/tfjs-node', skipped };
   } else if (await tryWasm(skipped)) {
-    choice = { name: 'wasm', provider: '@tensorflow/tfjs-backend-wasm', skipped };
+    choice = { name: 'wasm', provider: providerOf('wasm'), skipped };
   } else {
     await tf.setBackend('cpu');
     choice = { name: 'cpu', provider: '@tensorflow/tfjs (pure JS)', skipped };
   }
   await tf.ready();
+  if (choice.name === 'wasm') choice.wasmThreads = wasmThreads;
   chosen = choice;
   if (opts.verbose) console.log(describeBackend(choice));
   return choice;
 }
 
 function providerOf(name: BackendName): string {
-  if (name === 'wasm') return '@tensorflow/tfjs-backend-wasm';
+  if (name === 'wasm') return `@tensorflow/tfjs-backend-wasm (${wasmThreads > 1 ? `threaded SIMD, ${wasmThreads} threads` : 'SIMD, 1 thread'})`;
   if (name === 'cpu') return '@tensorflow/tfjs (pure JS)';
   return '@tensorflow/tfjs-node(-gpu)';
 }

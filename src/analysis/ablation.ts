@@ -10,7 +10,7 @@ import { createDrin, drinForward } from '../models/drin';
 import { DRIN_VERTEX_KEYS } from '../models/vertices';
 import { assignStateDict, readStateDict } from '../train/weights';
 import type { DrinConfig } from '../models/drin-config';
-import { EDGE_TYPES } from './types';
+import { EDGE_TYPES, type AnalysisPrediction } from './types';
 
 /** 1-based rank of the gold among the candidates (ties count in the gold's favour); null when absent. */
 export function goldRankOfScores(scores: ArrayLike<number>, answer: number): number | null {
@@ -204,13 +204,35 @@ export function loadDrinRun(runDir: string): { params: Map<string, tf.Variable>;
 export async function drinEdgeAblation(
   runDir: string,
   batches: () => Iterable<AblationBatch> | AsyncIterable<AblationBatch>,
-  opts: { log?: (s: string) => void; dispose?: boolean } = {},
-): Promise<{ table: EdgeAblationRow[]; weights: string; configSource: string; config: DrinConfig }> {
+  opts: { log?: (s: string) => void; dispose?: boolean; reference?: AnalysisPrediction[] } = {},
+): Promise<{ table: EdgeAblationRow[]; weights: string; configSource: string; config: DrinConfig; referenceMaxDiff?: number }> {
   const run = loadDrinRun(runDir);
   try {
-    const table = await edgeAblation((mask) => scoreDrinWithEdgeMask(run.params, run.config, batches(), mask, { dispose: opts.dispose ?? true }), { log: opts.log });
-    return { table, weights: run.weights, configSource: run.configSource, config: run.config };
+    let referenceMaxDiff: number | undefined;
+    const scorer: EdgeMaskScorer = async (mask) => {
+      const out = await scoreDrinWithEdgeMask(run.params, run.config, batches(), mask, { dispose: opts.dispose ?? true });
+      if (opts.reference && mask.every((m) => m === 1)) referenceMaxDiff = maxScoreDiff(out, opts.reference);
+      return out;
+    };
+    const table = await edgeAblation(scorer, { log: opts.log });
+    return { table, weights: run.weights, configSource: run.configSource, config: run.config, referenceMaxDiff };
   } finally {
     for (const p of run.params.values()) p.dispose();
   }
+}
+
+/**
+ * Largest |score difference| between a re-scoring and saved predictions, matched by row — the check that
+ * the reloaded model (weights + config) is the one that wrote the predictions. Throws when rows are missing.
+ */
+export function maxScoreDiff(scored: { scores: number[][]; rows: number[] }, reference: AnalysisPrediction[]): number {
+  const byRow = new Map(reference.map((p) => [p.row, p.scores]));
+  let max = 0;
+  scored.rows.forEach((row, i) => {
+    const ref = byRow.get(row);
+    if (!ref) throw new Error(`maxScoreDiff: row ${row} was re-scored but is not in the saved predictions`);
+    if (ref.length !== scored.scores[i].length) throw new Error(`maxScoreDiff: row ${row} has ${scored.scores[i].length} scores, the saved predictions ${ref.length}`);
+    for (let j = 0; j < ref.length; j++) max = Math.max(max, Math.abs(ref[j] - scored.scores[i][j]));
+  });
+  return max;
 }

@@ -29,6 +29,7 @@ export function register(program: Command): void {
     .option('--no-resume', 'start over even if a checkpoint exists')
     .option('--entity-text <form>', 'WikiMEL entity text: reduced (pre-pooled cache) | raw', 'reduced')
     .option('--limit <n>', 'only the first n mentions of each split')
+    .option('--backward-chunk <n>', 'back-propagate in chunks of n mentions (exact; bounds memory for WikiMEL at batch 64)')
     .option('--weights <file>', 'initial weights: .npz or a directory of <key>.npy (PyTorch state_dict names)')
     .action(async (o) => {
       const b = await initBackend({ verbose: true });
@@ -58,6 +59,7 @@ export function register(program: Command): void {
           seed: Number(o.seed),
           resetOptimizerEachRound: o.optimizerReset !== false,
           resume: o.resume !== false,
+          ...(o.backwardChunk !== undefined ? { backwardChunk: Number(o.backwardChunk) } : {}),
           ...(o.lr !== undefined ? { lr: Number(o.lr) } : {}),
           ...(o.margin !== undefined ? { margin: Number(o.margin) } : {}),
         },

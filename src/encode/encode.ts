@@ -239,43 +239,64 @@ export function buildTasks(data: PreparedData, enc: EncoderSet, opts: EncodeOpti
     },
   });
 
-  const imageTask = (id: string, what: 'mention' | 'entity', images: (string | null)[], K: number, files: { feature: string; objFeature: string; objScore: string; boxes: string }): EncodeTask => ({
-    id, kind: 'image', rows: images.length,
-    outputs: [
-      { file: files.feature, dtype: 'f4', rowShape: what === 'mention' ? [G, C] : [1, C], header: fixed },
-      { file: files.objFeature, dtype: 'f4', rowShape: [K, 1, C], header: fixed },
-      { file: files.objScore, dtype: 'f4', rowShape: [K], header: fixed },
-      { file: files.boxes, dtype: 'f4', rowShape: [K, 4], header: numpy },
-    ],
-    async run(s, e) {
-      const imgs: RgbImage[] = [];
-      for (let i = s; i < e; i++) imgs.push(await loader.load(images[i], what));
+  const imageTask = (id: string, what: 'mention' | 'entity', images: (string | null)[], K: number, files: { feature: string; objFeature: string; objScore: string; boxes: string }): EncodeTask => {
+    type Encoded = { feature: Float32Array; obj: Float32Array; score: Float32Array; box: Float32Array; found: number[] };
+    let defaultRows: Encoded | null = null;
+    /** Features [n, G, C] (mention) or [n, C] (entity), object features [n, K, C], scores [n, K], boxes [n, K, 4]. */
+    const encodeImages = async (imgs: RgbImage[]): Promise<Encoded> => {
+      if (imgs.length === 0) return { feature: new Float32Array(0), obj: new Float32Array(0), score: new Float32Array(0), box: new Float32Array(0), found: [] };
       const feats = await enc.image.encode(imgs); // hidden [n, G, C], pooled [n, C]
       const dets = await enc.detector.detect(imgs, K);
       const crops: RgbImage[] = [];
-      const counts: Record<string, number> = {};
       dets.forEach((d, i) => {
-        counts[`${what}ObjectsFound`] = (counts[`${what}ObjectsFound`] ?? 0) + d.found;
-        if (d.found === 0) counts[`${what}ImagesWithoutObjects`] = (counts[`${what}ImagesWithoutObjects`] ?? 0) + 1;
         for (const b of d.boxes) {
           const box = opts.cropFrame === 'scaled'
             ? [b[0] * imgs[i].width / DETECTOR_FRAME, b[1] * imgs[i].height / DETECTOR_FRAME, b[2] * imgs[i].width / DETECTOR_FRAME, b[3] * imgs[i].height / DETECTOR_FRAME]
-            : b;
+            : b; // the reference: boxes of the 224 frame cut from the original image
           crops.push(cropRGB(imgs[i], box));
         }
       });
       const obj = await enc.image.encode(crops); // pooled [n·K, C]
       return {
-        data: {
-          [files.feature]: what === 'mention' ? feats.hidden : feats.pooled,
-          [files.objFeature]: obj.pooled,
-          [files.objScore]: Float32Array.from(dets.flatMap((d) => d.scores)),
-          [files.boxes]: Float32Array.from(dets.flatMap((d) => d.boxes.flat())),
-        },
-        counts,
+        feature: what === 'mention' ? feats.hidden : feats.pooled, obj: obj.pooled,
+        score: Float32Array.from(dets.flatMap((d) => d.scores)), box: Float32Array.from(dets.flatMap((d) => d.boxes.flat())), found: dets.map((d) => d.found),
       };
-    },
-  });
+    };
+    return {
+      id, kind: 'image', rows: images.length,
+      outputs: [
+        { file: files.feature, dtype: 'f4', rowShape: what === 'mention' ? [G, C] : [1, C], header: fixed },
+        { file: files.objFeature, dtype: 'f4', rowShape: [K, 1, C], header: fixed },
+        { file: files.objScore, dtype: 'f4', rowShape: [K], header: fixed },
+        { file: files.boxes, dtype: 'f4', rowShape: [K, 4], header: numpy },
+      ],
+      async run(s, e) {
+        const imgs: RgbImage[] = [];
+        for (let i = s; i < e; i++) imgs.push(await loader.load(images[i], what));
+        // every defaulted image is the same picture: encode it once per process and reuse the rows
+        const real = imgs.map((im, i) => (im.defaulted ? -1 : i)).filter((i) => i >= 0);
+        const res = await encodeImages(real.map((i) => imgs[i]));
+        if (real.length < imgs.length && !defaultRows) defaultRows = await encodeImages([imgs.find((im) => im.defaulted)!]);
+        const n = imgs.length, F = what === 'mention' ? G * C : C;
+        const out = { feature: new Float32Array(n * F), obj: new Float32Array(n * K * C), score: new Float32Array(n * K), box: new Float32Array(n * K * 4) };
+        const counts: Record<string, number> = {};
+        let r = 0;
+        imgs.forEach((im, i) => {
+          const [src, j] = im.defaulted ? [defaultRows!, 0] : [res, r++];
+          out.feature.set(src.feature.subarray(j * F, (j + 1) * F), i * F);
+          out.obj.set(src.obj.subarray(j * K * C, (j + 1) * K * C), i * K * C);
+          out.score.set(src.score.subarray(j * K, (j + 1) * K), i * K);
+          out.box.set(src.box.subarray(j * K * 4, (j + 1) * K * 4), i * K * 4);
+          counts[`${what}ObjectsFound`] = (counts[`${what}ObjectsFound`] ?? 0) + src.found[j];
+          if (src.found[j] === 0) counts[`${what}ImagesWithoutObjects`] = (counts[`${what}ImagesWithoutObjects`] ?? 0) + 1;
+        });
+        return {
+          data: { [files.feature]: out.feature, [files.objFeature]: out.obj, [files.objScore]: out.score, [files.boxes]: out.box },
+          counts,
+        };
+      },
+    };
+  };
 
   // per-process caches of candidate embeddings, keyed by text / image path
   const textCache = new Map<string, Float32Array>(), imageCache = new Map<string, Float32Array>();
@@ -472,7 +493,12 @@ export async function encodePrepared(opts: EncodeOptions): Promise<EncodeReport>
     }
     bar?.stop();
     const secs = (Date.now() - ts) / 1000;
-    taskReports.push({ id: task.id, rows: task.rows, chunks: nChunks, computed: todo.length, skipped: mine.length - todo.length, seconds: secs, itemsPerSecond: todo.length ? rowsDone / Math.max(secs, 1e-3) : null });
+    const prev = taskReports.find((t) => t.id === task.id);
+    if (prev) { // second pass (vanished chunks redone): add to the first pass's numbers
+      prev.computed += todo.length; prev.skipped -= todo.length; prev.seconds += secs;
+    } else {
+      taskReports.push({ id: task.id, rows: task.rows, chunks: nChunks, computed: todo.length, skipped: mine.length - todo.length, seconds: secs, itemsPerSecond: todo.length ? rowsDone / Math.max(secs, 1e-3) : null });
+    }
     if (todo.length) log(`${task.id}: ${rowsDone} rows in ${todo.length} chunk(s), ${secs.toFixed(1)} s (${(rowsDone / Math.max(secs, 1e-3)).toFixed(1)} items/s)`);
   }
   }

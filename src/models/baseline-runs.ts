@@ -5,6 +5,7 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import * as tf from '@tensorflow/tfjs';
 import type { PreprocessedDataset } from '../data/preprocessed';
 import { RankingSplit, trainRanking, TrainOptions, TrainResult, writeJsonAtomic } from '../train/loop';
 import type { RankingMetrics } from '../train/metrics';
@@ -21,43 +22,88 @@ export interface BaselineSplitOptions {
   entityText?: 'raw' | 'reduced';
   /** Only the first `limit` mentions of each split. */
   limit?: number;
+  /**
+   * Keep only the first `text` BERT and `image` ResNet feature dimensions (see `sliceBaselineFeatures`):
+   * a named speed option for CPU-only machines; default: full features.
+   */
+  featureDims?: { text: number; image: number };
+}
+
+const TEXT_KEYS = ['mention_text_feature', 'entity_text_feature', 'entity_text_pooled', 'entity_text_cls'];
+const IMAGE_KEYS = ['mention_image_feature', 'entity_image_feature'];
+
+/**
+ * Keep the first `dims.text` / `dims.image` feature dimensions of every text / image feature in a
+ * batch (float tensors only; GHMFC's integer placeholder for entity images stays). The inputs are
+ * disposed. A smaller GHMFC / MEL-HI of the same structure then trains on them.
+ */
+export function sliceBaselineFeatures(batch: RankingBatch, dims: { text: number; image: number }): RankingBatch {
+  const out: RankingBatch = { ...batch };
+  for (const [keys, d] of [[TEXT_KEYS, dims.text], [IMAGE_KEYS, dims.image]] as const) {
+    for (const k of keys) {
+      const t = batch[k];
+      if (!(t instanceof tf.Tensor) || t.dtype !== 'float32') continue;
+      const last = t.shape[t.rank - 1] as number;
+      if (d > last) throw new Error(`sliceBaselineFeatures: ${k} has ${last} dims, asked for ${d}`);
+      const begin = t.shape.map(() => 0);
+      const size = t.shape.map((x, i) => (i === t.rank - 1 ? d : x));
+      out[k] = tf.slice(t, begin, size);
+      t.dispose();
+    }
+  }
+  return out;
+}
+
+async function* mapBatches(src: AsyncIterable<RankingBatch>, f: (b: RankingBatch) => RankingBatch): AsyncGenerator<RankingBatch> {
+  for await (const b of src) yield f(b);
 }
 
 /** train / valid / test splits of baseline batches (names as the baseline fixtures' batch_order). */
 export function baselineSplitsFromDataset(ds: PreprocessedDataset, o: BaselineSplitOptions): { train: RankingSplit; valid: RankingSplit; test: RankingSplit } {
   const make = (split: 'train' | 'valid' | 'test'): RankingSplit => ({
     size: o.limit !== undefined ? Math.min(o.limit, ds.splits[split].mentions) : ds.splits[split].mentions,
-    batches: ({ shuffleSeed }) =>
-      ds.baselineBatches(split, {
+    batches: ({ shuffleSeed }) => {
+      const src = ds.baselineBatches(split, {
         model: o.model,
         batchSize: o.batchSize,
         shuffle: shuffleSeed !== undefined,
         seed: shuffleSeed,
         entityText: o.entityText,
         limit: o.limit,
-      }) as AsyncIterable<RankingBatch>,
+      }) as AsyncIterable<RankingBatch>;
+      return o.featureDims ? mapBatches(src, (b) => sliceBaselineFeatures(b, o.featureDims!)) : src;
+    },
   });
   return { train: make('train'), valid: make('valid'), test: make('test') };
 }
 
 /** GHMFC sizes and layout from a dataset (BERT / ResNet sizes); output sizes default to the BERT size as the reference. */
-export function ghmfcConfigForDataset(ds: PreprocessedDataset, overrides: Partial<GhmfcConfig> = {}): Partial<GhmfcConfig> {
+export function ghmfcConfigForDataset(
+  ds: PreprocessedDataset,
+  overrides: Partial<GhmfcConfig> = {},
+  featureDims?: { text: number; image: number },
+): Partial<GhmfcConfig> {
+  const bert = featureDims?.text ?? ds.dims.textDim;
   return {
     dataset: ds.layout,
-    bertDim: ds.dims.textDim,
-    resnetDim: ds.dims.imageDim,
-    mentionOutputDim: ds.dims.textDim,
-    entityOutputDim: ds.dims.textDim,
+    bertDim: bert,
+    resnetDim: featureDims?.image ?? ds.dims.imageDim,
+    mentionOutputDim: bert,
+    entityOutputDim: bert,
     ...overrides,
   };
 }
 
 /** MEL-HI sizes from a dataset; throws on WikiMEL, which the reference does not define MEL-HI for. */
-export function melhiConfigForDataset(ds: PreprocessedDataset, overrides: Partial<MelhiConfig> = {}): Partial<MelhiConfig> {
+export function melhiConfigForDataset(
+  ds: PreprocessedDataset,
+  overrides: Partial<MelhiConfig> = {},
+  featureDims?: { text: number; image: number },
+): Partial<MelhiConfig> {
   if (ds.layout !== 'wikidiverse') {
     throw new Error(`${ds.dir}: MEL-HI needs the WikiDiverse layout (one entity text vector and image per candidate); this is ${ds.layout}, as the reference refuses too`);
   }
-  return { bertDim: ds.dims.textDim, resnetDim: ds.dims.imageDim, ...overrides };
+  return { bertDim: featureDims?.text ?? ds.dims.textDim, resnetDim: featureDims?.image ?? ds.dims.imageDim, ...overrides };
 }
 
 /** Train a baseline with the shared loop; writes history.json, predictions and metrics.json under `outDir`. */

@@ -26,6 +26,7 @@ import { initTransformerEncoder, torchTransformerEncoder, TransformerEncoderConf
 import {
   TorchParams,
   TorchRng,
+  torchBatchMatMul,
   torchRng,
   torchActivation,
   torchCosineSimilarity,
@@ -309,7 +310,7 @@ export function ghmfcForward(
         const v = act(vPre);
         const logits = keep('fusion_score_logits', torchLinearAt(p, `${INTER}.score_linear`, tf.concat([t, v], 1))); // [B, 2]
         const gate = tf.softmax(logits, 1); // [B, 2] softmax over the two modalities
-        mention = tf.matMul(gate.expandDims(1), tf.stack([t, v], 1)).squeeze([1]) as tf.Tensor2D; // [B,1,2]@[B,2,O] → [B, O]
+        mention = torchBatchMatMul(gate.expandDims(1), tf.stack([t, v], 1)).squeeze([1]) as tf.Tensor2D; // [B,1,2]@[B,2,O] → [B, O]
       } else {
         const seq = ghmfcCrossAttention(p, INTER, c, text, textPad, image, undefined, training); // [B, T, Dt]
         mention = mentionFinal(c, seq, batch);

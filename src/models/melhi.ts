@@ -20,7 +20,7 @@ import * as tf from '@tensorflow/tfjs';
 import type { RankingModel } from '../train/model';
 import { ghmfcSpanMean } from './ghmfc';
 import { initLstm, torchLstm } from './lstm';
-import { TorchParams, torchCosineSimilarity, torchLinearAt, torchLinearInit, torchRng } from './torch-nn';
+import { TorchParams, torchBatchMatMul, torchCosineSimilarity, torchLinearAt, torchLinearInit, torchRng } from './torch-nn';
 
 /** MEL-HI configuration (reference names in comments). */
 export interface MelhiConfig {
@@ -106,7 +106,7 @@ function contextWindow(seq: tf.Tensor3D, from: tf.Tensor1D, len: tf.Tensor1D, st
     const valid = tf.less(t, len.reshape([B, 1])); // [B, S]
     // one-hot selection (exact, and differentiable on every backend: gather's gradient is not on wasm)
     const sel = tf.oneHot(tf.where(valid, idx, tf.fill([B, steps], -1, 'int32')), T).cast('float32'); // [B, S, T], zero rows when invalid
-    return tf.matMul(sel, seq) as tf.Tensor3D; // [B, S, T] @ [B, T, F] → [B, S, F]
+    return torchBatchMatMul(sel, seq) as tf.Tensor3D; // [B, S, T] @ [B, T, F] → [B, S, F]
   });
 }
 
@@ -128,7 +128,7 @@ export function melhiLstmExtract(outputs: tf.Tensor3D, lens: tf.Tensor1D, mode: 
     const rowBase = tf.range(0, B * S, S, 'int32'); // [B]
     const one = tf.scalar(1, 'int32');
     // pick rows of `flat` by a one-hot matmul (exact; gather's gradient is not on wasm)
-    const pick = (rows: tf.Tensor) => tf.matMul(tf.oneHot(rows.cast('int32'), B * S).cast('float32'), flat) as tf.Tensor2D; // [B, H]
+    const pick = (rows: tf.Tensor) => torchBatchMatMul(tf.oneHot(rows.cast('int32'), B * S).cast('float32'), flat) as tf.Tensor2D; // [B, H]
     if (mode === 'last') return pick(tf.add(rowBase, tf.sub(lens.cast('int32'), one)));
     const li = lens.reshape([B, 1]);
     const lj = lens.reshape([1, B]);

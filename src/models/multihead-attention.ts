@@ -12,7 +12,7 @@
  * (training only), then the output projection.
  */
 import * as tf from '@tensorflow/tfjs';
-import { TorchParams, TorchRng, torchDropout, torchLinear, torchLinearInit, torchParam, torchXavierUniform } from './torch-nn';
+import { TorchParams, TorchRng, torchBatchMatMul, torchDropout, torchLinear, torchLinearInit, torchParam, torchXavierUniform } from './torch-nn';
 
 /** Shape options of one attention block (the constructor arguments of `nn.MultiheadAttention`). */
 export interface MhaConfig {
@@ -90,13 +90,13 @@ export function torchMultiheadAttention(
     const q = heads(tf.div(torchLinear(query, wq, bq), Math.sqrt(d)), Lq); // [B, h, Lq, d], scaled as torch
     const k = heads(torchLinear(key, wk, bk), Lk); // [B, h, Lk, d]
     const v = heads(torchLinear(value, wv, bv), Lk); // [B, h, Lk, d]
-    let logits = tf.matMul(q, k, false, true); // [B, h, Lq, Lk]
+    let logits = torchBatchMatMul(q, k.transpose([0, 1, 3, 2])); // [B, h, Lq, d] @ [B, h, d, Lk] → [B, h, Lq, Lk]
     if (keyPaddingMask) {
       const m = keyPaddingMask.cast('bool').reshape([B, 1, 1, Lk]); // [B, 1, 1, Lk]
       logits = tf.where(tf.broadcastTo(m, logits.shape), tf.fill(logits.shape, -Infinity), logits);
     }
     const attn = torchDropout(tf.softmax(logits, -1), c.dropout ?? 0, training); // [B, h, Lq, Lk]
-    const out = tf.matMul(attn, v).transpose([0, 2, 1, 3]).reshape([B, Lq, E]); // [B, Lq, E]
+    const out = torchBatchMatMul(attn, v).transpose([0, 2, 1, 3]).reshape([B, Lq, E]); // [B, Lq, E]
     return torchLinear(out, torchParam(params, `${prefix}.out_proj.weight`), torchParam(params, `${prefix}.out_proj.bias`)) as tf.Tensor3D;
   });
 }

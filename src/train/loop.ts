@@ -45,6 +45,8 @@ export interface TrainOptions {
   progress: boolean;
   /** Called with one line per epoch (default console.log). */
   log: (line: string) => void;
+  /** Back-propagate in chunks of this many mentions (bounds memory; exact, one extra forward). */
+  backwardChunk?: number;
   /** Stop after this many epochs of this call (for tests of resume); the run can be resumed. */
   stopAfter?: number;
 }
@@ -87,26 +89,69 @@ export function epochShuffleSeed(seed: number, epoch: number): number {
 /**
  * One optimisation step on a batch: loss, gradients (tf.variableGrads), Adam. Returns the loss and
  * the batch's gold ranks (for the running top-k). No per-sample JS loops; two small reads back.
+ *
+ * `chunk` (mentions) bounds memory: the scores of the whole batch are computed without a tape, the loss
+ * gradient dL/dscores [B,R] is taken for the whole batch (the triplet loss couples all mentions), then
+ * each chunk of rows is re-run with a tape and back-propagated from its slice of dL/dscores, summing the
+ * parameter gradients. Exact because a ranking model scores each mention independently of the others;
+ * costs one extra forward pass.
  */
-export function trainStep(model: RankingModel, adam: Adam, batch: Record<string, tf.Tensor>, margin: number): { loss: number; ranks: Int32Array } {
+export function trainStep(
+  model: RankingModel,
+  adam: Adam,
+  batch: Record<string, tf.Tensor>,
+  margin: number,
+  opts: { chunk?: number } = {},
+): { loss: number; ranks: Int32Array } {
   const keys = [...model.params.keys()];
   const vars = keys.map((k) => model.params.get(k)!);
   const byName = new Map(vars.map((v, i) => [v.name, keys[i]]));
-  let ranks: tf.Tensor | undefined;
-  const { value, grads } = tf.variableGrads(() => {
-    const scores = model.scores(batch, { training: true });
-    ranks = tf.keep(goldRanks(scores, batch.answer_onehot));
-    return tripletLoss(scores, batch.answer_onehot, margin);
-  }, vars);
+  const B = batch.answer_onehot.shape[0]!;
   const gradMap = new Map<string, tf.Tensor>();
-  for (const [name, g] of Object.entries(grads)) gradMap.set(byName.get(name)!, g);
+  let loss: number;
+  let ranks: Int32Array;
+  if (!opts.chunk || opts.chunk >= B) {
+    let r: tf.Tensor | undefined;
+    const { value, grads } = tf.variableGrads(() => {
+      const scores = model.scores(batch, { training: true });
+      r = tf.keep(goldRanks(scores, batch.answer_onehot));
+      return tripletLoss(scores, batch.answer_onehot, margin);
+    }, vars);
+    for (const [name, g] of Object.entries(grads)) gradMap.set(byName.get(name)!, g);
+    loss = value.dataSync()[0];
+    value.dispose();
+    ranks = r!.dataSync() as Int32Array;
+    r!.dispose();
+  } else {
+    const scores = tf.tidy(() => model.scores(batch, { training: true })); // [B,R], no tape
+    const { value, grad } = tf.valueAndGrad((s: tf.Tensor) => tripletLoss(s, batch.answer_onehot, margin))(scores); // dL/dscores [B,R]
+    const r = goldRanks(scores, batch.answer_onehot);
+    for (let i0 = 0; i0 < B; i0 += opts.chunk) {
+      const n = Math.min(opts.chunk, B - i0);
+      const sub: Record<string, tf.Tensor> = {};
+      for (const [k, t] of Object.entries(batch)) sub[k] = t.slice(i0, n);
+      const gSub = grad.slice(i0, n);
+      const { value: v, grads } = tf.variableGrads(() => model.scores(sub, { training: true }).mul(gSub).sum() as tf.Scalar, vars);
+      v.dispose();
+      for (const [name, g] of Object.entries(grads)) {
+        const k = byName.get(name)!;
+        const prev = gradMap.get(k);
+        gradMap.set(k, prev ? prev.add(g) : g);
+        if (prev) {
+          prev.dispose();
+          g.dispose();
+        }
+      }
+      Object.values(sub).forEach((t) => t.dispose());
+      gSub.dispose();
+    }
+    loss = value.dataSync()[0];
+    ranks = r.dataSync() as Int32Array;
+    [scores, value, grad, r].forEach((t) => t.dispose());
+  }
   adam.step(model.params, gradMap);
   gradMap.forEach((g) => g.dispose());
-  const loss = value.dataSync()[0];
-  value.dispose();
-  const r = ranks!.dataSync() as Int32Array;
-  ranks!.dispose();
-  return { loss, ranks: r };
+  return { loss, ranks };
 }
 
 function fmt(m: RankingMetrics, keys: string[]): string {
@@ -153,7 +198,7 @@ export async function trainRanking(
     bar?.start(data.train.size, 0, { loss: '-', speed: '-' });
     for await (const batch of data.train.batches({ shuffleSeed: epochShuffleSeed(o.seed, epoch) })) {
       const t = batchTensors(batch);
-      const { loss, ranks } = trainStep(model, adam, t, o.margin);
+      const { loss, ranks } = trainStep(model, adam, t, o.margin, { chunk: o.backwardChunk });
       disposeBatch(batch);
       meter.addRanks(ranks);
       lossSum += loss;

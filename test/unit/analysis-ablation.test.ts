@@ -71,3 +71,10 @@ test('loadDrinRun reads a training checkpoint.npz and ignores its Adam moments',
   assert.equal(a.length, b.length);
   assert.ok(a.every((x, i) => x === b[i]));
 });
+
+test('maxScoreDiff compares a re-scoring with saved predictions by row', async () => {
+  const { maxScoreDiff } = await import('../../src/analysis');
+  const ref = [{ row: 7, answer: 0, goldRank: 1, top: [], scores: [0.5, 0.25] }, { row: 3, answer: 1, goldRank: 2, top: [], scores: [0.5, 0.125] }];
+  assert.equal(maxScoreDiff({ rows: [3, 7], scores: [[0.5, 0.5], [0.5, 0.25]] }, ref), 0.375);
+  assert.throws(() => maxScoreDiff({ rows: [9], scores: [[0, 0]] }, ref), /row 9 was re-scored but is not in the saved predictions/);
+});

@@ -13,6 +13,7 @@ import {
   rankingMetrics,
   tripletLoss,
   trainRanking,
+  trainStep,
   tensorSplit,
   syntheticDrinTensors,
   saveWeights,
@@ -149,4 +150,18 @@ test('weights export / import: npy directory and npz round trip; wrong shapes ar
   assert.equal(readStateDict(path.join(dir, 'w.npz')).size, a.params.size);
   const c = createDrin({ bertDim: 16, resnetDim: 8, gcnDim: 12 }, 2);
   assert.throws(() => loadWeights(c.params, path.join(dir, 'w.npz')), /expects \[12/);
+});
+
+test('chunked back-propagation gives the same step as the whole batch', () => {
+  const data = syntheticDrinTensors({ mentions: 12, seed: 4, bertDim: 16, resnetDim: 8 });
+  const run = (chunk?: number) => {
+    const m = createDrin({ bertDim: 16, resnetDim: 8, gcnDim: 8 }, 3);
+    const r = trainStep(m, new Adam({ lr: 1e-2 }), data, 0.25, { chunk });
+    return { loss: r.loss, ranks: Array.from(r.ranks), p: m.params.get('gcn_layers.0.w_h.weight')!.arraySync() as number[][] };
+  };
+  const a = run();
+  const b = run(5);
+  assert.ok(Math.abs(a.loss - b.loss) < 1e-6);
+  assert.deepEqual(b.ranks, a.ranks);
+  a.p.flat().forEach((x, i) => assert.ok(Math.abs(x - b.p.flat()[i]) < 1e-5, `param ${i}: ${x} vs ${b.p.flat()[i]}`));
 });

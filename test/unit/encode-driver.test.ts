@@ -9,11 +9,13 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { spawn } from 'node:child_process';
 import { encodePrepared, EncodeInterrupted, parseShard, readPrepared } from '../../src/encode/encode';
-import { standinEncoders } from '../../src/encode/standins';
+import { standinEncoders, StandinObjectDetector } from '../../src/encode/standins';
+import { preprocessedSummary, checkPreprocessedDir, zeroShotTop1, detectionsSvg } from '../../src/encode/inspect';
+import { loadImageRGB } from '../../src/encode/images';
 import { loadEncoders } from '../../src/encode/models';
 import { readNpy, readNpyHeader } from '../../src/data/npy';
 import { validateDir } from '../../src/data/preprocessed';
-import { TINY, makeTinyPrepared, tmpDir, layoutFiles } from './encode-helpers';
+import { TINY, makeTinyPrepared, makeTinyPreparedWikidiverse, tmpDir, layoutFiles } from './encode-helpers';
 
 const ROOT = path.resolve(__dirname, '..', '..');
 const small = () => standinEncoders({ tokenizer: path.join(TINY, 'tiny-bert'), textDim: 16, imageDim: 32 });
@@ -139,4 +141,38 @@ test('tiny real models through the driver: transformers.js offline, valid layout
   assert.deepEqual(readNpyHeader(path.join(out, 'mention-image-feature_train.npy')).shape, [2, 49, 24]);
   const enc = JSON.parse(fs.readFileSync(path.join(out, 'encode.json'), 'utf8'));
   assert.deepEqual(Object.values(enc.encoders).map((e) => (e as { standin: boolean }).standin), [false, false, false, false]);
+});
+
+test('WikiDiverse layout: pooled entity text per candidate slot, per-split entity images, valid', async () => {
+  const prep = makeTinyPreparedWikidiverse(tmpDir('prep'));
+  const out = tmpDir('out');
+  const r = await encodePrepared({ prepared: prep, out, encoders: small(), ...quiet });
+  assert.equal(r.layout, 'wikidiverse');
+  assert.deepEqual(validateDir(out, 'wikidiverse').problems, []);
+  assert.deepEqual(readNpyHeader(path.join(out, 'entity-attr-feature_train.npy')).shape, [6, 16]);
+  assert.deepEqual(readNpyHeader(path.join(out, 'entity-image-feature_valid.npy')).shape, [6, 1, 32]);
+  assert.deepEqual(readNpyHeader(path.join(out, 'entity-object-score_test.npy')).shape, [6, 1]);
+  assert.deepEqual(readNpyHeader(path.join(out, 'similarity-eimt_test.npy')).shape, [2, 3]);
+  assert.equal(layoutFiles(out).filter((f) => !f.startsWith('object-boxes')).length, 54);
+});
+
+test('crop frame, inspection helpers: scaled boxes change the object features; summary, SVG and zero-shot check read the output', async () => {
+  const prep = makeTinyPrepared(tmpDir('prep'), 2);
+  const ref = tmpDir('ref'), scaled = tmpDir('scaled');
+  await encodePrepared({ prepared: prep, out: ref, encoders: small(), ...quiet });
+  await encodePrepared({ prepared: prep, out: scaled, encoders: small(), cropFrame: 'scaled', ...quiet });
+  const a = fs.readFileSync(path.join(ref, 'mention-object-feature_train.npy')), b = fs.readFileSync(path.join(scaled, 'mention-object-feature_train.npy'));
+  assert.ok(!a.equals(b), 'the scene image (320x240) is cropped differently');
+  assert.ok(fs.readFileSync(path.join(ref, 'mention-image-feature_train.npy')).equals(fs.readFileSync(path.join(scaled, 'mention-image-feature_train.npy'))));
+  const rows = preprocessedSummary(ref);
+  assert.equal(rows.length, 41);
+  assert.equal(rows.find((r) => r.file === 'mention-image-feature_train.npy')!.header, '128 B, newline-padded');
+  assert.deepEqual(checkPreprocessedDir(ref), []);
+  const z = zeroShotTop1(ref, 'train', 'text');
+  assert.ok(z.mentions === 1 && z.chance === 0.5 && (z.top1 === 0 || z.top1 === 1), JSON.stringify(z));
+  const img = await loadImageRGB(path.join(TINY, 'images', 'scene.png'));
+  const [det] = await new StandinObjectDetector().detect([img], 3);
+  const svg = await detectionsSvg(img, det, { title: 'scene <1>' });
+  assert.equal((svg.match(/<rect /g) ?? []).length, 3);
+  assert.ok(svg.includes('stroke-dasharray') && svg.startsWith('<svg') && svg.includes('data:image/png;base64,') && !svg.includes('<1>'));
 });

@@ -42,11 +42,11 @@ export function makeTinyPrepared(dir: string, perSplit = 3): string {
     const ms = Array.from({ length: perSplit }, (_, i) => {
       const k = row++;
       const gold = ENTITIES[k % ENTITIES.length].qid;
-      const cands = [ENTITIES[(k + 1) % 5].qid, ENTITIES[(k + 2) % 5].qid];
+      const cands = k % 2 === 0 ? [gold, ENTITIES[(k + 2) % 5].qid] : [ENTITIES[(k + 1) % 5].qid, ENTITIES[(k + 2) % 5].qid]; // gold at 0, or absent
       const img = mentionImages[k % mentionImages.length];
       return {
         id: `${k}-0`, sentence: SENTENCES[k % SENTENCES.length], mention: 'Jordan', startChar: 0, startToken: 0, endToken: 1,
-        answer: 2, candidates: cands, goldQid: gold, image: img === null ? null : path.join(TINY_IMAGES, img),
+        answer: k % 2 === 0 ? 0 : 2, candidates: cands, goldQid: gold, image: img === null ? null : path.join(TINY_IMAGES, img),
       };
     });
     fs.writeFileSync(path.join(dir, `mentions_${split}.jsonl`), ms.map((m) => JSON.stringify(m)).join('\n') + '\n');
@@ -76,4 +76,22 @@ export function layoutFiles(dir: string): string[] {
   };
   walk(dir, '');
   return out;
+}
+
+/** The same mentions in the WikiDiverse-like prepared form: per-slot texts and image paths (R = 3). */
+export function makeTinyPreparedWikidiverse(dir: string, perSplit = 2): string {
+  makeTinyPrepared(dir, perSplit);
+  const byQid = new Map(ENTITIES.map((e) => [e.qid, e]));
+  for (const split of ['train', 'valid', 'test']) {
+    const ms = fs.readFileSync(path.join(dir, `mentions_${split}.jsonl`), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    const slots = ms.flatMap((m: { candidates: string[]; goldQid: string }) => [...m.candidates, m.goldQid]);
+    const str = (xs: string[]) => ({ data: xs, shape: [xs.length] });
+    writeNpy(path.join(dir, `entity-attr-raw_${split}.npy`), str(slots.map((q: string) => byQid.get(q)!.text)));
+    writeNpy(path.join(dir, `entity-image-path_${split}.npy`), str(slots.map((q: string) => { const i = byQid.get(q)!.image; return i ? path.join(TINY_IMAGES, i) : ''; })));
+    writeNpy(path.join(dir, `mention-image-path_${split}.npy`), str(ms.map((m: { image: string | null }) => m.image ?? '')));
+    fs.rmSync(path.join(dir, `entity-name-raw_${split}.npy`));
+  }
+  fs.rmSync(path.join(dir, 'qid2idx.json'));
+  fs.writeFileSync(path.join(dir, 'prepare.json'), JSON.stringify({ format: 'wikidiverse', candidates: 2, tokenizer: path.join(TINY, 'tiny-bert') }));
+  return dir;
 }
