@@ -51,10 +51,10 @@ const INIT_TIMEOUT_MS = 60_000;
 const MAIN_HEAD = 'var WasmBackendModuleThreadedSimd';
 const WORKER_HEAD = '"use strict";var Module={}';
 
-/** Write `text` to `dir/name` once (content-addressed folder, atomic rename); return the path. */
+/** Write `text` to `dir/name` unless it already holds exactly that (atomic rename); return the path. */
 function writeOnce(dir: string, name: string, text: string): string {
   const file = path.join(dir, name);
-  if (!fs.existsSync(file)) {
+  if (!fs.existsSync(file) || fs.readFileSync(file, 'utf8') !== text) {
     fs.mkdirSync(dir, { recursive: true });
     const tmp = `${file}.${process.pid}.tmp`;
     fs.writeFileSync(tmp, text);
@@ -116,9 +116,10 @@ export function unrefWasmThreadWorkers(): number {
 /**
  * Start tfjs's wasm backend with its threaded SIMD build and `threads` XNNPACK threads (the
  * calling thread counts as one). It calls `tf.setBackend('wasm')` itself, so call it instead of
- * that, before anything else initialised the wasm backend. On failure it leaves wasm
- * uninitialised and returns the reason; a plain `tf.setBackend('wasm')` then gives the
- * single-threaded SIMD build.
+ * that, before anything else initialised the wasm backend. On failure it returns the reason and
+ * ends the workers it started; a plain `tf.setBackend('wasm')` then gives the single-threaded
+ * SIMD build (the flags it changed are restored). Numbers are the same bits as single-threaded
+ * (XNNPACK splits the output, not the reductions; checked in test/unit/backend-threads.test.ts).
  *
  * ```ts
  * const r = await enableWasmThreads(2); // { threads: 2 } or { reason: '...' }
@@ -166,10 +167,32 @@ export async function enableWasmThreads(threads = 2): Promise<WasmThreadsResult>
     }
   }
 
+  // Emscripten takes `require('worker_threads').Worker` when the module starts. During the start a
+  // worker error would be thrown from Emscripten's 'error' listener (an uncaught exception): route
+  // it to a rejection here instead, and keep every worker so that a failed start can end them.
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const wt: { Worker: typeof import('worker_threads').Worker } = require('worker_threads');
+  const OrigWorker = wt.Worker;
+  const spawned: InstanceType<typeof OrigWorker>[] = [];
+  let starting = true;
+  let workerFailed: (e: Error) => void = () => undefined;
+  const workerError = new Promise<Error>((resolve) => (workerFailed = resolve));
+  class GuardedWorker extends OrigWorker {
+    constructor(...args: ConstructorParameters<typeof OrigWorker>) {
+      super(...args);
+      spawned.push(this);
+    }
+    on(event: string | symbol, listener: (...a: any[]) => void): this {
+      if (event !== 'error') return super.on(event, listener);
+      return super.on(event, (e: Error) => (starting ? workerFailed(e) : listener(e)));
+    }
+  }
+
   const env = tf.env();
   const hadFlag = env.getFlags().WASM_HAS_MULTITHREAD_SUPPORT;
   try {
     (globalThis as { Blob: typeof Blob }).Blob = TextBlob;
+    wt.Worker = GuardedWorker;
     URL.createObjectURL = (obj: Blob | MediaSource) => {
       const p = (obj as unknown as { drinPath?: string }).drinPath;
       return p ?? origCreate(obj as Blob);
@@ -188,19 +211,22 @@ export async function enableWasmThreads(threads = 2): Promise<WasmThreadsResult>
       timer = setTimeout(() => resolve('timeout'), INIT_TIMEOUT_MS);
       timer.unref();
     });
-    const ok = await Promise.race([tf.setBackend('wasm'), timeout]);
+    const ok = await Promise.race([tf.setBackend('wasm'), timeout, workerError]);
     clearTimeout(timer);
-    if (ok === 'timeout') {
-      // Make the pending start obsolete and put a fresh registration back for the fallback.
+    if (ok === 'timeout' || ok instanceof Error) {
+      // Make the pending start obsolete and put a fresh registration back (workers end below).
       tf.removeBackend('wasm');
       tf.registerBackend('wasm', factory, WASM_PRIORITY);
-      throw new Error(`no answer after ${INIT_TIMEOUT_MS / 1000} s`);
+      throw new Error(ok === 'timeout' ? `no answer after ${INIT_TIMEOUT_MS / 1000} s` : `a pthread worker failed: ${ok.message}`);
     }
     if (!ok) throw new Error('tf.setBackend("wasm") returned false (see the warning above)');
     if (!pthreadOf()) throw new Error('the single-threaded build started instead');
   } catch (e) {
+    for (const w of spawned) void w.terminate(); // the failed module's workers: none may keep the process alive
     return { reason: `threaded wasm failed to start: ${(e as Error)?.message ?? String(e)}` };
   } finally {
+    starting = false;
+    wt.Worker = OrigWorker;
     (globalThis as { Blob: typeof Blob }).Blob = OrigBlob;
     URL.createObjectURL = origCreate;
     nodeOs.cpus = origCpus;

@@ -61,10 +61,18 @@ export async function loadEncoders(opts: LoadEncodersOptions = {}): Promise<Enco
   const st = standinEncoders({ tokenizer: opts.tokenizer ?? null });
   const hf = { threads: opts.threads, device: opts.device, batchSize: opts.batchSize };
   const src = (r: keyof EncoderSet) => source(r, opts);
+  const load = async <T>(role: keyof EncoderSet, fn: (s: string) => Promise<T>): Promise<T> => {
+    try {
+      return await fn(src(role));
+    } catch (e) {
+      throw new Error(`${role} model '${src(role)}' could not be loaded: ${(e as Error).message}\n` +
+        `(offline? give a local model folder with --model-dir / --${role}, or use the stand-ins: --models standin)`);
+    }
+  };
   return {
-    text: src('text') === 'standin' ? st.text : await BertTextEncoder.load(src('text'), hf),
-    image: src('image') === 'standin' ? st.image : await ResnetImageEncoder.load(src('image'), hf),
-    detector: src('detector') === 'standin' ? st.detector : await DetrObjectDetector.load(src('detector'), hf),
-    clip: src('clip') === 'standin' ? st.clip : await ClipEncoder.load(src('clip'), hf),
+    text: src('text') === 'standin' ? st.text : await load('text', (s) => BertTextEncoder.load(s, hf)),
+    image: src('image') === 'standin' ? st.image : await load('image', (s) => ResnetImageEncoder.load(s, hf)),
+    detector: src('detector') === 'standin' ? st.detector : await load('detector', (s) => DetrObjectDetector.load(s, hf)),
+    clip: src('clip') === 'standin' ? st.clip : await load('clip', (s) => ClipEncoder.load(s, hf)),
   };
 }

@@ -92,8 +92,9 @@ export function torchMultiheadAttention(
     const v = heads(torchLinear(value, wv, bv), Lk); // [B, h, Lk, d]
     let logits = torchBatchMatMul(q, k.transpose([0, 1, 3, 2])); // [B, h, Lq, d] @ [B, h, d, Lk] → [B, h, Lq, Lk]
     if (keyPaddingMask) {
+      // as torch: the bool mask becomes an additive float mask (-inf where masked, 0 elsewhere)
       const m = keyPaddingMask.cast('bool').reshape([B, 1, 1, Lk]); // [B, 1, 1, Lk]
-      logits = tf.where(tf.broadcastTo(m, logits.shape), tf.fill(logits.shape, -Infinity), logits);
+      logits = tf.add(logits, tf.where(m, tf.fill([B, 1, 1, Lk], -Infinity), tf.zeros([B, 1, 1, Lk]))); // broadcast over h, Lq
     }
     const attn = torchDropout(tf.softmax(logits, -1), c.dropout ?? 0, training); // [B, h, Lq, Lk]
     const out = torchBatchMatMul(attn, v).transpose([0, 2, 1, 3]).reshape([B, Lq, E]); // [B, Lq, E]

@@ -35,6 +35,7 @@ export function drinGraphSvg(opts: DrinGraphOptions = {}): string {
   const W = opts.width ?? 560;
   const H = Math.round(W * 0.55);
   const s = W / 560; // everything below is laid out for 560 × 308
+  const f = Math.max(s, 0.85); // text scale: stays legible in small figures
   const vx = [110, 110, 450, 450].map((x) => x * s);
   const vy = [80, 230, 80, 230].map((y) => y * s);
   const names = ['mention text', 'mention image', 'entity text', 'entity image'];
@@ -48,8 +49,8 @@ export function drinGraphSvg(opts: DrinGraphOptions = {}): string {
   const parts: string[] = [];
   parts.push(`<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}" role="img" aria-label="DRIN graph: mention text, mention image, entity text, entity image and edges tt, ti, it, ii" style="font-family:sans-serif">`);
   parts.push(`<rect x="0" y="0" width="${W}" height="${H}" fill="#ffffff"/>`);
-  parts.push(`<text x="${vx[0]}" y="${22 * s}" text-anchor="middle" font-size="${13 * s}" fill="#555">mention</text>`);
-  parts.push(`<text x="${vx[2]}" y="${22 * s}" text-anchor="middle" font-size="${13 * s}" fill="#555">candidate entity (× R)</text>`);
+  parts.push(`<text x="${vx[0]}" y="${22 * s}" text-anchor="middle" font-size="${13 * f}" fill="#555">mention</text>`);
+  parts.push(`<text x="${vx[2]}" y="${22 * s}" text-anchor="middle" font-size="${13 * f}" fill="#555">candidate entity (× R)</text>`);
   edges.forEach(([name, a, b, t], i) => {
     const disabled = opts.disabled?.includes(name);
     const hi = opts.highlight?.includes(name);
@@ -59,14 +60,14 @@ export function drinGraphSvg(opts: DrinGraphOptions = {}): string {
     const lx = vx[a] + (vx[b] - vx[a]) * t;
     const ly = vy[a] + (vy[b] - vy[a]) * t - 8 * s;
     const label = vals ? `${name} ${vals[i].toFixed(3)}` : name;
-    parts.push(`<text x="${lx}" y="${ly}" text-anchor="middle" font-size="${13 * s}" font-weight="bold" fill="${color}" stroke="#fff" stroke-width="${3 * s}" paint-order="stroke">${esc(label)}${disabled ? ' (off)' : ''}</text>`);
+    parts.push(`<text x="${lx}" y="${ly}" text-anchor="middle" font-size="${13 * f}" font-weight="bold" fill="${color}" stroke="#fff" stroke-width="${3 * s}" paint-order="stroke">${esc(label)}${disabled ? ' (off)' : ''}</text>`);
   });
   names.forEach((n, i) => {
     parts.push(`<ellipse cx="${vx[i]}" cy="${vy[i]}" rx="${78 * s}" ry="${28 * s}" fill="${fills[i]}" stroke="${colors[i]}" stroke-width="${2 * s}"/>`);
-    parts.push(`<text x="${vx[i]}" y="${vy[i] + (opts.shapes ? -2 : 5) * s}" text-anchor="middle" font-size="${14 * s}">${esc(n)}</text>`);
-    if (opts.shapes?.[i]) parts.push(`<text x="${vx[i]}" y="${vy[i] + 14 * s}" text-anchor="middle" font-size="${11 * s}" fill="#555">${esc(opts.shapes[i])}</text>`);
+    parts.push(`<text x="${vx[i]}" y="${vy[i] + (opts.shapes ? -2 : 5) * s}" text-anchor="middle" font-size="${14 * f}">${esc(n)}</text>`);
+    if (opts.shapes?.[i]) parts.push(`<text x="${vx[i]}" y="${vy[i] + 14 * s}" text-anchor="middle" font-size="${11 * f}" fill="#555">${esc(opts.shapes[i])}</text>`);
   });
-  if (opts.caption) parts.push(`<text x="${W / 2}" y="${H - 10 * s}" text-anchor="middle" font-size="${12 * s}" fill="#333">${esc(opts.caption)}</text>`);
+  if (opts.caption) parts.push(`<text x="${W / 2}" y="${H - 10 * s}" text-anchor="middle" font-size="${12 * f}" fill="#333">${esc(opts.caption)}</text>`);
   parts.push('</svg>');
   return parts.join('');
 }

@@ -10,9 +10,14 @@ import { writeNpy } from '../../src/data/npy';
 export const TINY = path.resolve(__dirname, '..', 'fixtures', 'tiny-models');
 export const TINY_IMAGES = path.join(TINY, 'images');
 
-/** A fresh temporary directory. */
+const made: string[] = [];
+process.on('exit', () => { for (const d of made) fs.rmSync(d, { recursive: true, force: true }); });
+
+/** A fresh temporary directory, removed when the test process exits. */
 export function tmpDir(tag: string): string {
-  return fs.mkdtempSync(path.join(os.tmpdir(), `drin-${tag}-`));
+  const d = fs.mkdtempSync(path.join(os.tmpdir(), `drin-enc-${tag}-`));
+  made.push(d);
+  return d;
 }
 
 const SENTENCES = [
