@@ -11,10 +11,10 @@
 import * as tf from '@tensorflow/tfjs';
 import type { RankingModel } from '../train/model';
 import { DRIN_DEFAULTS, DrinConfig, drinConfig } from './drin-config';
-import { DrinEdges, initialEdges } from './edges';
-import { gcnLayer, initGcnLayer } from './gcn-layer';
-import { cosineLastAxis, drinRng, initLinear } from './linear';
-import { DRIN_VERTEX_KEYS, DrinBatch, encodeVertices, entityTextInputs, mentionSpanMean } from './vertices';
+import { DrinEdges, drinInitialEdges } from './edges';
+import { drinGcnLayer, drinInitGcnLayer } from './gcn-layer';
+import { drinCosine, drinRng, drinInitLinear } from './linear';
+import { DRIN_VERTEX_KEYS, DrinBatch, drinEncodeVertices, drinEntityTextInputs, drinMentionSpanMean } from './vertices';
 
 export interface DrinForwardResult {
   /** [B,R] cosine scores. */
@@ -27,11 +27,11 @@ export interface DrinForwardResult {
 export function initDrinParams(cfg: DrinConfig, seed = 0): Map<string, tf.Variable> {
   const rng = drinRng(`drin-${seed}`);
   const params = new Map<string, tf.Variable>();
-  initLinear(params, DRIN_VERTEX_KEYS.mentionText, cfg.bertDim, cfg.gcnDim, rng);
-  initLinear(params, DRIN_VERTEX_KEYS.entityText, cfg.bertDim, cfg.gcnDim, rng);
-  initLinear(params, DRIN_VERTEX_KEYS.mentionImage, cfg.resnetDim, cfg.gcnDim, rng);
-  initLinear(params, DRIN_VERTEX_KEYS.entityImage, cfg.resnetDim, cfg.gcnDim, rng);
-  for (let i = 0; i < cfg.numLayers; i++) initGcnLayer(params, i, cfg, rng);
+  drinInitLinear(params, DRIN_VERTEX_KEYS.mentionText, cfg.bertDim, cfg.gcnDim, rng);
+  drinInitLinear(params, DRIN_VERTEX_KEYS.entityText, cfg.bertDim, cfg.gcnDim, rng);
+  drinInitLinear(params, DRIN_VERTEX_KEYS.mentionImage, cfg.resnetDim, cfg.gcnDim, rng);
+  drinInitLinear(params, DRIN_VERTEX_KEYS.entityImage, cfg.resnetDim, cfg.gcnDim, rng);
+  for (let i = 0; i < cfg.numLayers; i++) drinInitGcnLayer(params, i, cfg, rng);
   return params;
 }
 
@@ -65,20 +65,20 @@ export function drinForward(
   opts: { collectEdges?: boolean } = {},
 ): DrinForwardResult {
   checkBatch(batch);
-  const span = mentionSpanMean(batch.mention_text_feature, batch.mention_start_pos, batch.mention_end_pos); // [B,Dt]
-  const text = entityTextInputs(batch); // vector, raw: [B,R,Dt]
-  let vertices = encodeVertices(params, span, text.vector, batch); // mt, mi [B,D]; et, ei [B,R,D]
-  let edges = initialEdges(batch, span, text.raw, cfg.cosineEps); // 4 × [B,R]
+  const span = drinMentionSpanMean(batch.mention_text_feature, batch.mention_start_pos, batch.mention_end_pos); // [B,Dt]
+  const text = drinEntityTextInputs(batch); // vector, raw: [B,R,Dt]
+  let vertices = drinEncodeVertices(params, span, text.vector, batch); // mt, mi [B,D]; et, ei [B,R,D]
+  let edges = drinInitialEdges(batch, span, text.raw, cfg.cosineEps); // 4 × [B,R]
   if (cfg.edgeFeature === 'vector') edges = edges.map((e) => e.expandDims(-1)) as DrinEdges; // [B,R,1], broadcast over D
   const layerEdges: DrinEdges[] = [];
   for (let i = 0; i < cfg.numLayers; i++) {
-    const out = gcnLayer(params, i, cfg, vertices, edges, { last: i === cfg.numLayers - 1 });
+    const out = drinGcnLayer(params, i, cfg, vertices, edges, { last: i === cfg.numLayers - 1 });
     if (opts.collectEdges) layerEdges.push(out.maskedInput);
     vertices = out.vertices;
     edges = out.edges;
   }
   const [B, D] = vertices.mt.shape;
-  const scores = cosineLastAxis(vertices.mt.reshape([B, 1, D]), vertices.et, cfg.cosineEps) as tf.Tensor2D; // [B,R]
+  const scores = drinCosine(vertices.mt.reshape([B, 1, D]), vertices.et, cfg.cosineEps) as tf.Tensor2D; // [B,R]
   return opts.collectEdges ? { scores, layerEdges } : { scores };
 }
 

@@ -9,8 +9,8 @@
  *  ii  image–image detector-score-weighted mean of the object cosines
  */
 import * as tf from '@tensorflow/tfjs';
-import { cosineLastAxis, normalizeLastAxis } from './linear';
-import { DrinBatch, meanAxisIfRank } from './vertices';
+import { drinCosine, drinNormalize } from './linear';
+import { DrinBatch, drinMeanAxisIfRank } from './vertices';
 
 /** The four edges [tt, ti, it, ii], each [B,R]. */
 export type DrinEdges = [tf.Tensor, tf.Tensor, tf.Tensor, tf.Tensor];
@@ -20,15 +20,15 @@ export type DrinEdges = [tf.Tensor, tf.Tensor, tf.Tensor, tf.Tensor];
  * mentionObjects [B,O,Di] (or [B,O,k,Di], averaged), mentionScores [B,O],
  * entityObjects [B,R,P,Di] (or [B,R,P,k,Di]), entityScores [B,R,P] → [B,R].
  */
-export function imageImageEdge(
+export function drinImageImageEdge(
   mentionObjects: tf.Tensor,
   mentionScores: tf.Tensor,
   entityObjects: tf.Tensor,
   entityScores: tf.Tensor,
   eps = 1e-8,
 ): tf.Tensor {
-  const mo = normalizeLastAxis(meanAxisIfRank(mentionObjects, 4), eps); // [B,O,Di]
-  const eo = normalizeLastAxis(meanAxisIfRank(entityObjects, 5), eps); // [B,R,P,Di]
+  const mo = drinNormalize(drinMeanAxisIfRank(mentionObjects, 4), eps); // [B,O,Di]
+  const eo = drinNormalize(drinMeanAxisIfRank(entityObjects, 5), eps); // [B,R,P,Di]
   const [B, R, P, Di] = eo.shape as number[];
   const O = mo.shape[1]!;
   const moT = tf.transpose(mo, [0, 2, 1]); // [B,Di,O] (explicit: tfjs-wasm's transposeB matMul is slow)
@@ -40,17 +40,17 @@ export function imageImageEdge(
 }
 
 /** The initial edges [tt, ti, it, ii], each [B,R]. */
-export function initialEdges(
+export function drinInitialEdges(
   batch: DrinBatch,
   spanMean: tf.Tensor, // [B,Dt]
   entityTextRaw: tf.Tensor, // [B,R,Dt]
   cosineEps: number,
 ): DrinEdges {
   const [B, Dt] = spanMean.shape;
-  const tt = cosineLastAxis(spanMean.reshape([B, 1, Dt]), entityTextRaw, cosineEps); // [B,R]
+  const tt = drinCosine(spanMean.reshape([B, 1, Dt]), entityTextRaw, cosineEps); // [B,R]
   const ti = batch.mtei_similarity.div(100); // [B,R]
   const it = batch.miet_similarity.div(100); // [B,R]
-  const ii = imageImageEdge(
+  const ii = drinImageImageEdge(
     batch.mention_object_feature,
     batch.mention_object_score,
     batch.entity_object_feature,

@@ -16,19 +16,19 @@
 import * as tf from '@tensorflow/tfjs';
 import { DrinConfig } from './drin-config';
 import { DrinEdges } from './edges';
-import { drinActivation, initLayerNorm, initLinear, layerNorm, linear, Rng } from './linear';
+import { drinActivation, drinInitLayerNorm, drinInitLinear, drinLayerNorm, drinLinear, DrinRng } from './linear';
 import { DrinVertices } from './vertices';
 
 /** Add layer `index`'s parameters, in the reference's state_dict order (w_h, w_m, w_u, w_v, layer_norm). */
-export function initGcnLayer(params: Map<string, tf.Variable>, index: number, cfg: DrinConfig, rng: Rng): void {
+export function drinInitGcnLayer(params: Map<string, tf.Variable>, index: number, cfg: DrinConfig, rng: DrinRng): void {
   const p = `gcn_layers.${index}`;
   const D = cfg.gcnDim;
   const half = cfg.edgeFeature === 'vector' ? Math.floor(D / 2) : D;
-  initLinear(params, `${p}.w_h`, D, D, rng);
-  if (cfg.edgeFeature === 'vector') initLinear(params, `${p}.w_m`, D, D, rng);
-  initLinear(params, `${p}.w_u`, D, half, rng);
-  initLinear(params, `${p}.w_v`, D, half, rng);
-  initLayerNorm(params, `${p}.layer_norm`, D);
+  drinInitLinear(params, `${p}.w_h`, D, D, rng);
+  if (cfg.edgeFeature === 'vector') drinInitLinear(params, `${p}.w_m`, D, D, rng);
+  drinInitLinear(params, `${p}.w_u`, D, half, rng);
+  drinInitLinear(params, `${p}.w_v`, D, half, rng);
+  drinInitLayerNorm(params, `${p}.layer_norm`, D);
 }
 
 /** edge ⊙ vertex for every slot: e [B,R] or [B,R,1|D], v [B,R,D] or [B,D] (broadcast over slots) → [B,R,D]. */
@@ -49,7 +49,7 @@ function gatherFromEntities(e: tf.Tensor, v: tf.Tensor, scalar: boolean, maskGol
   return ee.mul(vs).mean(1); // [B,R,D] → [B,D]
 }
 
-export interface GcnLayerOptions {
+export interface DrinGcnLayerOptions {
   /** The last layer: compute only what the score reads (mention-text and entity-text vertices, no edges). */
   last: boolean;
 }
@@ -60,13 +60,13 @@ export interface GcnLayerOptions {
  * Returns the new vertices and edges; on the last layer only `mt` and `et` are computed (exact saving:
  * nothing else reaches the score).
  */
-export function gcnLayer(
+export function drinGcnLayer(
   params: Map<string, tf.Variable>,
   index: number,
   cfg: DrinConfig,
   v: DrinVertices,
   edgesIn: DrinEdges,
-  opts: GcnLayerOptions,
+  opts: DrinGcnLayerOptions,
 ): { vertices: DrinVertices; edges: DrinEdges; maskedInput: DrinEdges } {
   const p = `gcn_layers.${index}`;
   const scalar = cfg.edgeFeature === 'scalar';
@@ -78,7 +78,7 @@ export function gcnLayer(
   const update = (pairs: [tf.Tensor, tf.Tensor][]): tf.Tensor[] => {
     const D = v.mt.shape[1]!;
     const rows = pairs.map(([agg, h]) => agg.add(h).reshape([-1, D])); // [n_i,D]
-    const out = act(layerNorm(linear(tf.concat(rows, 0), params, `${p}.w_h`), params, `${p}.layer_norm`, cfg.layerNormEps)); // [Σn_i,D]
+    const out = act(drinLayerNorm(drinLinear(tf.concat(rows, 0), params, `${p}.w_h`), params, `${p}.layer_norm`, cfg.layerNormEps)); // [Σn_i,D]
     const parts = tf.split(out, rows.map((r) => r.shape[0]!), 0);
     return parts.map((x, i) => x.reshape(pairs[i][1].shape));
   };
@@ -105,8 +105,8 @@ export function gcnLayer(
   if (cfg.edgeType === 'static') return { vertices, edges: e, maskedInput: e };
 
   // dynamic edges, from the layer's input vertices; W_u / W_v computed once per vertex (exact saving)
-  const [fuMt, fuMi] = tf.split(linear(tf.concat([v.mt, v.mi], 0), params, `${p}.w_u`), 2, 0); // 2 × [B,D']
-  const [fvEt, fvEi] = tf.split(linear(tf.concat([v.et, v.ei], 0), params, `${p}.w_v`), 2, 0); // 2 × [B,R,D']
+  const [fuMt, fuMi] = tf.split(drinLinear(tf.concat([v.mt, v.mi], 0), params, `${p}.w_u`), 2, 0); // 2 × [B,D']
+  const [fvEt, fvEi] = tf.split(drinLinear(tf.concat([v.et, v.ei], 0), params, `${p}.w_v`), 2, 0); // 2 × [B,R,D']
   const fu = { mt: fuMt, mi: fuMi };
   const fv = { et: fvEt, ei: fvEi };
 
@@ -117,7 +117,7 @@ export function gcnLayer(
       return actE(m.add(edge));
     }
     const cat = tf.concat([u.reshape([B, 1, Dh]).tile([1, R, 1]), w], -1); // [B,R,2D']
-    return actE(linear(cat.add(edge), params, `${p}.w_m`)); // [B,R,D]
+    return actE(drinLinear(cat.add(edge), params, `${p}.w_m`)); // [B,R,D]
   };
   const edges: DrinEdges = [
     convolve(fu.mt, fv.et, tt),

@@ -7,15 +7,15 @@ import * as tf from '@tensorflow/tfjs';
 import seedrandom from 'seedrandom';
 
 /** A seeded uniform source in [0, 1). */
-export type Rng = () => number;
+export type DrinRng = () => number;
 
 /** A seeded generator (seedrandom's ARC4) for weight initialisation. */
-export function drinRng(seed: number | string): Rng {
+export function drinRng(seed: number | string): DrinRng {
   return seedrandom(String(seed));
 }
 
 /** U(−bound, bound) values of `shape` drawn from `rng`. */
-function uniform(shape: number[], bound: number, rng: Rng): tf.Tensor {
+function uniform(shape: number[], bound: number, rng: DrinRng): tf.Tensor {
   const n = shape.reduce((a, b) => a * b, 1);
   const data = new Float32Array(n);
   for (let i = 0; i < n; i++) data[i] = (rng() * 2 - 1) * bound;
@@ -25,14 +25,14 @@ function uniform(shape: number[], bound: number, rng: Rng): tf.Tensor {
 /**
  * Add `prefix.weight` `[out, in]` and `prefix.bias` `[out]` to `params`, PyTorch's default init.
  */
-export function initLinear(params: Map<string, tf.Variable>, prefix: string, inDim: number, outDim: number, rng: Rng): void {
+export function drinInitLinear(params: Map<string, tf.Variable>, prefix: string, inDim: number, outDim: number, rng: DrinRng): void {
   const bound = 1 / Math.sqrt(inDim);
   params.set(`${prefix}.weight`, tf.variable(uniform([outDim, inDim], bound, rng), true));
   params.set(`${prefix}.bias`, tf.variable(uniform([outDim], bound, rng), true));
 }
 
 /** Add LayerNorm parameters `prefix.weight` (ones) and `prefix.bias` (zeros) of size `dim`. */
-export function initLayerNorm(params: Map<string, tf.Variable>, prefix: string, dim: number): void {
+export function drinInitLayerNorm(params: Map<string, tf.Variable>, prefix: string, dim: number): void {
   params.set(`${prefix}.weight`, tf.variable(tf.ones([dim]), true));
   params.set(`${prefix}.bias`, tf.variable(tf.zeros([dim]), true));
 }
@@ -67,7 +67,7 @@ const linear2d: (x: tf.Tensor, w: tf.Tensor, b: tf.Tensor) => tf.Tensor = tf.cus
 /**
  * `y = x Wᵀ + b` over the last axis of `x` (any rank ≥ 1), W `[out, in]` as PyTorch stores it.
  */
-export function linear(x: tf.Tensor, params: Map<string, tf.Variable>, prefix: string): tf.Tensor {
+export function drinLinear(x: tf.Tensor, params: Map<string, tf.Variable>, prefix: string): tf.Tensor {
   const w = drinParam(params, `${prefix}.weight`);
   const b = drinParam(params, `${prefix}.bias`);
   const inDim = x.shape[x.shape.length - 1];
@@ -78,7 +78,7 @@ export function linear(x: tf.Tensor, params: Map<string, tf.Variable>, prefix: s
 }
 
 /** LayerNorm over the last axis (biased variance, PyTorch semantics). */
-export function layerNorm(x: tf.Tensor, params: Map<string, tf.Variable>, prefix: string, eps: number): tf.Tensor {
+export function drinLayerNorm(x: tf.Tensor, params: Map<string, tf.Variable>, prefix: string, eps: number): tf.Tensor {
   const axis = x.shape.length - 1;
   const { mean, variance } = tf.moments(x, axis, true);
   const normed = x.sub(mean).mul(variance.add(eps).rsqrt());
@@ -91,7 +91,7 @@ export function layerNorm(x: tf.Tensor, params: Map<string, tf.Variable>, prefix
  * absolute error up to 1.5e-7, which shows up in DRIN's gradients at the 1e-9 level and, through
  * Adam's first step (≈ lr·g/(|g| + eps)), in parameters whose gradient is tiny.
  */
-export function erfcAccurate(z: tf.Tensor): tf.Tensor {
+export function drinErfc(z: tf.Tensor): tf.Tensor {
   const a = z.abs();
   const t = tf.scalar(1).div(a.mul(0.5).add(1));
   const c = [-1.26551223, 1.00002368, 0.37409196, 0.09678418, -0.18628806, 0.27886807, -1.13520398, 1.48851587, -0.82215223, 0.17087277];
@@ -105,8 +105,8 @@ export function erfcAccurate(z: tf.Tensor): tf.Tensor {
  * Exact (erf) GELU, as `torch.nn.functional.gelu` by default: x·Φ(x) with Φ(x) = erfc(−x/√2)/2,
  * and its exact derivative Φ(x) + x·φ(x) as the gradient.
  */
-export const geluErf: (x: tf.Tensor) => tf.Tensor = tf.customGrad(((x: tf.Tensor, save: tf.GradSaveFunc) => {
-  const cdf = erfcAccurate(x.mul(-Math.SQRT1_2)).mul(0.5); // Φ(x)
+export const drinGeluErf: (x: tf.Tensor) => tf.Tensor = tf.customGrad(((x: tf.Tensor, save: tf.GradSaveFunc) => {
+  const cdf = drinErfc(x.mul(-Math.SQRT1_2)).mul(0.5); // Φ(x)
   save([x, cdf]);
   return {
     value: x.mul(cdf),
@@ -123,7 +123,7 @@ export function drinActivation(name: string): (x: tf.Tensor) => tf.Tensor {
   const n = name.trim().toLowerCase().replace(/\s*\(.*\)\s*$/, '');
   switch (n) {
     case 'gelu':
-      return geluErf;
+      return drinGeluErf;
     case 'relu':
       return (x) => tf.relu(x);
     case 'sigmoid':
@@ -150,12 +150,12 @@ export function drinActivation(name: string): (x: tf.Tensor) => tf.Tensor {
  * Cosine similarity over the last axis with PyTorch's eps (each norm clamped to ≥ eps).
  * Inputs broadcast against each other like `nn.CosineSimilarity(dim=-1)`.
  */
-export function cosineLastAxis(a: tf.Tensor, b: tf.Tensor, eps = 1e-8): tf.Tensor {
-  return normalizeLastAxis(a, eps).mul(normalizeLastAxis(b, eps)).sum(-1);
+export function drinCosine(a: tf.Tensor, b: tf.Tensor, eps = 1e-8): tf.Tensor {
+  return drinNormalize(a, eps).mul(drinNormalize(b, eps)).sum(-1);
 }
 
 /** `x / max(‖x‖, eps)` over the last axis (zero vectors map to zero, with finite gradients). */
-export function normalizeLastAxis(x: tf.Tensor, eps = 1e-8): tf.Tensor {
+export function drinNormalize(x: tf.Tensor, eps = 1e-8): tf.Tensor {
   // clamp the squared norm (not the norm) so a zero vector has a finite gradient
   const norm = x.square().sum(-1, true).maximum(eps * eps).sqrt();
   return x.div(norm);

@@ -195,13 +195,3 @@ export function torchLoadParams(params: TorchParams, values: Map<string, tf.Tens
     v.assign(t.dtype === 'float32' ? t : t.cast('float32'));
   }
 }
-
-const stopGradientOp = tf.customGrad(((x: tf.Tensor) => ({
-  value: x.clone(),
-  gradFunc: (dy: tf.Tensor) => tf.zerosLike(dy),
-})) as unknown as Parameters<typeof tf.customGrad>[0]);
-
-/** `x.detach()`: the same values, no gradient flows back through it. */
-export function torchDetach<T extends tf.Tensor>(x: T): T {
-  return stopGradientOp(x) as T;
-}

@@ -5,7 +5,7 @@
  * Dt BERT size, Di ResNet size, Rg image regions, D GCN size.
  */
 import * as tf from '@tensorflow/tfjs';
-import { linear } from './linear';
+import { drinLinear } from './linear';
 
 /** A batch: fixture / CONTRACTS §3 names → tensors. */
 export type DrinBatch = Record<string, tf.Tensor>;
@@ -22,7 +22,7 @@ export const DRIN_VERTEX_KEYS = {
  * Mean of the mention's token features over [start, end) (positions already shifted +1 for CLS),
  * as the reference's `Avg.avg`. feature [B,T,Dt], start/end [B] → [B,Dt].
  */
-export function mentionSpanMean(feature: tf.Tensor, start: tf.Tensor, end: tf.Tensor): tf.Tensor2D {
+export function drinMentionSpanMean(feature: tf.Tensor, start: tf.Tensor, end: tf.Tensor): tf.Tensor2D {
   return tf.tidy(() => {
     const [B, T] = feature.shape;
     const pos = tf.range(0, T, 1, 'int32').reshape([1, T]); // [1,T]
@@ -64,7 +64,7 @@ export function reduceEntityText(feature: tf.Tensor, mask: tf.Tensor): { pooled:
  * `raw` feeds the text–text edge. WikiDiverse: both are the pre-pooled feature [B,R,Dt];
  * WikiMEL: the token mean and the CLS token; memory-saving form: `entity_text_pooled` / `entity_text_cls`.
  */
-export function entityTextInputs(batch: DrinBatch): { vector: tf.Tensor; raw: tf.Tensor } {
+export function drinEntityTextInputs(batch: DrinBatch): { vector: tf.Tensor; raw: tf.Tensor } {
   if (batch.entity_text_pooled) {
     const cls = batch.entity_text_cls;
     if (!cls) throw new Error('batch has entity_text_pooled but no entity_text_cls (CONTRACTS §3: both come together)');
@@ -81,7 +81,7 @@ export function entityTextInputs(batch: DrinBatch): { vector: tf.Tensor; raw: tf
 }
 
 /** Average over the second-to-last axis when `x` has `rank` dimensions (the reference's `mean(dim=-2)`). */
-export function meanAxisIfRank(x: tf.Tensor, rank: number): tf.Tensor {
+export function drinMeanAxisIfRank(x: tf.Tensor, rank: number): tf.Tensor {
   return x.shape.length === rank ? x.mean(-2) : x;
 }
 
@@ -97,15 +97,15 @@ export interface DrinVertices {
  * Encode the vertices: a Linear on the mention span mean, on the mean over image regions,
  * on the entity text vector and on the entity image feature (mean over its singleton axis first).
  */
-export function encodeVertices(
+export function drinEncodeVertices(
   params: Map<string, tf.Variable>,
   spanMean: tf.Tensor, // [B,Dt]
   entityTextVector: tf.Tensor, // [B,R,Dt]
   batch: DrinBatch,
 ): DrinVertices {
-  const mt = linear(spanMean, params, DRIN_VERTEX_KEYS.mentionText); // [B,D]
-  const mi = linear(batch.mention_image_feature.mean(-2), params, DRIN_VERTEX_KEYS.mentionImage); // [B,Rg,Di] → [B,D]
-  const et = linear(entityTextVector, params, DRIN_VERTEX_KEYS.entityText); // [B,R,D]
-  const ei = linear(meanAxisIfRank(batch.entity_image_feature, 4), params, DRIN_VERTEX_KEYS.entityImage); // [B,R,(1,)Di] → [B,R,D]
+  const mt = drinLinear(spanMean, params, DRIN_VERTEX_KEYS.mentionText); // [B,D]
+  const mi = drinLinear(batch.mention_image_feature.mean(-2), params, DRIN_VERTEX_KEYS.mentionImage); // [B,Rg,Di] → [B,D]
+  const et = drinLinear(entityTextVector, params, DRIN_VERTEX_KEYS.entityText); // [B,R,D]
+  const ei = drinLinear(drinMeanAxisIfRank(batch.entity_image_feature, 4), params, DRIN_VERTEX_KEYS.entityImage); // [B,R,(1,)Di] → [B,R,D]
   return { mt, mi, et, ei };
 }

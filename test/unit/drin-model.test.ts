@@ -3,7 +3,7 @@ import { before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
-import { createDrin, reduceEntityText, mentionSpanMean, geluErf, imageImageEdge } from '../../src/models';
+import { createDrin, reduceEntityText, drinMentionSpanMean, drinGeluErf, drinImageImageEdge } from '../../src/models';
 
 function batchFor(B: number, R: number, L: number, Dt: number, Di: number, seed = 1): Record<string, tf.Tensor> {
   const n = (shape: number[], s: number) => tf.randomNormal(shape, 0, 1, 'float32', seed * 100 + s);
@@ -41,21 +41,21 @@ test('reduceEntityText: mean of tokens 1..n-2 and the CLS token, per slot', () =
 
 test('mentionSpanMean averages tokens [start, end)', () => {
   const f = tf.tensor3d([[[1], [2], [3], [4]], [[10], [20], [30], [40]]]);
-  const s = mentionSpanMean(f, tf.tensor1d([1, 0], 'int32'), tf.tensor1d([3, 1], 'int32'));
+  const s = drinMentionSpanMean(f, tf.tensor1d([1, 0], 'int32'), tf.tensor1d([3, 1], 'int32'));
   assert.deepEqual(s.arraySync(), [[2.5], [10]]);
 });
 
 test('geluErf matches erf GELU values and its gradient', () => {
   const x = tf.tensor1d([-3, -1, -0.1, 0, 0.5, 2]);
   const ref = [-0.0040496, -0.1586553, -0.0460172, 0, 0.3457312, 1.9544997];
-  const y = geluErf(x).arraySync() as number[];
+  const y = drinGeluErf(x).arraySync() as number[];
   y.forEach((v, i) => assert.ok(Math.abs(v - ref[i]) < 1e-6, `gelu(${i}) ${v} vs ${ref[i]}`));
-  const g = tf.grad((t: tf.Tensor) => geluErf(t).sum())(x).arraySync() as number[];
+  const g = tf.grad((t: tf.Tensor) => drinGeluErf(t).sum())(x).arraySync() as number[];
   const num = (v: number) => (geluAt(v + 1e-3) - geluAt(v - 1e-3)) / 2e-3;
   [-3, -1, -0.1, 0, 0.5, 2].forEach((v, i) => assert.ok(Math.abs(g[i] - num(v)) < 1e-3, `gelu'(${v}) ${g[i]} vs ${num(v)}`));
 });
 function geluAt(v: number): number {
-  return (geluErf(tf.scalar(v)).dataSync() as Float32Array)[0];
+  return (drinGeluErf(tf.scalar(v)).dataSync() as Float32Array)[0];
 }
 
 test('image-image edge: detector-score weighted mean of object cosines', () => {
@@ -63,7 +63,7 @@ test('image-image edge: detector-score weighted mean of object cosines', () => {
   const ms = tf.tensor2d([[1, 0.5, 0]]);
   const eo = tf.tensor4d([[[[1, 0]]]]); // [1,1,1,2]
   const es = tf.tensor3d([[[0.8]]]);
-  const e = imageImageEdge(mo, ms, eo, es).dataSync()[0];
+  const e = drinImageImageEdge(mo, ms, eo, es).dataSync()[0];
   const expect = (1 * 0.8 * 1 + 0.5 * 0.8 * 0) / (0.8 + 0.4 + 1e-9);
   assert.ok(Math.abs(e - expect) < 1e-6, `${e} vs ${expect}`);
 });
