@@ -142,9 +142,16 @@ export function torchCosineSimilarity(x: tf.Tensor, y: tf.Tensor, eps = 1e-8): t
   });
 }
 
+let dropoutRng = seedrandom('torch-dropout');
+
+/** Re-seed the dropout masks (each call draws its mask seed from this stream), for reproducible training runs. */
+export function torchDropoutSeed(seed: number | string): void {
+  dropoutRng = seedrandom(`torch-dropout-${seed}`);
+}
+
 /** Inverted dropout as `nn.Dropout` in training mode; identity when not training or rate 0. */
 export function torchDropout(x: tf.Tensor, rate: number, training: boolean): tf.Tensor {
-  return training && rate > 0 ? tf.dropout(x, rate) : x;
+  return training && rate > 0 ? tf.dropout(x, rate, undefined, Math.floor(dropoutRng() * 2 ** 31)) : x;
 }
 
 /** A seeded uniform [0, 1) generator for weight initialisation (reproducible runs). */

@@ -60,3 +60,21 @@ test('showDrinGraph sends the SVG to the sink', async () => {
   assert.match(got[0], /^<svg /);
   assert.ok(got[0].includes('#d62728'), 'the highlighted edge is drawn in the accent colour');
 });
+
+test('figure specs carry the numbers; saveAnalysisHtml writes a standalone page', async () => {
+  const { ablationFigure, successOverlapFigure, edgesByLayerFigure, saveAnalysisHtml } = await import('../../src/analysis');
+  const fig = ablationFigure([{ variant: 'without tt', top1: 0.1, drop: 0.2, mrr: 0.3, mrrDrop: 0.15 }]);
+  assert.deepEqual(fig.data.map((d) => d.y), [[0.2], [0.15]]);
+  const o = successOverlapFigure('drin', 'ghmfc', { both: 1, onlyA: 2, onlyB: 3, neither: 4, rows: { both: [], onlyA: [], onlyB: [], neither: [] } });
+  assert.deepEqual(o.data[0].z, [[1, 2], [3, 4]]);
+  const e = edgesByLayerFigure('t', [{ label: 'right', means: [[1, 2, 3, 4], [5, 6, 7, 8]] }]);
+  assert.equal(e.data.length, 4);
+  assert.deepEqual(e.data[3].y, [4, 8]);
+  const os = await import('node:os');
+  const fs = await import('node:fs');
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'drin-fig-'));
+  const f = saveAnalysisHtml('06-x', '<svg></svg>', { dir, title: 'a <b>' });
+  assert.equal(f, path.join(dir, '06-x.html'));
+  assert.match(fs.readFileSync(f, 'utf8'), /<title>a &lt;b><\/title>.*<svg><\/svg>/s);
+  assert.throws(() => saveAnalysisHtml('../evil', '', { dir }), /must be letters/);
+});
