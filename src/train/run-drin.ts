@@ -8,7 +8,7 @@ import { createDrin, DrinModel } from '../models/drin';
 import { DrinConfig } from '../models/drin-config';
 import { datasetName, PREPROCESSED, RUNS } from '../paths';
 import { drinSplitsFromDataset, referenceTrainSettings } from './dataset-splits';
-import { TrainOptions, TrainResult, trainRanking } from './loop';
+import { TrainOptions, TrainResult, trainRanking, writeJsonAtomic } from './loop';
 import { loadWeights, saveWeights } from './weights';
 
 export interface DrinRunOptions {
@@ -41,7 +41,7 @@ export interface DrinRunResult extends TrainResult {
 
 /**
  * Train DRIN on a preprocessed directory; writes checkpoint.npz, history.json, predictions_*.jsonl,
- * metrics.json and weights.npz under the run directory.
+ * metrics.json, weights.npz and config.json under the run directory.
  *
  * ```ts
  * const run = await runDrinTraining({ train: { epochs: 10, testEvery: 5 }, model: { gcnDim: 256 } });
@@ -60,6 +60,8 @@ export async function runDrinTraining(o: DrinRunOptions = {}): Promise<DrinRunRe
     const splits = drinSplitsFromDataset(ds, { batchSize: o.batchSize ?? ref.batchSize, entityText: o.entityText ?? 'reduced', limit: o.limit });
     const res = await trainRanking(model, splits, { lr: ref.lr, margin: ref.margin, topks: ref.topks, ...o.train, seed, outDir });
     saveWeights(model.params, path.join(outDir, 'weights.npz'));
+    // the full model configuration, so that re-scoring (notebook 06's ablation) rebuilds exactly this model
+    writeJsonAtomic(path.join(outDir, 'config.json'), { model: model.config, dataDir, layout: ds.layout, seed });
     return { ...res, model, dataDir, outDir, layout: ds.layout, describe: ds.describe() };
   } finally {
     ds.close();
