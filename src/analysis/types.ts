@@ -4,44 +4,15 @@
  * / `entities.jsonl`. Names carry an `Analysis` prefix so they stay unique across the library barrel.
  */
 
-/** One line of `predictions_{split}.jsonl` (CONTRACTS §5). */
-export interface AnalysisPrediction {
-  /** Row number in the split (same order as the prepared mentions). */
-  row: number;
-  /** Index of the gold entity among the C candidates, or C when it is absent. */
-  answer: number;
-  /** 1-based rank of the gold entity among the C candidates; null when it is absent. */
-  goldRank: number | null;
-  /** Top-10 candidate slots, best first (the extra gold slot R-1 excluded). */
-  top: { slot: number; score: number }[];
-  /** All C candidate scores. */
-  scores: number[];
-  /** DRIN only: per GCN layer input, `[tt, ti, it, ii]` mean edge values for the gold candidate. */
-  edges?: number[][];
-}
+import type { PreparedEntity, PreparedMention } from '../data/prepare';
+import type { MentionPrediction } from '../train/predictions';
 
-/** One line of `mentions_{split}.jsonl` (CONTRACTS §2). */
-export interface AnalysisMention {
-  id: string;
-  sentence: string;
-  mention: string;
-  startChar: number;
-  startToken: number;
-  endToken: number;
-  answer: number;
-  candidates: string[];
-  goldQid: string;
-  /** Absolute path of the mention image; null = the default image. */
-  image: string | null;
-}
-
-/** One line of `entities.jsonl` (CONTRACTS §2). */
-export interface AnalysisEntity {
-  qid: string;
-  name: string;
-  text: string;
-  image: string | null;
-}
+/** One line of `predictions_{split}.jsonl` (CONTRACTS §5), as written by src/train/predictions.ts. */
+export type AnalysisPrediction = MentionPrediction;
+/** One line of the prepared `mentions_{split}.jsonl` (CONTRACTS §2), as written by src/data/prepare.ts. */
+export type AnalysisMention = PreparedMention;
+/** One line of the prepared `entities.jsonl` (CONTRACTS §2). */
+export type AnalysisEntity = PreparedEntity;
 
 /** The edge types of the DRIN graph, in the reference order (paper §3.3, `edge_graph`). */
 export const EDGE_TYPES = ['tt', 'ti', 'it', 'ii'] as const;
