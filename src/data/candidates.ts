@@ -251,7 +251,7 @@ export async function generateCandidates(mentions: string[], names: string[], op
  */
 export function candidateRecall(candidates: string[][], gold: string[], ks = [1, 5, 10, 20, 50]): Record<string, number> {
   const out: Record<string, number> = {};
-  const maxLen = Math.max(0, ...candidates.map((c) => c.length));
+  const maxLen = candidates.reduce((m, c) => Math.max(m, c.length), 0);
   for (const k of ks) {
     if (k > maxLen) continue;
     let hit = 0;

@@ -9,6 +9,7 @@
  *     WikiDiverse: mention-image-path_, entity-image-path_, entity-attr-raw_{split}.npy (K + 1 per mention);
  *   mentions_{split}.jsonl, entities.jsonl, prepare.json (report), tokenizer path in prepare.json.
  */
+import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { writeNpy } from './npy';
@@ -135,11 +136,29 @@ export async function prepareDataset(opts: PrepareOptions): Promise<PrepareRepor
     const usable = raw.kbNames.filter((e) => e.name.trim().length > 0).length;
     if (usable < K) throw new Error(`prepare: the knowledge base has ${usable} named entities, fewer than --candidates ${K}`);
     log(`candidates: fuzzy top-${K} (WRatio) for ${needFuzzy.length} mentions over ${raw.kbNames.length} entity names...`);
-    const res = await generateCandidates(needFuzzy.map((m) => m.mention), raw.kbNames.map((e) => e.name), {
-      k: K, workers: opts.workers, progress: opts.progress, label: 'candidates',
-    });
-    needFuzzy.forEach((m, i) => (m.candidates = res.indices[i].map((j) => raw.kbNames[j].qid)));
-    log(`candidates: ${res.uniqueQueries} distinct mention strings, ${res.workers} worker(s), ${res.seconds.toFixed(1)} s`);
+    const mentions = needFuzzy.map((m) => m.mention);
+    const names = raw.kbNames.map((e) => e.name);
+    // The fuzzy search is the slow step (about 30 min for WikiMEL on 2 cores): keep its result in the output
+    // directory, keyed by K, the mention strings and the KB names, so that a rerun after a later failure reuses it.
+    const cacheFile = path.join(opts.out, 'candidates-fuzzy.cache.json');
+    const key = crypto.createHash('sha1').update(JSON.stringify([K, mentions, names])).digest('hex');
+    let indices: number[][] | undefined;
+    if (fs.existsSync(cacheFile)) {
+      const cached = JSON.parse(fs.readFileSync(cacheFile, 'utf8')) as { key: string; indices: number[][] };
+      if (cached.key === key) {
+        indices = cached.indices;
+        log(`candidates: reused ${cacheFile} (same K, mentions and KB names)`);
+      }
+    }
+    if (!indices) {
+      const res = await generateCandidates(mentions, names, { k: K, workers: opts.workers, progress: opts.progress, label: 'candidates' });
+      indices = res.indices;
+      log(`candidates: ${res.uniqueQueries} distinct mention strings, ${res.workers} worker(s), ${res.seconds.toFixed(1)} s`);
+      fs.mkdirSync(opts.out, { recursive: true });
+      fs.writeFileSync(cacheFile + '.partial', JSON.stringify({ key, indices }));
+      fs.renameSync(cacheFile + '.partial', cacheFile);
+    }
+    needFuzzy.forEach((m, i) => (m.candidates = indices![i].map((j) => raw.kbNames[j].qid)));
   } else {
     K = raw.padTo ?? (all.length ? all[0].candidates!.length : (opts.candidates ?? 100));
   }
@@ -210,7 +229,7 @@ export async function prepareDataset(opts: PrepareOptions): Promise<PrepareRepor
   t = Date.now();
   fs.mkdirSync(opts.out, { recursive: true });
   const i8 = (xs: number[]) => ({ data: BigInt64Array.from(xs.map(BigInt)), shape: [xs.length], dtype: 'i8' as const });
-  const str = (xs: string[]) => ({ data: xs, shape: [xs.length], dtype: `U${Math.max(1, ...xs.map((s) => [...s].length))}` as `U${number}` });
+  const str = (xs: string[]) => ({ data: xs, shape: [xs.length], dtype: `U${xs.reduce((m, s) => Math.max(m, [...s].length), 1)}` as `U${number}` }); // no spread: millions of strings
   for (const split of PREPARE_SPLITS) {
     const p = prepared[split];
     const f = (name: string) => path.join(opts.out, `${name}_${split}.npy`);

@@ -87,3 +87,10 @@ test('fuzzy candidates: fuzzywuzzy WRatio semantics (force_ascii, ties in KB ord
   }
   assert.deepEqual(candidateRecall([['a', 'b'], ['b', 'a'], ['c', 'd']], ['a', 'a', 'a'], [1, 2, 5]), { '1': 1 / 3, '2': 2 / 3 });
 });
+
+test('candidateRecall handles full-size inputs (no argument spreading: 200,000 mentions)', () => {
+  const n = 200_000;
+  const cands = Array.from({ length: n }, (_, i) => (i % 4 === 0 ? ['Q2', 'Q1'] : ['Q1', 'Q2']));
+  const r = candidateRecall(cands, Array(n).fill('Q1'), [1, 2, 5]);
+  assert.deepEqual(r, { '1': 0.75, '2': 1 });
+});
