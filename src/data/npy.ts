@@ -329,20 +329,14 @@ export class NpyFile {
     const h = this.header;
     const out = new ArrayBuffer(idx.length * h.rowBytes);
     const view = new Uint8Array(out);
-    let i = 0;
-    while (i < idx.length) {
-      let j = i + 1;
-      while (j < idx.length && idx[j] === idx[j - 1] + 1) j++;
-      const a = idx[i];
-      this.checkRange(a, a + (j - i));
+    for (const { at, row, count } of this.rowRuns(idx)) {
       let done = 0;
-      const len = (j - i) * h.rowBytes;
+      const len = count * h.rowBytes;
       while (done < len) {
-        const n = fs.readSync(this.fd, view, i * h.rowBytes + done, Math.min(MAX_READ, len - done), h.dataOffset + a * h.rowBytes + done);
-        if (n === 0) throw new NpyError(this.path, `truncated data reading row ${a}`);
+        const n = fs.readSync(this.fd, view, at * h.rowBytes + done, Math.min(MAX_READ, len - done), h.dataOffset + row * h.rowBytes + done);
+        if (n === 0) throw new NpyError(this.path, `truncated data reading row ${row}`);
         done += n;
       }
-      i = j;
     }
     return { data: decodeNpyBytes(h, out), shape: [idx.length, ...h.shape.slice(1)], dtype: h.dtype, fortranOrder: false };
   }
@@ -358,28 +352,37 @@ export class NpyFile {
     const out = new ArrayBuffer(idx.length * h.rowBytes);
     const view = new Uint8Array(out);
     const jobs: Promise<void>[] = [];
-    let i = 0;
-    while (i < idx.length) {
-      let j = i + 1;
-      while (j < idx.length && idx[j] === idx[j - 1] + 1) j++;
-      const a = idx[i];
-      this.checkRange(a, a + (j - i));
-      const dst = i * h.rowBytes;
-      const len = (j - i) * h.rowBytes;
-      const src = h.dataOffset + a * h.rowBytes;
+    for (const { at, row, count } of this.rowRuns(idx)) {
+      const dst = at * h.rowBytes;
+      const len = count * h.rowBytes;
+      const src = h.dataOffset + row * h.rowBytes;
       jobs.push((async () => {
         let done = 0;
         while (done < len) {
           const n = await new Promise<number>((res, rej) =>
             fs.read(fd, view, dst + done, Math.min(MAX_READ, len - done), src + done, (err, got) => (err ? rej(err) : res(got))));
-          if (n === 0) throw new NpyError(this.path, `truncated data reading row ${a}`);
+          if (n === 0) throw new NpyError(this.path, `truncated data reading row ${row}`);
           done += n;
         }
       })());
-      i = j;
     }
     await Promise.all(jobs);
     return out;
+  }
+
+  /**
+   * The runs of consecutive row numbers in `idx` (range-checked): `count` rows starting at file row `row`,
+   * going to position `at` of the output. Each run is read with one call.
+   */
+  private *rowRuns(idx: ArrayLike<number>): Generator<{ at: number; row: number; count: number }> {
+    let i = 0;
+    while (i < idx.length) {
+      let j = i + 1;
+      while (j < idx.length && idx[j] === idx[j - 1] + 1) j++;
+      this.checkRange(idx[i], idx[i] + (j - i));
+      yield { at: i, row: idx[i], count: j - i };
+      i = j;
+    }
   }
 
   close(): void {
