@@ -12,6 +12,9 @@ import * as tf from '@tensorflow/tfjs';
 import type { RankingModel } from '../train/model';
 import { DRIN_DEFAULTS, DrinConfig, drinConfig } from './drin-config';
 import { DrinEdges, drinInitialEdges } from './edges';
+import { drinGraphUnsupported } from './drin-graph';
+import { DrinOrtEngine } from './drin-ort';
+import { ortUnavailable } from '../onnx/session';
 import { drinGcnLayer, drinInitGcnLayer } from './gcn-layer';
 import { drinCosine, drinRng, drinInitLinear } from './linear';
 import { DRIN_VERTEX_KEYS, DrinBatch, drinEncodeVertices, drinEntityTextInputs, drinMentionSpanMean } from './vertices';
@@ -82,9 +85,36 @@ export function drinForward(
   return opts.collectEdges ? { scores, layerEdges } : { scores };
 }
 
-/** A DRIN instance: a RankingModel plus its configuration. */
+/**
+ * Where DRIN's training step runs. `ort`: one onnxruntime graph per step (drin-graph.ts, native
+ * multi-threaded CPU kernels); `tfjs`: tfjs ops with tfjs's autodiff (any backend, every option).
+ */
+export type DrinEngineName = 'ort' | 'tfjs';
+
+/** A DRIN instance: a RankingModel plus its configuration and the engine it runs on. */
 export interface DrinModel extends RankingModel {
   config: DrinConfig;
+  engine: DrinEngineName;
+  /** Why this engine (e.g. why `ort` was passed over). */
+  engineNote: string;
+}
+
+/**
+ * Pick the engine: `requested` (or `DRIN_ENGINE`), `auto` = `ort` unless tfjs runs on a native
+ * backend (tfjs-node / GPU), onnxruntime-node cannot load, or the configuration is outside the graph's family.
+ */
+export function resolveDrinEngine(cfg: DrinConfig, requested: 'auto' | DrinEngineName = 'auto'): { engine: DrinEngineName; note: string } {
+  const want = (process.env.DRIN_ENGINE as 'auto' | DrinEngineName | undefined) || requested;
+  if (!['auto', 'ort', 'tfjs'].includes(want)) throw new Error(`DRIN_ENGINE='${want}': expected auto, ort or tfjs`);
+  if (want === 'tfjs') return { engine: 'tfjs', note: 'tfjs engine (asked for)' };
+  const why = drinGraphUnsupported(cfg) ?? ortUnavailable();
+  if (want === 'ort') {
+    if (why) throw new Error(`DRIN engine 'ort' cannot run this model: ${why}`);
+    return { engine: 'ort', note: 'onnxruntime engine (asked for)' };
+  }
+  if (tf.getBackend() === 'tensorflow') return { engine: 'tfjs', note: 'tfjs engine on the native tfjs backend' };
+  if (why) return { engine: 'tfjs', note: `tfjs engine (onnxruntime engine passed over: ${why})` };
+  return { engine: 'ort', note: 'onnxruntime engine' };
 }
 
 /**
@@ -92,18 +122,24 @@ export interface DrinModel extends RankingModel {
  * edge values [tt, ti, it, ii] of the gold slot at each layer's input, for error analysis.
  *
  * ```ts
- * const model = createDrin({ bertDim: 768, resnetDim: 2048, gcnDim: 768 }, 0);
+ * const model = createDrin({ bertDim: 768, resnetDim: 2048, gcnDim: 768 }, 0); // engine: auto
  * const scores = tf.tidy(() => model.scores(batch)); // [B,R]
  * ```
  */
-export function createDrin(config: Partial<DrinConfig> = {}, seed = 0): DrinModel {
+export function createDrin(config: Partial<DrinConfig> = {}, seed = 0, opts: { engine?: 'auto' | DrinEngineName } = {}): DrinModel {
   const cfg = drinConfig({ ...DRIN_DEFAULTS, ...config });
   const params = initDrinParams(cfg, seed);
+  const { engine, note } = resolveDrinEngine(cfg, opts.engine);
+  const ort = engine === 'ort' ? new DrinOrtEngine(cfg) : undefined;
   return {
     name: 'drin',
     config: cfg,
+    engine,
+    engineNote: note,
     params,
-    scores: (batch) => drinForward(params, cfg, batch).scores,
+    // the ort engine's scores carry no tape: training goes through lossAndGrads
+    scores: (batch) => (ort ? ort.scores(params, batch) : drinForward(params, cfg, batch).scores),
+    ...(ort ? { lossAndGrads: (batch: DrinBatch, margin: number) => ort.step(params, batch, margin) } : {}),
     extras: (batch) =>
       tf.tidy(() => {
         const { layerEdges } = drinForward(params, cfg, batch, { collectEdges: true });

@@ -87,14 +87,15 @@ export function epochShuffleSeed(seed: number, epoch: number): number {
 }
 
 /**
- * One optimisation step on a batch: loss, gradients (tf.variableGrads), Adam. Returns the loss and
- * the batch's gold ranks (for the running top-k). No per-sample JS loops; two small reads back.
+ * One optimisation step on a batch: loss, gradients (the model's fused `lossAndGrads` when it has one,
+ * else tf.variableGrads), Adam. Returns the loss and the batch's gold ranks (for the running top-k).
+ * No per-sample JS loops; two small reads back.
  *
  * `chunk` (mentions) bounds memory: the scores of the whole batch are computed without a tape, the loss
  * gradient dL/dscores [B,R] is taken for the whole batch (the triplet loss couples all mentions), then
  * each chunk of rows is re-run with a tape and back-propagated from its slice of dL/dscores, summing the
  * parameter gradients. Exact because a ranking model scores each mention independently of the others;
- * costs one extra forward pass.
+ * costs one extra forward pass. (Not needed by the fused path, whose memory is native.)
  */
 export function trainStep(
   model: RankingModel,
@@ -110,7 +111,16 @@ export function trainStep(
   const gradMap = new Map<string, tf.Tensor>();
   let loss: number;
   let ranks: Int32Array;
-  if (!opts.chunk || opts.chunk >= B) {
+  if (model.lossAndGrads) {
+    // fused engine (DRIN on onnxruntime): loss, scores and every gradient in one native call
+    const out = model.lossAndGrads(batch, margin);
+    out.grads.forEach((g, k) => gradMap.set(k, g));
+    loss = out.loss;
+    const r = goldRanks(out.scores, batch.answer_onehot);
+    ranks = r.dataSync() as Int32Array;
+    r.dispose();
+    out.scores.dispose();
+  } else if (!opts.chunk || opts.chunk >= B) {
     let r: tf.Tensor | undefined;
     const { value, grads } = tf.variableGrads(() => {
       const scores = model.scores(batch, { training: true });

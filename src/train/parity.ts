@@ -155,12 +155,20 @@ export function runParity(dir: string, tol: ParityTolerances = PARITY_TOLERANCES
     const keys = [...model.params.keys()];
     const vars = keys.map((k) => model.params.get(k)!);
     const byName = new Map(vars.map((v, i) => [v.name, keys[i]]));
-    const { value, grads } = tf.variableGrads(() => tripletLoss(model.scores(batch, { training: false }), onehot, margin), vars);
-    const loss = value.dataSync()[0];
-    value.dispose();
-    const dLoss = Math.abs(loss - manifest.loss);
     const gradMap = new Map<string, tf.Tensor>();
-    for (const [vn, g] of Object.entries(grads)) gradMap.set(byName.get(vn)!, g);
+    let loss: number;
+    if (model.lossAndGrads) {
+      const out = model.lossAndGrads(batch, margin); // the fused engine, as training uses it
+      out.scores.dispose();
+      loss = out.loss;
+      out.grads.forEach((g, k) => gradMap.set(k, g));
+    } else {
+      const { value, grads } = tf.variableGrads(() => tripletLoss(model.scores(batch, { training: false }), onehot, margin), vars);
+      loss = value.dataSync()[0];
+      value.dispose();
+      for (const [vn, g] of Object.entries(grads)) gradMap.set(byName.get(vn)!, g);
+    }
+    const dLoss = Math.abs(loss - manifest.loss);
     let dGrads = 0;
     let gradWorst = { key: '', abs: 0, rel: 0 };
     let worstExcess = 0;
@@ -256,7 +264,7 @@ export function runParity(dir: string, tol: ParityTolerances = PARITY_TOLERANCES
     return {
       dir,
       model: name,
-      backend: tf.getBackend(),
+      backend: model.engine ? `${tf.getBackend()}, ${model.engine} engine` : tf.getBackend(),
       scores: dScores,
       loss: dLoss,
       grads: dGrads,

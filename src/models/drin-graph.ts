@@ -1,0 +1,369 @@
+/**
+ * DRIN as one ONNX graph: forward, triplet loss and the hand-derived backward pass, run by
+ * onnxruntime's native CPU kernels (src/onnx). The same model as drin.ts / gcn-layer.ts; this file
+ * only re-expresses it so that a whole training step is one native call.
+ *
+ * B batch, R slots (C + 1, last = gold), D GCN size, D' = D (scalar edges), Dt BERT, Di ResNet.
+ * Inputs are what drin.ts computes before its first Linear (parameter-free, done by tfjs):
+ *   x_mt [B,Dt] span mean   x_mi [B,Di] region mean   x_et [B·R,Dt]   x_ei [B·R,Di]   e0_k [B,R] (k = tt, ti, it, ii)
+ *
+ * Forward of a layer (w_r = 1/n for the n aggregated slots, else 0):
+ *   A_mt = Σ_r w_r (tt·et + ti·ei)     A_mi = Σ_r w_r (it·et + ii·ei)
+ *   A_et = tt·mt + it·mi               A_ei = ti·mt + ii·mi
+ *   Z = [A + h]   P = Z W_hᵀ + b_h   Y = LN(P)   h' = GELU(Y)
+ *   dynamic edge (u mention, v entity): mean_d(W_u h_u + b_u) ⊙ (W_v h_v + b_v) = (h_v · g_u + c_u) / D'
+ *     with g_u = (W_u h_u + b_u) W_v and c_u = (W_u h_u + b_u) · b_v — the same number as the
+ *     reference's, without the W_v product on the B·R entity rows (exact algebra, float rounding differs).
+ *   e' = sigmoid(s + e)
+ * Backward: the chain rule written out, op by op, in reverse (every step names the forward line it undoes).
+ *
+ * Supported: scalar edges, dynamic or static, any edge mask, any number of layers, maskGoldSlot,
+ * GELU (erf) vertices, sigmoid edges — the paper's family. Other configurations use the tfjs engine.
+ */
+import { OnnxGraph } from '../onnx/graph';
+import { DrinConfig, DRIN_EDGE_NAMES } from './drin-config';
+import { DRIN_VERTEX_KEYS } from './vertices';
+
+/** Why this configuration cannot run as a graph, or undefined when it can. */
+export function drinGraphUnsupported(cfg: DrinConfig): string | undefined {
+  if (cfg.edgeFeature !== 'scalar') return 'vector edge features';
+  const name = (a: string): string => a.trim().toLowerCase().replace(/\s*\(.*\)\s*$/, ''); // 'gelu (exact, erf)' → 'gelu'
+  if (name(cfg.vertexActivation) !== 'gelu') return `vertex activation '${cfg.vertexActivation}' (graph has gelu)`;
+  if (name(cfg.edgeActivation) !== 'sigmoid') return `edge activation '${cfg.edgeActivation}' (graph has sigmoid)`;
+  return undefined;
+}
+
+/** Graph input names of the parameter-free inputs. */
+export const DRIN_GRAPH_INPUTS = ['x_mt', 'x_mi', 'x_et', 'x_ei', 'e0_tt', 'e0_ti', 'e0_it', 'e0_ii'] as const;
+
+/** Parameter keys the graph reads (state_dict names), in state_dict order. */
+export function drinGraphParamKeys(cfg: DrinConfig): string[] {
+  const keys: string[] = [];
+  for (const p of [DRIN_VERTEX_KEYS.mentionText, DRIN_VERTEX_KEYS.entityText, DRIN_VERTEX_KEYS.mentionImage, DRIN_VERTEX_KEYS.entityImage])
+    keys.push(`${p}.weight`, `${p}.bias`);
+  for (let i = 0; i < cfg.numLayers; i++) {
+    const p = `gcn_layers.${i}`;
+    keys.push(`${p}.w_h.weight`, `${p}.w_h.bias`, `${p}.w_u.weight`, `${p}.w_u.bias`, `${p}.w_v.weight`, `${p}.w_v.bias`, `${p}.layer_norm.weight`, `${p}.layer_norm.bias`);
+  }
+  return keys;
+}
+
+/** Parameters that receive a gradient (PyTorch leaves the others' .grad as None): W_u / W_v only where a later layer reads the edges. */
+export function drinGraphGradKeys(cfg: DrinConfig): string[] {
+  return drinGraphParamKeys(cfg).filter((k) => {
+    const m = /^gcn_layers\.(\d+)\.w_[uv]\./.exec(k);
+    return !m || (cfg.edgeType === 'dynamic' && Number(m[1]) < cfg.numLayers - 1);
+  });
+}
+
+export interface DrinGraphShape {
+  B: number;
+  R: number;
+}
+
+type V = string;
+
+/** Ops with DRIN's shapes in mind; every helper returns a value name. */
+class Ops {
+  constructor(readonly g: OnnxGraph) {}
+  add = (a: V, b: V): V => this.g.op('Add', [a, b]);
+  sub = (a: V, b: V): V => this.g.op('Sub', [a, b]);
+  mul = (a: V, b: V): V => this.g.op('Mul', [a, b]);
+  div = (a: V, b: V): V => this.g.op('Div', [a, b]);
+  scale = (a: V, s: number): V => (s === 1 ? a : this.mul(a, this.g.constF([s])));
+  shift = (a: V, s: number): V => this.add(a, this.g.constF([s]));
+  sum = (xs: V[]): V => xs.reduce((a, b) => this.add(a, b));
+  matmul = (a: V, b: V): V => this.g.op('MatMul', [a, b]);
+  /** a·bᵀ + c over 2-D a [N,in], b [out,in] (PyTorch Linear). */
+  linear = (x: V, w: V, b: V): V => this.g.op('Gemm', [x, w, b], { transB: 1 });
+  /** aᵀ·b: [N,p]ᵀ [N,q] → [p,q] (weight gradients). */
+  tmatmul = (a: V, b: V): V => this.g.op('Gemm', [a, b], { transA: 1 });
+  /** a·bᵀ. */
+  matmulT = (a: V, b: V): V => this.g.op('Gemm', [a, b], { transB: 1 });
+  reshape = (x: V, shape: number[]): V => this.g.op('Reshape', [x, this.g.constI(shape)]);
+  sumAxes = (x: V, axes: number[], keep = false): V => this.g.op('ReduceSum', [x, this.g.constI(axes)], { keepdims: keep ? 1 : 0 });
+  meanAxes = (x: V, axes: number[], keep = false): V => this.g.op('ReduceMean', [x], { axes, keepdims: keep ? 1 : 0 });
+  concat = (xs: V[], axis: number): V => (xs.length === 1 ? xs[0] : this.g.op('Concat', xs, { axis }));
+  split = (x: V, sizes: number[], axis: number): V[] => (sizes.length === 1 ? [x] : this.g.opN('Split', [x, this.g.constI(sizes)], { axis }, sizes.length));
+  sigmoid = (x: V): V => this.g.op('Sigmoid', [x]);
+  sqrt = (x: V): V => this.g.op('Sqrt', [x]);
+}
+
+/**
+ * Build the graph for one batch shape. `train`: also the loss (margin `margin`) and the gradients
+ * (outputs `loss`, `grad:<key>`); always outputs `scores` [B,R].
+ */
+export function buildDrinGraph(cfg: DrinConfig, shape: DrinGraphShape, opts: { train: boolean; margin?: number }): OnnxGraph {
+  const why = drinGraphUnsupported(cfg);
+  if (why) throw new Error(`DRIN graph: unsupported configuration (${why})`);
+  const { B, R } = shape;
+  const C = R - 1;
+  const D = cfg.gcnDim;
+  const Dp = D; // scalar edges: W_u, W_v map D → D
+  const BR = B * R;
+  const g = new OnnxGraph('drin');
+  const o = new Ops(g);
+
+  // ---- inputs
+  const x = {
+    mt: g.input('x_mt', [B, cfg.bertDim]),
+    mi: g.input('x_mi', [B, cfg.resnetDim]),
+    et: g.input('x_et', [BR, cfg.bertDim]),
+    ei: g.input('x_ei', [BR, cfg.resnetDim]),
+  };
+  let edges: V[] = DRIN_EDGE_NAMES.map((k) => g.input(`e0_${k}`, [B, R])); // [B,R] each
+  const param: Record<string, V> = {};
+  const paramShape = (k: string): number[] => {
+    const prefix = k.replace(/\.(weight|bias)$/, '');
+    const isBias = k.endsWith('.bias');
+    const dims: Record<string, [number, number]> = {
+      [DRIN_VERTEX_KEYS.mentionText]: [D, cfg.bertDim],
+      [DRIN_VERTEX_KEYS.entityText]: [D, cfg.bertDim],
+      [DRIN_VERTEX_KEYS.mentionImage]: [D, cfg.resnetDim],
+      [DRIN_VERTEX_KEYS.entityImage]: [D, cfg.resnetDim],
+    };
+    if (prefix.endsWith('layer_norm')) return [D];
+    const [out, inp] = dims[prefix] ?? [prefix.endsWith('w_h') ? D : Dp, D];
+    return isBias ? [out] : [out, inp];
+  };
+  for (const k of drinGraphParamKeys(cfg)) param[k] = g.input(k, paramShape(k));
+  const onehot = opts.train ? g.input('answer_onehot', [B, C]) : '';
+
+  // slot weights w_r [1,R]: 1/n for the aggregated slots (the gold slot left out with maskGoldSlot)
+  const n = cfg.maskGoldSlot ? R - 1 : R;
+  const w = g.constF(Array.from({ length: R }, (_, r) => (r < n ? 1 / n : 0)), [1, R]);
+  const to3 = (v: V): V => o.reshape(v, [B, R, D]); // [B·R,D] → [B,R,D]
+  const to2 = (v: V): V => o.reshape(v, [BR, D]);
+  /** Σ_r a[b,r]·X[b,r,:] for a [B,R], X [B·R,D] → [B,D]. */
+  const slotSum = (a: V, X: V): V => o.reshape(o.matmul(o.reshape(a, [B, 1, R]), to3(X)), [B, D]);
+  /** X[b,r,:]·v[b,:] for X [B·R,D], v [B,D] → [B,R]. */
+  const rowDot = (X: V, v: V): V => o.reshape(o.matmul(to3(X), o.reshape(v, [B, D, 1])), [B, R]);
+  /** a[b,r]·v[b,:] for a [B,R], v [B,D] → [B·R,D]. */
+  const outer = (a: V, v: V): V => to2(o.mul(o.reshape(a, [B, R, 1]), o.reshape(v, [B, 1, D])));
+
+  // ---- vertices (paper §3.2)
+  const lin = (xv: V, prefix: string): V => o.linear(xv, param[`${prefix}.weight`], param[`${prefix}.bias`]);
+  let h = {
+    mt: lin(x.mt, DRIN_VERTEX_KEYS.mentionText), // [B,D]
+    mi: lin(x.mi, DRIN_VERTEX_KEYS.mentionImage), // [B,D]
+    et: lin(x.et, DRIN_VERTEX_KEYS.entityText), // [B·R,D]
+    ei: lin(x.ei, DRIN_VERTEX_KEYS.entityImage), // [B·R,D]
+  };
+
+  // ---- GCN layers (paper §3.4), remembering what the backward pass needs
+  interface LayerTape {
+    h: typeof h;
+    e: V[]; // masked input edges ê
+    Z: V;
+    Yhat: V;
+    rstd: V;
+    Y: V;
+    phi: V;
+    FU?: V;
+    G?: V;
+    eOut?: V[];
+    rows: number[];
+  }
+  const tapes: LayerTape[] = [];
+  const ln = (i: number) => `gcn_layers.${i}.layer_norm`;
+  for (let i = 0; i < cfg.numLayers; i++) {
+    const p = `gcn_layers.${i}`;
+    const last = i === cfg.numLayers - 1;
+    const e = edges.map((v, k) => (cfg.edgeEnabled[k] === 1 ? v : o.scale(v, cfg.edgeEnabled[k]))); // ê [B,R]
+    const [tt, ti, it, ii] = e;
+    const ttw = o.mul(tt, w);
+    const tiw = o.mul(ti, w);
+    const A_mt = o.add(slotSum(ttw, h.et), slotSum(tiw, h.ei)); // [B,D]
+    const A_et = o.add(outer(tt, h.mt), outer(it, h.mi)); // [B·R,D]
+    const parts = last
+      ? [o.add(A_mt, h.mt), o.add(A_et, h.et)]
+      : [
+          o.add(A_mt, h.mt),
+          o.add(o.add(slotSum(o.mul(it, w), h.et), slotSum(o.mul(ii, w), h.ei)), h.mi), // A_mi + mi
+          o.add(A_et, h.et),
+          o.add(o.add(outer(ti, h.mt), outer(ii, h.mi)), h.ei), // A_ei + ei
+        ];
+    const rows = last ? [B, BR] : [B, B, BR, BR];
+    const Z = o.concat(parts, 0); // [N,D]
+    const P = o.linear(Z, param[`${p}.w_h.weight`], param[`${p}.w_h.bias`]);
+    const mu = o.meanAxes(P, [1], true); // [N,1]
+    const xc = o.sub(P, mu);
+    const rstd = o.div(g.constF([1]), o.sqrt(o.shift(o.meanAxes(o.mul(xc, xc), [1], true), cfg.layerNormEps))); // [N,1]
+    const Yhat = o.mul(xc, rstd);
+    const Y = o.add(o.mul(Yhat, param[`${ln(i)}.weight`]), param[`${ln(i)}.bias`]);
+    const phi = o.scale(o.shift(g.op('Erf', [o.scale(Y, Math.SQRT1_2)]), 1), 0.5); // Φ(Y)
+    const H = o.split(o.mul(Y, phi), rows, 0);
+    const tape: LayerTape = { h, e, Z, Yhat, rstd, Y, phi, rows };
+    tapes.push(tape);
+    const hNew = last ? { mt: H[0], et: H[1], mi: h.mi, ei: h.ei } : { mt: H[0], mi: H[1], et: H[2], ei: H[3] };
+    if (!last && cfg.edgeType === 'dynamic') {
+      const FU = o.linear(o.concat([h.mt, h.mi], 0), param[`${p}.w_u.weight`], param[`${p}.w_u.bias`]); // [2B,D']
+      const G = o.concat([o.matmul(FU, param[`${p}.w_v.weight`]), o.matmul(FU, o.reshape(param[`${p}.w_v.bias`], [Dp, 1]))], 1); // [2B,D+1]: g_u | c_u
+      const [gmt, gmi] = o.split(G, [B, B], 0);
+      const [g_mt, c_mt] = o.split(gmt, [D, 1], 1);
+      const [g_mi, c_mi] = o.split(gmi, [D, 1], 1);
+      const s = (X: V, gu: V, cu: V): V => o.scale(o.add(rowDot(X, gu), cu), 1 / Dp); // [B,R]
+      const eOut = [
+        o.sigmoid(o.add(s(h.et, g_mt, c_mt), tt)),
+        o.sigmoid(o.add(s(h.ei, g_mt, c_mt), ti)),
+        o.sigmoid(o.add(s(h.et, g_mi, c_mi), it)),
+        o.sigmoid(o.add(s(h.ei, g_mi, c_mi), ii)),
+      ];
+      tape.FU = FU;
+      tape.G = G;
+      tape.eOut = eOut;
+      edges = eOut;
+    } else edges = e;
+    h = hNew;
+  }
+
+  // ---- score: cosine(final mention text, final entity texts)  [B,R]
+  const eps2 = g.constF([cfg.cosineEps * cfg.cosineEps]);
+  const norm = (v: V): { vn: V; nrm: V; clamped: V } => {
+    const sq = o.sumAxes(o.mul(v, v), [1], true); // [N,1]
+    const nrm = o.sqrt(g.op('Max', [sq, eps2]));
+    return { vn: o.div(v, nrm), nrm, clamped: g.op('Cast', [g.op('Greater', [sq, eps2])], { to: 1 }) };
+  };
+  const a = norm(h.mt); // [B,D]
+  const b = norm(h.et); // [B·R,D]
+  const scores = rowDot(b.vn, a.vn); // [B,R]
+  g.output('scores', scores, [B, R]);
+  if (!opts.train) return g;
+
+  // ---- triplet loss (src/train/loss.ts)
+  const margin = opts.margin ?? 0.25;
+  const s = g.op('Slice', [scores, g.constI([0, 0]), g.constI([B, C]), g.constI([0, 1])]); // [B,C]
+  const pos = o.sumAxes(o.mul(s, onehot), [1]); // [B]
+  const pre = o.shift(o.sub(o.reshape(s, [1, B, C]), o.reshape(pos, [B, 1, 1])), margin); // [B(anchor),B,C]
+  g.output('loss', o.meanAxes(g.op('Relu', [pre]), [0, 1, 2]), []);
+
+  // ================= backward =================
+  const grads: Record<string, V> = {};
+  const active = g.op('Cast', [g.op('Greater', [pre, g.constF([0])])], { to: 1 }); // relu'(pre) [B,B,C]
+  const k = 1 / (B * B * C);
+  const dpos = o.scale(o.sumAxes(active, [1, 2]), -k); // [B]
+  const ds = o.add(o.scale(o.sumAxes(active, [0]), k), o.mul(o.reshape(dpos, [B, 1]), onehot)); // [B,C]
+  const dS = o.concat([ds, g.constF(new Float32Array(B), [B, 1])], 1); // [B,R]: the gold slot is dropped by the loss
+
+  // cosine: S = b̂·â;  x̂ = x / max(‖x‖, eps)  ⇒  dx = (dx̂ − x̂ (x̂·dx̂)·[‖x‖ > eps]) / max(‖x‖, eps)
+  const normBack = (nv: { vn: V; nrm: V; clamped: V }, dvn: V): V =>
+    o.div(o.sub(dvn, o.mul(nv.vn, o.mul(o.sumAxes(o.mul(nv.vn, dvn), [1], true), nv.clamped))), nv.nrm);
+  let dh: { mt: V[]; mi: V[]; et: V[]; ei: V[] } = {
+    mt: [normBack(a, slotSum(dS, b.vn))], // dâ = Σ_r dS b̂
+    et: [normBack(b, outer(dS, a.vn))], // db̂ = dS â
+    mi: [],
+    ei: [],
+  };
+  let dEdges: V[][] = [[], [], [], []];
+
+  for (let i = cfg.numLayers - 1; i >= 0; i--) {
+    const t = tapes[i];
+    const p = `gcn_layers.${i}`;
+    const last = i === cfg.numLayers - 1;
+    const hv = t.h;
+    const dIn = { mt: [] as V[], mi: [] as V[], et: [] as V[], ei: [] as V[] };
+    const dE: V[][] = [[], [], [], []]; // d ê_k [B,R]
+    const edgesHaveGrad = cfg.edgeType === 'dynamic' && i > 0; // the initial edges are inputs
+    const pushE = (kk: number, f: () => V): void => {
+      if (edgesHaveGrad) dE[kk].push(f());
+    };
+    // dynamic edges: e' = σ(s + ê), s = (h_v·g_u + c_u)/D'
+    if (t.eOut) {
+      const dPre = t.eOut.map((eo, kk) => (dEdges[kk].length ? o.mul(o.sum(dEdges[kk]), o.mul(eo, o.sub(g.constF([1]), eo))) : '')); // [B,R]
+      dPre.forEach((d, kk) => d && pushE(kk, () => d));
+      const [gmt, gmi] = o.split(t.G!, [B, B], 0);
+      const [g_mt] = o.split(gmt, [D, 1], 1);
+      const [g_mi] = o.split(gmi, [D, 1], 1);
+      const zeroBR = g.constF(new Float32Array(B * R), [B, R]);
+      const d = dPre.map((x) => (x ? o.scale(x, 1 / Dp) : zeroBR)); // ds_k [B,R]
+      const [dtt, dti, dit, dii] = d;
+      dIn.et.push(outer(dtt, g_mt), outer(dit, g_mi)); // s_tt, s_it read et
+      dIn.ei.push(outer(dti, g_mt), outer(dii, g_mi)); // s_ti, s_ii read ei
+      const dg_mt = o.add(slotSum(dtt, hv.et), slotSum(dti, hv.ei)); // [B,D]
+      const dg_mi = o.add(slotSum(dit, hv.et), slotSum(dii, hv.ei));
+      const dc_mt = o.sumAxes(o.add(dtt, dti), [1], true); // [B,1]
+      const dc_mi = o.sumAxes(o.add(dit, dii), [1], true);
+      const dGc = o.concat([o.concat([dg_mt, dc_mt], 1), o.concat([dg_mi, dc_mi], 1)], 0); // [2B,D+1]
+      const Wv1 = o.concat([param[`${p}.w_v.weight`], o.reshape(param[`${p}.w_v.bias`], [Dp, 1])], 1); // [D',D+1]
+      const dFU = o.matmulT(dGc, Wv1); // [2B,D']
+      const dWv1 = o.tmatmul(t.FU!, dGc); // [D',D+1]
+      const [dWv, dbv] = o.split(dWv1, [D, 1], 1);
+      grads[`${p}.w_v.weight`] = dWv;
+      grads[`${p}.w_v.bias`] = o.reshape(dbv, [Dp]);
+      const HU = o.concat([hv.mt, hv.mi], 0); // [2B,D]
+      grads[`${p}.w_u.weight`] = o.tmatmul(dFU, HU);
+      grads[`${p}.w_u.bias`] = o.sumAxes(dFU, [0]);
+      const [dmtU, dmiU] = o.split(o.matmul(dFU, param[`${p}.w_u.weight`]), [B, B], 0);
+      dIn.mt.push(dmtU);
+      dIn.mi.push(dmiU);
+    }
+    // h' = GELU(Y): dY = dh'·(Φ(Y) + Y φ(Y))
+    const dHparts = last ? [dh.mt, dh.et] : [dh.mt, dh.mi, dh.et, dh.ei];
+    const dH = o.concat(
+      dHparts.map((list, j) => (list.length ? o.sum(list) : g.constF(new Float32Array(t.rows[j] * D), [t.rows[j], D]))),
+      0,
+    ); // [N,D]
+    const pdf = o.scale(g.op('Exp', [o.scale(o.mul(t.Y, t.Y), -0.5)]), 1 / Math.sqrt(2 * Math.PI));
+    const dY = o.mul(dH, o.add(t.phi, o.mul(t.Y, pdf)));
+    // Y = Ŷγ + β;  Ŷ = (P − μ)·rstd
+    grads[`${ln(i)}.weight`] = o.sumAxes(o.mul(dY, t.Yhat), [0]);
+    grads[`${ln(i)}.bias`] = o.sumAxes(dY, [0]);
+    const dYhat = o.mul(dY, param[`${ln(i)}.weight`]);
+    const dP = o.mul(t.rstd, o.sub(o.sub(dYhat, o.meanAxes(dYhat, [1], true)), o.mul(t.Yhat, o.meanAxes(o.mul(dYhat, t.Yhat), [1], true))));
+    // P = Z W_hᵀ + b_h
+    grads[`${p}.w_h.weight`] = o.tmatmul(dP, t.Z);
+    grads[`${p}.w_h.bias`] = o.sumAxes(dP, [0]);
+    const dZ = o.split(o.matmul(dP, param[`${p}.w_h.weight`]), t.rows, 0);
+    const dA = last ? { mt: dZ[0], et: dZ[1] } : { mt: dZ[0], mi: dZ[1], et: dZ[2], ei: dZ[3] };
+    // Z = A + h: the residual
+    dIn.mt.push(dA.mt);
+    dIn.et.push(dA.et);
+    const [tt, ti, it, ii] = t.e;
+    // A_mt = Σ_r w_r (tt·et + ti·ei)
+    dIn.et.push(outer(o.mul(tt, w), dA.mt));
+    dIn.ei.push(outer(o.mul(ti, w), dA.mt));
+    pushE(0, () => o.mul(rowDot(hv.et, dA.mt), w));
+    pushE(1, () => o.mul(rowDot(hv.ei, dA.mt), w));
+    // A_et = tt·mt + it·mi
+    pushE(0, () => rowDot(dA.et, hv.mt));
+    pushE(2, () => rowDot(dA.et, hv.mi));
+    dIn.mt.push(slotSum(tt, dA.et));
+    dIn.mi.push(slotSum(it, dA.et));
+    if (!last) {
+      dIn.mi.push(dA.mi!);
+      dIn.ei.push(dA.ei!);
+      // A_mi = Σ_r w_r (it·et + ii·ei)
+      dIn.et.push(outer(o.mul(it, w), dA.mi!));
+      dIn.ei.push(outer(o.mul(ii, w), dA.mi!));
+      pushE(2, () => o.mul(rowDot(hv.et, dA.mi!), w));
+      pushE(3, () => o.mul(rowDot(hv.ei, dA.mi!), w));
+      // A_ei = ti·mt + ii·mi
+      pushE(1, () => rowDot(dA.ei!, hv.mt));
+      pushE(3, () => rowDot(dA.ei!, hv.mi));
+      dIn.mt.push(slotSum(ti, dA.ei!));
+      dIn.mi.push(slotSum(ii, dA.ei!));
+    }
+    // the last layer's untouched mi / ei pass through to the layer below
+    if (last) {
+      dIn.mi.push(...dh.mi);
+      dIn.ei.push(...dh.ei);
+    }
+    dh = dIn;
+    // ê = e·m_k: gradient to the previous layer's dynamic edges
+    dEdges = dE.map((list, kk) => (edgesHaveGrad && list.length && cfg.edgeEnabled[kk] !== 0 ? [o.scale(o.sum(list), cfg.edgeEnabled[kk])] : []));
+  }
+
+  // vertex Linears: only the weight gradients (inputs are features)
+  const linGrad = (prefix: string, dy: V[], xv: V): void => {
+    const d = o.sum(dy);
+    grads[`${prefix}.weight`] = o.tmatmul(d, xv);
+    grads[`${prefix}.bias`] = o.sumAxes(d, [0]);
+  };
+  linGrad(DRIN_VERTEX_KEYS.mentionText, dh.mt, x.mt);
+  linGrad(DRIN_VERTEX_KEYS.mentionImage, dh.mi, x.mi);
+  linGrad(DRIN_VERTEX_KEYS.entityText, dh.et, x.et);
+  linGrad(DRIN_VERTEX_KEYS.entityImage, dh.ei, x.ei);
+
+  for (const key of drinGraphGradKeys(cfg)) g.output(`grad:${key}`, grads[key], paramShape(key));
+  return g;
+}

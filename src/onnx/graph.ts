@@ -1,0 +1,94 @@
+/**
+ * A small builder for ONNX graphs (opset 17, float32, static shapes), serialised with `onnx-proto`.
+ *
+ * Every value is a name; `op` appends a node and returns its output name(s). Shapes are tracked by
+ * the caller (DRIN's graphs are built for one batch shape at a time), so there is no inference here.
+ *
+ * ```ts
+ * const g = new OnnxGraph('mm');
+ * const a = g.input('a', [2, 3]), b = g.input('b', [3, 4]);
+ * g.output('c', g.op('MatMul', [a, b]), [2, 4]);
+ * const bytes = g.toBytes();
+ * ```
+ */
+import { onnx } from 'onnx-proto';
+
+/** Attribute values: ints, floats, int lists, float lists, strings. */
+export type OnnxAttr = number | number[] | string | { float: number } | { floats: number[] };
+
+const FLOAT = 1;
+const INT64 = 7;
+
+export class OnnxGraph {
+  private nodes: onnx.INodeProto[] = [];
+  private inputs: onnx.IValueInfoProto[] = [];
+  private outputs: onnx.IValueInfoProto[] = [];
+  private inits: onnx.ITensorProto[] = [];
+  private count = 0;
+
+  constructor(readonly name: string) {}
+
+  /** A fresh value name. */
+  private fresh(hint: string): string {
+    return `${hint}_${this.count++}`;
+  }
+
+  /** A float32 graph input of a fixed shape. */
+  input(name: string, shape: number[]): string {
+    this.inputs.push(valueInfo(name, shape));
+    return name;
+  }
+
+  /** Expose `value` as graph output `name` (an Identity node gives it that name). */
+  output(name: string, value: string, shape: number[]): void {
+    this.nodes.push({ opType: 'Identity', input: [value], output: [name] });
+    this.outputs.push(valueInfo(name, shape));
+  }
+
+  /** A float32 constant (scalar when `shape` is []). */
+  constF(values: number[] | Float32Array, shape: number[] = []): string {
+    const name = this.fresh('c');
+    this.inits.push({ name, dataType: FLOAT, dims: shape, floatData: Array.from(values) });
+    return name;
+  }
+
+  /** An int64 constant vector (shapes, axes, split sizes). */
+  constI(values: number[]): string {
+    const name = this.fresh('i');
+    this.inits.push({ name, dataType: INT64, dims: [values.length], int64Data: values });
+    return name;
+  }
+
+  /** Append one node; returns its output name, or names when `outputs` > 1. */
+  op(type: string, inputs: string[], attrs: Record<string, OnnxAttr> = {}, outputs = 1): string {
+    return this.opN(type, inputs, attrs, outputs)[0];
+  }
+
+  /** Append one node with `outputs` outputs; returns their names. */
+  opN(type: string, inputs: string[], attrs: Record<string, OnnxAttr> = {}, outputs = 1): string[] {
+    const out = Array.from({ length: outputs }, () => this.fresh(type.toLowerCase()));
+    const attribute = Object.entries(attrs).map(([name, v]) => attribute_(name, v));
+    this.nodes.push({ opType: type, input: inputs, output: out, attribute, name: out[0] });
+    return out;
+  }
+
+  /** The serialised ModelProto. */
+  toBytes(): Uint8Array {
+    const graph = onnx.GraphProto.create({ name: this.name, node: this.nodes, input: this.inputs, output: this.outputs, initializer: this.inits });
+    const model = onnx.ModelProto.create({ irVersion: 8, producerName: 'drin-ts', opsetImport: [{ domain: '', version: 17 }], graph });
+    return onnx.ModelProto.encode(model).finish();
+  }
+}
+
+function valueInfo(name: string, shape: number[]): onnx.IValueInfoProto {
+  return { name, type: { tensorType: { elemType: FLOAT, shape: { dim: shape.map((d) => ({ dimValue: d })) } } } };
+}
+
+function attribute_(name: string, v: OnnxAttr): onnx.IAttributeProto {
+  const T = onnx.AttributeProto.AttributeType;
+  if (typeof v === 'string') return { name, type: T.STRING, s: new TextEncoder().encode(v) };
+  if (typeof v === 'number') return { name, type: T.INT, i: v };
+  if (Array.isArray(v)) return { name, type: T.INTS, ints: v };
+  if ('float' in v) return { name, type: T.FLOAT, f: v.float };
+  return { name, type: T.FLOATS, floats: v.floats };
+}

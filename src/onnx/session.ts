@@ -1,0 +1,87 @@
+/**
+ * Run an ONNX graph with onnxruntime-node's CPU provider (MLAS: AVX2 / AVX-512 kernels), synchronously.
+ *
+ * onnxruntime-node's public `InferenceSession.run` is a Promise around a synchronous native call
+ * (`setImmediate(() => resolve(binding.run(...)))`). A training step that runs inside synchronous
+ * code calls that native session directly; this file is the only place that touches it.
+ */
+import * as os from 'os';
+import * as path from 'path';
+
+/** float32 tensors in and out: data + dims. */
+export interface OrtFeed {
+  data: Float32Array;
+  dims: number[];
+}
+
+interface NativeSession {
+  loadModel(buffer: ArrayBufferLike, offset: number, length: number, options: object): void;
+  run(feeds: Record<string, unknown>, fetches: Record<string, null>, options: object): Record<string, { data: Float32Array; dims: number[] }>;
+  dispose(): void;
+}
+
+interface OrtModules {
+  Tensor: new (type: 'float32', data: Float32Array, dims: number[]) => unknown;
+  Session: new () => NativeSession;
+}
+
+let modules: OrtModules | undefined;
+let loadError: string | undefined;
+
+/** Load onnxruntime-node once; returns why it is unavailable, or undefined when it loaded. */
+export function ortUnavailable(): string | undefined {
+  if (modules || loadError) return loadError;
+  try {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const ort = require('onnxruntime-node') as { Tensor: OrtModules['Tensor'] };
+    const dist = path.dirname(require.resolve('onnxruntime-node'));
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const b = require(path.join(dist, 'binding.js')) as { binding: { InferenceSession: OrtModules['Session'] }; initOrt: () => void };
+    b.initOrt();
+    if (typeof b.binding?.InferenceSession !== 'function') throw new Error('native binding has no InferenceSession');
+    modules = { Tensor: ort.Tensor, Session: b.binding.InferenceSession };
+  } catch (e) {
+    loadError = `onnxruntime-node: ${(e as Error).message.split('\n')[0]}`;
+  }
+  return loadError;
+}
+
+/** Intra-op threads: `DRIN_ORT_THREADS`, else every core. */
+export function ortThreads(): number {
+  const env = Number(process.env.DRIN_ORT_THREADS);
+  if (env >= 1) return Math.floor(env);
+  return Math.max(1, typeof os.availableParallelism === 'function' ? os.availableParallelism() : os.cpus().length);
+}
+
+/** One loaded graph. `run` is synchronous and returns fresh Float32Arrays. */
+export class OrtSession {
+  private native: NativeSession;
+  private readonly Tensor: OrtModules['Tensor'];
+
+  constructor(model: Uint8Array, threads = ortThreads()) {
+    const why = ortUnavailable();
+    if (why) throw new Error(why);
+    this.Tensor = modules!.Tensor;
+    this.native = new modules!.Session();
+    this.native.loadModel(model.buffer, model.byteOffset, model.byteLength, {
+      intraOpNumThreads: threads,
+      interOpNumThreads: 1,
+      executionMode: 'sequential',
+      graphOptimizationLevel: 'all',
+    });
+  }
+
+  /** Run with `feeds` and return the outputs named in `fetch`. */
+  run(feeds: Record<string, OrtFeed>, fetch: string[]): Record<string, Float32Array> {
+    const t: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(feeds)) t[k] = new this.Tensor('float32', v.data, v.dims);
+    const out = this.native.run(t, Object.fromEntries(fetch.map((k) => [k, null])), {});
+    const res: Record<string, Float32Array> = {};
+    for (const k of fetch) res[k] = out[k].data;
+    return res;
+  }
+
+  dispose(): void {
+    this.native.dispose();
+  }
+}
