@@ -4,8 +4,9 @@
  * only re-expresses it so that a whole training step is one native call.
  *
  * B batch, R slots (C + 1, last = gold), D GCN size, D' = D (scalar edges), Dt BERT, Di ResNet.
- * Inputs are what drin.ts computes before its first Linear (parameter-free, done by tfjs):
- *   x_mt [B,Dt] span mean   x_mi [B,Di] region mean   x_et [B·R,Dt]   x_ei [B·R,Di]   e0_k [B,R] (k = tt, ti, it, ii)
+ * Inputs: the batch (CONTRACTS §3 names; entity text as its vector / raw forms, the span as weights
+ * [B,T]) and the parameters. The parameter-free part — span and region means, initial edges — is in
+ * the graph too (the same formulas as vertices.ts / edges.ts).
  *
  * Forward of a layer (w_r = 1/n for the n aggregated slots, else 0):
  *   A_mt = Σ_r w_r (tt·et + ti·ei)     A_mi = Σ_r w_r (it·et + ii·ei)
@@ -33,8 +34,6 @@ export function drinGraphUnsupported(cfg: DrinConfig): string | undefined {
   return undefined;
 }
 
-/** Graph input names of the parameter-free inputs. */
-export const DRIN_GRAPH_INPUTS = ['x_mt', 'x_mi', 'x_et', 'x_ei', 'e0_tt', 'e0_ti', 'e0_it', 'e0_ii'] as const;
 
 /** Parameter keys the graph reads (state_dict names), in state_dict order. */
 export function drinGraphParamKeys(cfg: DrinConfig): string[] {
@@ -59,6 +58,8 @@ export function drinGraphGradKeys(cfg: DrinConfig): string[] {
 export interface DrinGraphShape {
   B: number;
   R: number;
+  /** Shapes of the graph's batch inputs (see `drinGraphFeeds`); `entity_text_raw` absent = same as the vector. */
+  inputs: Record<string, number[]>;
 }
 
 type V = string;
@@ -104,14 +105,56 @@ export function buildDrinGraph(cfg: DrinConfig, shape: DrinGraphShape, opts: { t
   const g = new OnnxGraph('drin');
   const o = new Ops(g);
 
-  // ---- inputs
-  const x = {
-    mt: g.input('x_mt', [B, cfg.bertDim]),
-    mi: g.input('x_mi', [B, cfg.resnetDim]),
-    et: g.input('x_et', [BR, cfg.bertDim]),
-    ei: g.input('x_ei', [BR, cfg.resnetDim]),
+  // ---- inputs: the batch as CONTRACTS §3 names it (entity text already in vector / raw form)
+  const seen = new Set<string>();
+  const inp = (name: string): V => {
+    const dims = shape.inputs[name];
+    if (!dims) throw new Error(`DRIN graph: no shape for input '${name}'`);
+    if (!seen.has(name)) g.input(name, dims);
+    seen.add(name);
+    return name;
   };
-  let edges: V[] = DRIN_EDGE_NAMES.map((k) => g.input(`e0_${k}`, [B, R])); // [B,R] each
+  const Dt = cfg.bertDim;
+  const Di = cfg.resnetDim;
+  const T = shape.inputs.mention_text_feature[1];
+  const vector = inp('entity_text_vector'); // [B,R,Dt]
+  const raw = shape.inputs.entity_text_raw ? inp('entity_text_raw') : vector; // [B,R,Dt]
+  /** Mean over the axis before the feature axis when the input has `rank` dims (the reference's mean(dim=-2)). */
+  const meanIfRank = (name: string, rank: number): V => {
+    const v = inp(name);
+    const dims = shape.inputs[name];
+    if (dims.length !== rank) return v;
+    if (dims[rank - 2] === 1) return o.reshape(v, [...dims.slice(0, rank - 2), dims[rank - 1]]); // a singleton axis: no reduction needed
+    return o.meanAxes(v, [rank - 2]);
+  };
+  const x = {
+    mt: o.reshape(o.matmul(o.reshape(inp('span_weights'), [B, 1, T]), inp('mention_text_feature')), [B, Dt]), // span mean [B,Dt]
+    mi: o.meanAxes(inp('mention_image_feature'), [1]), // mean over regions [B,Di]
+    et: o.reshape(vector, [BR, Dt]),
+    ei: o.reshape(meanIfRank('entity_image_feature', 4), [BR, Di]),
+  };
+
+  // ---- initial edges (paper §3.3, edges.ts), each [B,R]
+  const eps2 = g.constF([cfg.cosineEps * cfg.cosineEps]);
+  /** x / max(‖x‖, eps) over the last axis, with what its backward pass needs. */
+  const norm = (v: V): { vn: V; nrm: V; clamped: V } => {
+    const sq = o.sumAxes(o.mul(v, v), [-1], true);
+    const nrm = o.sqrt(g.op('Max', [sq, eps2]));
+    return { vn: o.div(v, nrm), nrm, clamped: g.op('Cast', [g.op('Greater', [sq, eps2])], { to: 1 }) };
+  };
+  const hundred = g.constF([100]);
+  const O = shape.inputs.mention_object_score[1];
+  const P = shape.inputs.entity_object_score[2];
+  const mo = norm(meanIfRank('mention_object_feature', 4)).vn; // [B,O,Di]
+  const eo = norm(meanIfRank('entity_object_feature', 5)).vn; // [B,R,P,Di]
+  const cosObj = o.reshape(o.matmul(o.reshape(eo, [B, R * P, Di]), g.op('Transpose', [mo], { perm: [0, 2, 1] })), [B, R, P, O]);
+  const wObj = o.mul(o.reshape(inp('entity_object_score'), [B, R, P, 1]), o.reshape(inp('mention_object_score'), [B, 1, 1, O])); // [B,R,P,O]
+  let edges: V[] = [
+    o.reshape(o.matmul(norm(raw).vn, o.reshape(norm(x.mt).vn, [B, Dt, 1])), [B, R]), // tt: cosine(span mean, raw entity text)
+    o.div(inp('mtei_similarity'), hundred), // ti
+    o.div(inp('miet_similarity'), hundred), // it
+    o.div(o.sumAxes(o.mul(cosObj, wObj), [2, 3]), o.shift(o.sumAxes(wObj, [2, 3]), 1e-9)), // ii
+  ];
   const param: Record<string, V> = {};
   const paramShape = (k: string): number[] => {
     const prefix = k.replace(/\.(weight|bias)$/, '');
@@ -218,12 +261,6 @@ export function buildDrinGraph(cfg: DrinConfig, shape: DrinGraphShape, opts: { t
   }
 
   // ---- score: cosine(final mention text, final entity texts)  [B,R]
-  const eps2 = g.constF([cfg.cosineEps * cfg.cosineEps]);
-  const norm = (v: V): { vn: V; nrm: V; clamped: V } => {
-    const sq = o.sumAxes(o.mul(v, v), [1], true); // [N,1]
-    const nrm = o.sqrt(g.op('Max', [sq, eps2]));
-    return { vn: o.div(v, nrm), nrm, clamped: g.op('Cast', [g.op('Greater', [sq, eps2])], { to: 1 }) };
-  };
   const a = norm(h.mt); // [B,D]
   const b = norm(h.et); // [B·R,D]
   const scores = rowDot(b.vn, a.vn); // [B,R]

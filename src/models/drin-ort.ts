@@ -1,20 +1,33 @@
 /**
- * The `ort` engine of DRIN: the parameter-free inputs are computed with tfjs (drin.ts's own
- * functions), the rest of the step — vertices, GCN layers, scores, triplet loss and every gradient —
- * runs as one onnxruntime graph (drin-graph.ts), cached per batch shape.
+ * The `ort` engine of DRIN: the batch tensors and parameters go into one onnxruntime graph
+ * (drin-graph.ts, cached per batch shape) that computes the whole step — span and region means,
+ * initial edges, vertices, GCN layers, scores, triplet loss and every gradient.
  *
  * Same numbers as the tfjs engine within float32 rounding (`drin parity` checks both).
  */
 import * as tf from '@tensorflow/tfjs';
 import { OrtFeed, OrtSession } from '../onnx/session';
 import { DrinConfig } from './drin-config';
-import { drinInitialEdges } from './edges';
-import { buildDrinGraph, drinGraphGradKeys, drinGraphParamKeys } from './drin-graph';
-import { DrinBatch, drinEntityTextInputs, drinMeanAxisIfRank, drinMentionSpanMean } from './vertices';
-import { DRIN_EDGE_NAMES } from './drin-config';
+import { buildDrinGraph, DrinGraphShape, drinGraphGradKeys, drinGraphParamKeys } from './drin-graph';
+import { DrinBatch, drinEntityTextInputs, drinMentionSpanWeights } from './vertices';
 
-function feed(t: tf.Tensor, dims: number[] = t.shape): OrtFeed {
-  return { data: t.dataSync() as Float32Array, dims };
+/** Batch tensors the graph reads as they are (besides the entity text forms and the span weights). */
+const DRIN_GRAPH_BATCH_INPUTS = [
+  'mention_text_feature',
+  'mention_image_feature',
+  'entity_image_feature',
+  'mention_object_feature',
+  'mention_object_score',
+  'entity_object_feature',
+  'entity_object_score',
+  'miet_similarity',
+  'mtei_similarity',
+] as const;
+
+/** A view into the wasm heap (valid until tfjs allocates again), or undefined on other backends. */
+function heapView(t: tf.Tensor): Float32Array | undefined {
+  const b = tf.backend() as unknown as { typedArrayFromHeap?: (t: tf.Tensor) => Float32Array };
+  return tf.getBackend() === 'wasm' && typeof b.typedArrayFromHeap === 'function' ? b.typedArrayFromHeap(t) : undefined;
 }
 
 export interface DrinStepResult {
@@ -27,66 +40,94 @@ export interface DrinStepResult {
 
 export class DrinOrtEngine {
   private sessions = new Map<string, OrtSession>();
+  /** Host buffers reused from step to step (onnxruntime cannot read the threaded wasm heap, a SharedArrayBuffer). */
+  private staging = new Map<string, Float32Array>();
 
   constructor(readonly cfg: DrinConfig) {}
 
-  private session(B: number, R: number, train: boolean, margin: number): OrtSession {
-    const key = `${B}x${R}:${train ? `train@${margin}` : 'eval'}`;
+  private session(shape: DrinGraphShape, train: boolean, margin: number): OrtSession {
+    const key = `${JSON.stringify(shape.inputs)}:${train ? `train@${margin}` : 'eval'}`;
     let s = this.sessions.get(key);
     if (!s) {
-      s = new OrtSession(buildDrinGraph(this.cfg, { B, R }, { train, margin }).toBytes());
+      s = new OrtSession(buildDrinGraph(this.cfg, shape, { train, margin }).toBytes());
       this.sessions.set(key, s);
     }
     return s;
   }
 
-  /** The graph's feeds: parameter-free inputs (tfjs) and the current parameters. */
-  private feeds(params: Map<string, tf.Variable>, batch: DrinBatch): { feeds: Record<string, OrtFeed>; B: number; R: number } {
-    const feeds: Record<string, OrtFeed> = {};
+  /**
+   * Run the graph on `batch` (with the loss when `margin` is given): the batch tensors it reads (span as
+   * weights [B,T]), the current parameters; returns the requested outputs.
+   */
+  private run(params: Map<string, tf.Variable>, batch: DrinBatch, margin: number | undefined, fetch: (shape: DrinGraphShape) => string[]): { out: Record<string, Float32Array>; shape: DrinGraphShape } {
     const [B, R] = batch.miet_similarity.shape as [number, number];
-    tf.tidy(() => {
-      const span = drinMentionSpanMean(batch.mention_text_feature, batch.mention_start_pos, batch.mention_end_pos); // [B,Dt]
-      const text = drinEntityTextInputs(batch); // [B,R,Dt] each
-      const Di = this.cfg.resnetDim;
-      feeds.x_mt = feed(span);
-      feeds.x_mi = feed(batch.mention_image_feature.mean(-2)); // [B,Di]
-      feeds.x_et = feed(text.vector, [B * R, this.cfg.bertDim]);
-      feeds.x_ei = feed(drinMeanAxisIfRank(batch.entity_image_feature, 4), [B * R, Di]);
-      const edges = drinInitialEdges(batch, span, text.raw, this.cfg.cosineEps);
-      edges.forEach((e, k) => (feeds[`e0_${DRIN_EDGE_NAMES[k]}`] = feed(e)));
-    });
+    const tensors: Record<string, tf.Tensor> = {};
+    const temporaries: tf.Tensor[] = [];
+    const own = <T extends tf.Tensor>(t: T, source?: tf.Tensor): T => {
+      if (t !== source) temporaries.push(t);
+      return t;
+    };
+    const text = drinEntityTextInputs(batch); // [B,R,Dt] each (WikiMEL token features pooled here)
+    tensors.entity_text_vector = own(text.vector, batch.entity_text_pooled ?? batch.entity_text_feature);
+    if (text.raw !== text.vector) tensors.entity_text_raw = own(text.raw, batch.entity_text_cls);
+    tensors.span_weights = own(drinMentionSpanWeights(batch.mention_text_feature.shape[1]!, batch.mention_start_pos, batch.mention_end_pos));
+    const names = margin === undefined ? DRIN_GRAPH_BATCH_INPUTS : [...DRIN_GRAPH_BATCH_INPUTS, 'answer_onehot'];
+    for (const k of names) {
+      const t = batch[k];
+      if (!t) throw new Error(`DRIN batch is missing ${k} (CONTRACTS §3)`);
+      tensors[k] = t.dtype === 'float32' ? t : own(t.toFloat());
+    }
     for (const k of drinGraphParamKeys(this.cfg)) {
       const p = params.get(k);
       if (!p) throw new Error(`DRIN ort engine: missing parameter '${k}'`);
-      feeds[k] = feed(p);
+      tensors[k] = p;
     }
-    return { feeds, B, R };
+    try {
+      // every tensor exists now: copy out, run
+      const feeds: Record<string, OrtFeed> = {};
+      for (const [k, t] of Object.entries(tensors)) feeds[k] = { data: this.stage(k, t), dims: t.shape };
+      const inputs = Object.fromEntries(
+        Object.entries(tensors)
+          .filter(([k]) => !params.has(k) && k !== 'answer_onehot')
+          .map(([k, t]) => [k, t.shape]),
+      );
+      const shape: DrinGraphShape = { B, R, inputs };
+      const out = this.session(shape, margin !== undefined, margin ?? 0).run(feeds, fetch(shape));
+      return { out, shape };
+    } finally {
+      temporaries.forEach((t) => t.dispose());
+    }
+  }
+
+  /** `t`'s data in a host buffer: copied from the wasm heap into the reused buffer for `name`, else `dataSync()`. */
+  private stage(name: string, t: tf.Tensor): Float32Array {
+    const view = heapView(t);
+    if (!view) return t.dataSync() as Float32Array;
+    let buf = this.staging.get(name);
+    if (!buf || buf.length !== view.length) this.staging.set(name, (buf = new Float32Array(view.length)));
+    buf.set(view);
+    return buf;
   }
 
   /** Scores [B,R] (no gradients). */
   scores(params: Map<string, tf.Variable>, batch: DrinBatch): tf.Tensor2D {
-    const { feeds, B, R } = this.feeds(params, batch);
-    const out = this.session(B, R, false, 0).run(feeds, ['scores']);
-    return tf.tensor2d(out.scores, [B, R]);
+    const { out, shape } = this.run(params, batch, undefined, () => ['scores']);
+    return tf.tensor2d(out.scores, [shape.B, shape.R]);
   }
 
   /** Loss, scores and gradients of the triplet loss with `margin`. */
   step(params: Map<string, tf.Variable>, batch: DrinBatch, margin: number): DrinStepResult {
-    const { feeds, B, R } = this.feeds(params, batch);
-    const onehot = batch.answer_onehot;
-    if (!onehot) throw new Error('DRIN ort engine: the batch has no answer_onehot (needed for the loss)');
-    const oh = onehot.toFloat();
-    feeds.answer_onehot = feed(oh);
-    if (oh !== onehot) oh.dispose();
+    if (!batch.answer_onehot) throw new Error('DRIN ort engine: the batch has no answer_onehot (needed for the loss)');
     const keys = drinGraphGradKeys(this.cfg);
-    const out = this.session(B, R, true, margin).run(feeds, ['loss', 'scores', ...keys.map((k) => `grad:${k}`)]);
+    const { out, shape } = this.run(params, batch, margin, () => ['loss', 'scores', ...keys.map((k) => `grad:${k}`)]);
     const grads = new Map<string, tf.Tensor>();
     for (const k of keys) grads.set(k, tf.tensor(out[`grad:${k}`], params.get(k)!.shape));
-    return { loss: out.loss[0], scores: tf.tensor2d(out.scores, [B, R]), grads };
+    return { loss: out.loss[0], scores: tf.tensor2d(out.scores, [shape.B, shape.R]), grads };
   }
 
   dispose(): void {
     this.sessions.forEach((s) => s.dispose());
     this.sessions.clear();
+    this.staging.clear();
   }
 }

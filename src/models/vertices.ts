@@ -25,13 +25,20 @@ export const DRIN_VERTEX_KEYS = {
 export function drinMentionSpanMean(feature: tf.Tensor, start: tf.Tensor, end: tf.Tensor): tf.Tensor2D {
   return tf.tidy(() => {
     const [B, T] = feature.shape;
+    const weights = drinMentionSpanWeights(T, start, end).reshape([B, 1, T]); // [B,1,T]
+    return tf.matMul(weights, feature).reshape([B, feature.shape[2]!]) as tf.Tensor2D; // [B,Dt]
+  });
+}
+
+/** The span mean's weights [B,T]: 1/(end − start) on [start, end), else 0. start/end [B]. */
+export function drinMentionSpanWeights(T: number, start: tf.Tensor, end: tf.Tensor): tf.Tensor2D {
+  return tf.tidy(() => {
+    const B = start.shape[0];
     const pos = tf.range(0, T, 1, 'int32').reshape([1, T]); // [1,T]
     const s = start.toInt().reshape([B, 1]);
     const e = end.toInt().reshape([B, 1]);
     const inSpan = tf.logicalAnd(pos.greaterEqual(s), pos.less(e)).toFloat(); // [B,T]
-    const count = e.sub(s).toFloat(); // [B,1]
-    const weights = inSpan.div(count).reshape([B, 1, T]); // [B,1,T]
-    return tf.matMul(weights, feature).reshape([B, feature.shape[2]!]) as tf.Tensor2D; // [B,Dt]
+    return inSpan.div(e.sub(s).toFloat()) as tf.Tensor2D; // [B,T]
   });
 }
 
