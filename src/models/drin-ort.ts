@@ -102,7 +102,10 @@ export class DrinOrtEngine {
   /** `t`'s data in a host buffer: copied from the wasm heap into the reused buffer for `name`, else `dataSync()`. */
   private stage(name: string, t: tf.Tensor): Float32Array {
     const view = heapView(t);
-    if (!view) return t.dataSync() as Float32Array;
+    if (!view) {
+      const d = t.dataSync(); // the cpu backend may keep a cast tensor's Int32Array
+      return d instanceof Float32Array ? d : Float32Array.from(d);
+    }
     let buf = this.staging.get(name);
     if (!buf || buf.length !== view.length) this.staging.set(name, (buf = new Float32Array(view.length)));
     buf.set(view);
