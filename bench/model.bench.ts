@@ -2,7 +2,8 @@
  * DRIN train / eval throughput and peak RSS at the paper's sizes (batch 64, BERT 768, ResNet 2048 with
  * 49 regions, 3 mention objects, GCN 768, 2 layers): WikiDiverse (11 slots) and WikiMEL (101 slots,
  * entity text in the pre-pooled form of CONTRACTS §3). Reference (torch 1.13, OpenBLAS, 2 threads):
- * train 149 / 18.8 mentions/s, eval 435 / 38.  `npm run bench -- model`; `DRIN_BENCH_STEPS=n` steps.
+ * train 149 / 18.8 mentions/s, eval 435 / 38.  `npm run bench -- model`; `DRIN_BENCH_STEPS=n` steps;
+ * `DRIN_ENGINE=tfjs` measures the tfjs engine instead of the onnxruntime one.
  */
 import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../src/backend';
@@ -34,9 +35,10 @@ function paperBatch(B: number, R: number): Record<string, tf.Tensor> {
   }));
 }
 
-async function measure(name: 'wikidiverse' | 'wikimel', R: number, steps: number, chunk?: number): Promise<string> {
+async function measure(name: 'wikidiverse' | 'wikimel', R: number, steps: number, chunkTfjs?: number): Promise<string> {
   const B = 64;
   const model = createDrin({ bertDim: 768, resnetDim: 2048, gcnDim: 768, numLayers: 2 }, 0);
+  const chunk = model.engine === 'tfjs' ? chunkTfjs : undefined; // the ort engine needs no chunks (its memory is native)
   const adam = new Adam({ lr: 1e-3 });
   const batch = paperBatch(B, R);
   trainStep(model, adam, batch, 0.25, { chunk }); // warm-up (kernels, buffers)
@@ -53,7 +55,7 @@ async function measure(name: 'wikidiverse' | 'wikimel', R: number, steps: number
   adam.reset();
   const ref = REFERENCE[name];
   return (
-    `model ${name.padEnd(11)} R=${String(R).padEnd(3)}${chunk ? ` (backward in chunks of ${chunk})` : ''} train ${train.toFixed(1).padStart(6)} mentions/s (${(train / ref.train).toFixed(2)}× ref ${ref.train})` +
+    `model ${name.padEnd(11)} R=${String(R).padEnd(3)} ${model.engine} engine${chunk ? ` (backward in chunks of ${chunk})` : ''}  train ${train.toFixed(1).padStart(6)} mentions/s (${(train / ref.train).toFixed(2)}× ref ${ref.train})` +
     `  eval ${evalRate.toFixed(1).padStart(6)} mentions/s (${(evalRate / ref.eval).toFixed(2)}× ref ${ref.eval})  peak RSS ${rssMiB.toFixed(0)} MiB`
   );
 }
@@ -62,7 +64,9 @@ async function measure(name: 'wikidiverse' | 'wikimel', R: number, steps: number
 export async function run(): Promise<void> {
   const b = await initBackend();
   const steps = Number(process.env.DRIN_BENCH_STEPS ?? 3);
-  console.log(`model: tfjs ${b.name}, batch 64, GCN 768 × 2 layers, ${steps} timed steps after one warm-up`);
+  const probe = createDrin({ bertDim: 8, resnetDim: 8, gcnDim: 8 }, 0);
+  probe.params.forEach((p) => p.dispose());
+  console.log(`model: ${probe.engineNote}, tfjs ${b.name}, batch 64, GCN 768 × 2 layers, ${steps} timed steps after one warm-up (DRIN_ENGINE=tfjs for the tfjs engine)`);
   if (process.env.DRIN_BENCH_ONLY !== 'wikimel') console.log(await measure('wikidiverse', 11, steps));
   if (process.env.DRIN_BENCH_ONLY !== 'wikidiverse') console.log(await measure('wikimel', 101, steps, Number(process.env.DRIN_BENCH_CHUNK ?? 16)));
 }

@@ -29,7 +29,8 @@ export function register(program: Command): void {
     .option('--no-resume', 'start over even if a checkpoint exists')
     .option('--entity-text <form>', 'WikiMEL entity text: reduced (pre-pooled cache) | raw', 'reduced')
     .option('--limit <n>', 'only the first n mentions of each split')
-    .option('--backward-chunk <n>', 'back-propagate in chunks of n mentions (exact; bounds memory for WikiMEL at batch 64)')
+    .option('--engine <e>', 'auto | ort (one onnxruntime graph per step) | tfjs (tfjs autodiff, every option); DRIN_ENGINE also sets it', 'auto')
+    .option('--backward-chunk <n>', 'tfjs engine: back-propagate in chunks of n mentions (exact; bounds memory for WikiMEL at batch 64)')
     .option('--weights <file>', 'initial weights: .npz or a directory of <key>.npy (PyTorch state_dict names)')
     .action(async (o) => {
       const b = await initBackend({ verbose: true });
@@ -45,6 +46,7 @@ export function register(program: Command): void {
         entityText: o.entityText,
         limit: num(o.limit),
         weights: o.weights,
+        engine: o.engine,
         model: {
           gcnDim: Number(o.gcnDim),
           numLayers: Number(o.layers),

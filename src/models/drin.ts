@@ -100,11 +100,11 @@ export interface DrinModel extends RankingModel {
 }
 
 /**
- * Pick the engine: `requested` (or `DRIN_ENGINE`), `auto` = `ort` unless tfjs runs on a native
+ * Pick the engine: `requested`, else `DRIN_ENGINE`, else `auto` = `ort` unless tfjs runs on a native
  * backend (tfjs-node / GPU), onnxruntime-node cannot load, or the configuration is outside the graph's family.
  */
 export function resolveDrinEngine(cfg: DrinConfig, requested: 'auto' | DrinEngineName = 'auto'): { engine: DrinEngineName; note: string } {
-  const want = (process.env.DRIN_ENGINE as 'auto' | DrinEngineName | undefined) || requested;
+  const want = requested !== 'auto' ? requested : (process.env.DRIN_ENGINE as 'auto' | DrinEngineName | undefined) || 'auto';
   if (!['auto', 'ort', 'tfjs'].includes(want)) throw new Error(`DRIN_ENGINE='${want}': expected auto, ort or tfjs`);
   if (want === 'tfjs') return { engine: 'tfjs', note: 'tfjs engine (asked for)' };
   const why = drinGraphUnsupported(cfg) ?? ortUnavailable();

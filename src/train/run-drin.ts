@@ -4,7 +4,7 @@
  */
 import * as path from 'node:path';
 import { openPreprocessed } from '../data/preprocessed';
-import { createDrin, DrinModel } from '../models/drin';
+import { createDrin, DrinEngineName, DrinModel } from '../models/drin';
 import { DrinConfig } from '../models/drin-config';
 import { datasetName, PREPROCESSED, RUNS } from '../paths';
 import { drinSplitsFromDataset, referenceTrainSettings } from './dataset-splits';
@@ -26,6 +26,8 @@ export interface DrinRunOptions {
   limit?: number;
   /** Initial weights (.npz or npy directory). */
   weights?: string;
+  /** Where the training step runs: `auto` (default: onnxruntime unless the model needs tfjs), `ort` or `tfjs`. */
+  engine?: 'auto' | DrinEngineName;
   /** Loop options (epochs, testEvery, lr, margin, seed, resume, ...); lr / margin / top-k default to the reference's per dataset. */
   train?: Partial<TrainOptions>;
 }
@@ -54,7 +56,8 @@ export async function runDrinTraining(o: DrinRunOptions = {}): Promise<DrinRunRe
   try {
     const ref = referenceTrainSettings(ds.layout);
     const seed = o.train?.seed ?? 0;
-    const model = createDrin({ ...o.model, bertDim: ds.dims.textDim, resnetDim: ds.dims.imageDim }, seed);
+    const model = createDrin({ ...o.model, bertDim: ds.dims.textDim, resnetDim: ds.dims.imageDim }, seed, { engine: o.engine });
+    console.log(`DRIN: ${model.engineNote}`);
     if (o.weights) loadWeights(model.params, path.resolve(o.weights));
     const outDir = path.resolve(o.outDir ?? path.join(RUNS, path.basename(dataDir), 'drin'));
     const splits = drinSplitsFromDataset(ds, { batchSize: o.batchSize ?? ref.batchSize, entityText: o.entityText ?? 'reduced', limit: o.limit });
