@@ -48,10 +48,19 @@ export class DrinOrtEngine {
   private session(shape: DrinGraphShape, train: boolean, margin: number): OrtSession {
     const key = `${JSON.stringify(shape.inputs)}:${train ? `train@${margin}` : 'eval'}`;
     let s = this.sessions.get(key);
-    if (!s) {
-      s = new OrtSession(buildDrinGraph(this.cfg, shape, { train, margin }).toBytes());
+    if (s) {
+      this.sessions.delete(key); // most recently used last
       this.sessions.set(key, s);
+      return s;
     }
+    // a run meets few shapes (full batch, last batch; train, eval): keep the 4 most recent sessions
+    if (this.sessions.size >= 4) {
+      const [oldest, old] = this.sessions.entries().next().value as [string, OrtSession];
+      old.dispose();
+      this.sessions.delete(oldest);
+    }
+    s = new OrtSession(buildDrinGraph(this.cfg, shape, { train, margin }).toBytes());
+    this.sessions.set(key, s);
     return s;
   }
 

@@ -1,4 +1,4 @@
-// DRIN against the reference PyTorch outputs in ../shared/fixtures/drin, on the wasm and cpu backends.
+// DRIN against the reference PyTorch outputs in ../shared/fixtures/drin: both engines (ort, tfjs) on the wasm and cpu backends.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
@@ -11,17 +11,27 @@ import { findFixtureDirs, runParity, formatParityReport } from '../../src/train'
 const root = path.join(SHARED, 'fixtures', 'drin');
 const present = fs.existsSync(root);
 
-for (const backend of ['wasm', 'cpu']) {
-  test(`DRIN parity with the reference on ${backend}`, { skip: present ? false : `../shared absent: ${root} not found` }, async () => {
+for (const [backend, engine] of [['wasm', 'ort'], ['wasm', 'tfjs'], ['cpu', 'ort'], ['cpu', 'tfjs']]) {
+  test(`DRIN parity with the reference: ${engine} engine, ${backend} backend`, { skip: present ? false : `../shared absent: ${root} not found` }, async () => {
     assert.ok(await tf.setBackend(backend), `backend ${backend} unavailable`);
     const dirs = findFixtureDirs(root);
     assert.ok(dirs.length >= 2, 'expected the wikidiverse-small and wikimel-small fixtures');
-    for (const dir of dirs) {
-      const r = runParity(dir);
-      assert.ok(r.pass, formatParityReport(r));
-      assert.ok(r.scores <= 1e-5 && r.loss <= 1e-5 && r.scoresAfterAdam <= 1e-5, formatParityReport(r));
-      assert.ok(r.paramsAfterAdamFromRefGrads <= 1e-6, `Adam alone: ${r.paramsAfterAdamFromRefGrads}`);
-      for (const [k, [ours, ref]] of Object.entries(r.metrics)) assert.ok(Math.abs(ours - ref) < 1e-6, `${dir} ${k}: ${ours} vs ${ref}`);
+    const saved = process.env.DRIN_ENGINE;
+    process.env.DRIN_ENGINE = engine; // the parity model factory builds with engine 'auto', which reads it
+    try {
+      for (const dir of dirs) checkDir(dir, engine);
+    } finally {
+      if (saved === undefined) delete process.env.DRIN_ENGINE;
+      else process.env.DRIN_ENGINE = saved;
     }
   });
+}
+
+function checkDir(dir: string, engine: string): void {
+  const r = runParity(dir);
+  assert.match(r.backend, new RegExp(`${engine} engine`));
+  assert.ok(r.pass, formatParityReport(r));
+  assert.ok(r.scores <= 1e-5 && r.loss <= 1e-5 && r.scoresAfterAdam <= 1e-5, formatParityReport(r));
+  assert.ok(r.paramsAfterAdamFromRefGrads <= 1e-6, `Adam alone: ${r.paramsAfterAdamFromRefGrads}`);
+  for (const [k, [ours, ref]] of Object.entries(r.metrics)) assert.ok(Math.abs(ours - ref) < 1e-6, `${dir} ${k}: ${ours} vs ${ref}`);
 }
