@@ -166,8 +166,8 @@ export function buildDrinGraph(cfg: DrinConfig, shape: DrinGraphShape, opts: { t
       [DRIN_VERTEX_KEYS.entityImage]: [D, cfg.resnetDim],
     };
     if (prefix.endsWith('layer_norm')) return [D];
-    const [out, inp] = dims[prefix] ?? [prefix.endsWith('w_h') ? D : Dp, D];
-    return isBias ? [out] : [out, inp];
+    const [out, inDim] = dims[prefix] ?? [prefix.endsWith('w_h') ? D : Dp, D];
+    return isBias ? [out] : [out, inDim];
   };
   for (const k of drinGraphParamKeys(cfg)) param[k] = g.input(k, paramShape(k));
   const onehot = opts.train ? g.input('answer_onehot', [B, C]) : '';
@@ -197,6 +197,7 @@ export function buildDrinGraph(cfg: DrinConfig, shape: DrinGraphShape, opts: { t
   interface LayerTape {
     h: typeof h;
     e: V[]; // masked input edges ê
+    ew: V[]; // ê·w_r (the slot-weighted edges of the mention aggregation)
     Z: V;
     Yhat: V;
     rstd: V;
@@ -214,15 +215,15 @@ export function buildDrinGraph(cfg: DrinConfig, shape: DrinGraphShape, opts: { t
     const last = i === cfg.numLayers - 1;
     const e = edges.map((v, k) => (cfg.edgeEnabled[k] === 1 ? v : o.scale(v, cfg.edgeEnabled[k]))); // ê [B,R]
     const [tt, ti, it, ii] = e;
-    const ttw = o.mul(tt, w);
-    const tiw = o.mul(ti, w);
+    const ew = e.map((v) => o.mul(v, w)); // [B,R]
+    const [ttw, tiw, itw, iiw] = ew;
     const A_mt = o.add(slotSum(ttw, h.et), slotSum(tiw, h.ei)); // [B,D]
     const A_et = o.add(outer(tt, h.mt), outer(it, h.mi)); // [B·R,D]
     const parts = last
       ? [o.add(A_mt, h.mt), o.add(A_et, h.et)]
       : [
           o.add(A_mt, h.mt),
-          o.add(o.add(slotSum(o.mul(it, w), h.et), slotSum(o.mul(ii, w), h.ei)), h.mi), // A_mi + mi
+          o.add(o.add(slotSum(itw, h.et), slotSum(iiw, h.ei)), h.mi), // A_mi + mi
           o.add(A_et, h.et),
           o.add(o.add(outer(ti, h.mt), outer(ii, h.mi)), h.ei), // A_ei + ei
         ];
@@ -236,7 +237,7 @@ export function buildDrinGraph(cfg: DrinConfig, shape: DrinGraphShape, opts: { t
     const Y = o.add(o.mul(Yhat, param[`${ln(i)}.weight`]), param[`${ln(i)}.bias`]);
     const phi = o.scale(o.shift(g.op('Erf', [o.scale(Y, Math.SQRT1_2)]), 1), 0.5); // Φ(Y)
     const H = o.split(o.mul(Y, phi), rows, 0);
-    const tape: LayerTape = { h, e, Z, Yhat, rstd, Y, phi, rows };
+    const tape: LayerTape = { h, e, ew, Z, Yhat, rstd, Y, phi, rows };
     tapes.push(tape);
     const hNew = last ? { mt: H[0], et: H[1], mi: h.mi, ei: h.ei } : { mt: H[0], mi: H[1], et: H[2], ei: H[3] };
     if (!last && cfg.edgeType === 'dynamic') {
@@ -356,9 +357,10 @@ export function buildDrinGraph(cfg: DrinConfig, shape: DrinGraphShape, opts: { t
     dIn.mt.push(dA.mt);
     dIn.et.push(dA.et);
     const [tt, ti, it, ii] = t.e;
+    const [ttw, tiw, itw, iiw] = t.ew;
     // A_mt = Σ_r w_r (tt·et + ti·ei)
-    dIn.et.push(outer(o.mul(tt, w), dA.mt));
-    dIn.ei.push(outer(o.mul(ti, w), dA.mt));
+    dIn.et.push(outer(ttw, dA.mt));
+    dIn.ei.push(outer(tiw, dA.mt));
     pushE(0, () => o.mul(rowDot(hv.et, dA.mt), w));
     pushE(1, () => o.mul(rowDot(hv.ei, dA.mt), w));
     // A_et = tt·mt + it·mi
@@ -370,8 +372,8 @@ export function buildDrinGraph(cfg: DrinConfig, shape: DrinGraphShape, opts: { t
       dIn.mi.push(dA.mi!);
       dIn.ei.push(dA.ei!);
       // A_mi = Σ_r w_r (it·et + ii·ei)
-      dIn.et.push(outer(o.mul(it, w), dA.mi!));
-      dIn.ei.push(outer(o.mul(ii, w), dA.mi!));
+      dIn.et.push(outer(itw, dA.mi!));
+      dIn.ei.push(outer(iiw, dA.mi!));
       pushE(2, () => o.mul(rowDot(hv.et, dA.mi!), w));
       pushE(3, () => o.mul(rowDot(hv.ei, dA.mi!), w));
       // A_ei = ti·mt + ii·mi

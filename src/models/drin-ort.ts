@@ -9,7 +9,7 @@ import * as tf from '@tensorflow/tfjs';
 import { OrtFeed, OrtSession } from '../onnx/session';
 import { DrinConfig } from './drin-config';
 import { buildDrinGraph, DrinGraphShape, drinGraphGradKeys, drinGraphParamKeys } from './drin-graph';
-import { DrinBatch, drinEntityTextInputs, drinMentionSpanWeights } from './vertices';
+import { DrinBatch, drinCheckBatch, drinEntityTextInputs, drinMentionSpanWeights } from './vertices';
 
 /** Batch tensors the graph reads as they are (besides the entity text forms and the span weights). */
 const DRIN_GRAPH_BATCH_INPUTS = [
@@ -68,22 +68,23 @@ export class DrinOrtEngine {
    * Run the graph on `batch` (with the loss when `margin` is given): the batch tensors it reads (span as
    * weights [B,T]), the current parameters; returns the requested outputs.
    */
-  private run(params: Map<string, tf.Variable>, batch: DrinBatch, margin: number | undefined, fetch: (shape: DrinGraphShape) => string[]): { out: Record<string, Float32Array>; shape: DrinGraphShape } {
+  private run(params: Map<string, tf.Variable>, batch: DrinBatch, margin: number | undefined, fetch: string[]): { out: Record<string, Float32Array>; shape: DrinGraphShape } {
+    drinCheckBatch(batch);
     const [B, R] = batch.miet_similarity.shape as [number, number];
     const tensors: Record<string, tf.Tensor> = {};
+    const batchTensors = new Set(Object.values(batch));
     const temporaries: tf.Tensor[] = [];
-    const own = <T extends tf.Tensor>(t: T, source?: tf.Tensor): T => {
-      if (t !== source) temporaries.push(t);
+    /** `t`, remembered for disposal after the run unless it is one of the batch's own tensors. */
+    const own = (t: tf.Tensor): tf.Tensor => {
+      if (!batchTensors.has(t)) temporaries.push(t);
       return t;
     };
     const text = drinEntityTextInputs(batch); // [B,R,Dt] each (WikiMEL token features pooled here)
-    tensors.entity_text_vector = own(text.vector, batch.entity_text_pooled ?? batch.entity_text_feature);
-    if (text.raw !== text.vector) tensors.entity_text_raw = own(text.raw, batch.entity_text_cls);
+    tensors.entity_text_vector = own(text.vector);
+    if (text.raw !== text.vector) tensors.entity_text_raw = own(text.raw);
     tensors.span_weights = own(drinMentionSpanWeights(batch.mention_text_feature.shape[1]!, batch.mention_start_pos, batch.mention_end_pos));
-    const names = margin === undefined ? DRIN_GRAPH_BATCH_INPUTS : [...DRIN_GRAPH_BATCH_INPUTS, 'answer_onehot'];
-    for (const k of names) {
+    for (const k of margin === undefined ? DRIN_GRAPH_BATCH_INPUTS : [...DRIN_GRAPH_BATCH_INPUTS, 'answer_onehot']) {
       const t = batch[k];
-      if (!t) throw new Error(`DRIN batch is missing ${k} (CONTRACTS §3)`);
       tensors[k] = t.dtype === 'float32' ? t : own(t.toFloat());
     }
     for (const k of drinGraphParamKeys(this.cfg)) {
@@ -101,7 +102,7 @@ export class DrinOrtEngine {
           .map(([k, t]) => [k, t.shape]),
       );
       const shape: DrinGraphShape = { B, R, inputs };
-      const out = this.session(shape, margin !== undefined, margin ?? 0).run(feeds, fetch(shape));
+      const out = this.session(shape, margin !== undefined, margin ?? 0).run(feeds, fetch);
       return { out, shape };
     } finally {
       temporaries.forEach((t) => t.dispose());
@@ -123,7 +124,7 @@ export class DrinOrtEngine {
 
   /** Scores [B,R] (no gradients). */
   scores(params: Map<string, tf.Variable>, batch: DrinBatch): tf.Tensor2D {
-    const { out, shape } = this.run(params, batch, undefined, () => ['scores']);
+    const { out, shape } = this.run(params, batch, undefined, ['scores']);
     return tf.tensor2d(out.scores, [shape.B, shape.R]);
   }
 
@@ -131,7 +132,7 @@ export class DrinOrtEngine {
   step(params: Map<string, tf.Variable>, batch: DrinBatch, margin: number): DrinStepResult {
     if (!batch.answer_onehot) throw new Error('DRIN ort engine: the batch has no answer_onehot (needed for the loss)');
     const keys = drinGraphGradKeys(this.cfg);
-    const { out, shape } = this.run(params, batch, margin, () => ['loss', 'scores', ...keys.map((k) => `grad:${k}`)]);
+    const { out, shape } = this.run(params, batch, margin, ['loss', 'scores', ...keys.map((k) => `grad:${k}`)]);
     const grads = new Map<string, tf.Tensor>();
     for (const k of keys) grads.set(k, tf.tensor(out[`grad:${k}`], params.get(k)!.shape));
     return { loss: out.loss[0], scores: tf.tensor2d(out.scores, [shape.B, shape.R]), grads };

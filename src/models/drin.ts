@@ -17,7 +17,7 @@ import { DrinOrtEngine } from './drin-ort';
 import { ortUnavailable } from '../onnx/session';
 import { drinGcnLayer, drinInitGcnLayer } from './gcn-layer';
 import { drinCosine, drinRng, drinInitLinear } from './linear';
-import { DRIN_VERTEX_KEYS, DrinBatch, drinEncodeVertices, drinEntityTextInputs, drinMentionSpanMean } from './vertices';
+import { DRIN_VERTEX_KEYS, DrinBatch, drinCheckBatch, drinEncodeVertices, drinEntityTextInputs, drinMentionSpanMean } from './vertices';
 
 export interface DrinForwardResult {
   /** [B,R] cosine scores. */
@@ -38,25 +38,6 @@ export function initDrinParams(cfg: DrinConfig, seed = 0): Map<string, tf.Variab
   return params;
 }
 
-/** Check that the batch has every tensor DRIN reads, with an error naming the missing ones. */
-function checkBatch(batch: DrinBatch): void {
-  const need = [
-    'mention_text_feature',
-    'mention_start_pos',
-    'mention_end_pos',
-    'mention_image_feature',
-    'mention_object_feature',
-    'mention_object_score',
-    'entity_image_feature',
-    'entity_object_feature',
-    'entity_object_score',
-    'miet_similarity',
-    'mtei_similarity',
-  ];
-  const missing = need.filter((k) => !batch[k]);
-  if (missing.length) throw new Error(`DRIN batch is missing ${missing.join(', ')} (CONTRACTS §3)`);
-}
-
 /**
  * The DRIN forward pass: scores [B,R] for a batch (either entity-text form, CONTRACTS §3).
  * Call inside `tf.tidy` (or a gradient function); intermediate tensors are not disposed here.
@@ -67,7 +48,7 @@ export function drinForward(
   batch: DrinBatch,
   opts: { collectEdges?: boolean } = {},
 ): DrinForwardResult {
-  checkBatch(batch);
+  drinCheckBatch(batch);
   const span = drinMentionSpanMean(batch.mention_text_feature, batch.mention_start_pos, batch.mention_end_pos); // [B,Dt]
   const text = drinEntityTextInputs(batch); // vector, raw: [B,R,Dt]
   let vertices = drinEncodeVertices(params, span, text.vector, batch); // mt, mi [B,D]; et, ei [B,R,D]

@@ -10,6 +10,25 @@ import { drinLinear } from './linear';
 /** A batch: fixture / CONTRACTS §3 names → tensors. */
 export type DrinBatch = Record<string, tf.Tensor>;
 
+/** Check that the batch has every tensor DRIN reads, with an error naming the missing ones. */
+export function drinCheckBatch(batch: DrinBatch): void {
+  const need = [
+    'mention_text_feature',
+    'mention_start_pos',
+    'mention_end_pos',
+    'mention_image_feature',
+    'mention_object_feature',
+    'mention_object_score',
+    'entity_image_feature',
+    'entity_object_feature',
+    'entity_object_score',
+    'miet_similarity',
+    'mtei_similarity',
+  ];
+  const missing = need.filter((k) => !batch[k]);
+  if (missing.length) throw new Error(`DRIN batch is missing ${missing.join(', ')} (CONTRACTS §3)`);
+}
+
 /** Parameter prefixes of the four vertex encoders (PyTorch state_dict names). */
 export const DRIN_VERTEX_KEYS = {
   mentionText: 'vertex_encoder.mention_text_encoder.final_layer.linear',
