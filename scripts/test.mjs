@@ -42,10 +42,26 @@ try {
 }
 
 const t0 = Date.now();
+const skipLog = path.join(ROOT, 'results', 'test-skipped.jsonl');
+fs.mkdirSync(path.dirname(skipLog), { recursive: true });
+fs.rmSync(skipLog, { force: true });
 const r = spawnSync(
   process.execPath,
-  ['--import', 'tsx', '--test', '--test-reporter=spec', '--test-concurrency=1', ...passThrough, ...files.map((f) => path.relative(ROOT, f))],
+  [
+    '--import', 'tsx', '--test', '--test-concurrency=1',
+    '--test-reporter=spec', '--test-reporter-destination=stdout',
+    `--test-reporter=${path.join(ROOT, 'scripts', 'skip-reporter.mjs')}`, `--test-reporter-destination=${skipLog}`,
+    ...passThrough, ...files.map((f) => path.relative(ROOT, f)),
+  ],
   { cwd: ROOT, stdio: 'inherit', env: { ...process.env, ONNXRUNTIME_NODE_INSTALL: 'skip' } },
 );
+const skipped = fs.existsSync(skipLog)
+  ? fs.readFileSync(skipLog, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l))
+  : [];
 console.log(`\n${files.length} test files in ${((Date.now() - t0) / 1000).toFixed(0)} s (exit ${r.status ?? r.signal})`);
+console.log(
+  skipped.length
+    ? `skipped ${skipped.length}: ${skipped.map((s) => `${s.name} [${path.relative(ROOT, s.file ?? '')}] (${s.reason})`).join('; ')}`
+    : 'skipped 0',
+);
 process.exit(r.status ?? 1);
