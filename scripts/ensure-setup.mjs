@@ -5,9 +5,13 @@
 //   2. Jupyter (nbconvert + nbclient): used if present, else installed (apt-get on Debian/Ubuntu, pip elsewhere);
 //   3. the tslab kernel: a project-local spec under .cache/jupyter (what the notebook runner uses, always
 //      this checkout's node_modules/.bin/tslab) and the user's spec for JupyterLab (written when missing/stale);
-//   4. dist/: `npm run build` (tsc) when a file under src/ is newer than the last build.
-// Flags: --no-jupyter (skip 2 and 3), --register-kernel (point the user's kernel spec here even if it
-// names another checkout), --quiet.
+//   4. dist/: `npm run build` (tsc) when a file under src/ is newer than the last build;
+//   5. Chromium, only for `npm test` (the browser checks; the notebooks and the pipeline need none):
+//      used if present ($CHROMIUM_PATH or the usual paths), else installed with the system's package
+//      manager (apt-get chromium, dnf/pacman/apk chromium, brew --cask chromium); when nothing can
+//      install it, setup fails naming the package.
+// Flags: --no-jupyter (skip 2 and 3), --chromium (do 5), --register-kernel (point the user's kernel
+// spec here even if it names another checkout), --quiet.
 // Uses only Node built-ins: it runs before node_modules exists.
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
@@ -142,6 +146,58 @@ function ensureJupyter() {
   return 'jupyter installed';
 }
 
+// ---------------------------------------------------------------- 5. Chromium (tests only)
+
+/** Where src/viz/browser.ts looks for Chromium after $CHROMIUM_PATH (keep the two lists equal; a test checks). */
+export const CHROMIUM_PATHS = ['/usr/bin/chromium', '/usr/bin/chromium-browser', '/usr/bin/google-chrome', '/snap/bin/chromium', '/opt/homebrew/bin/chromium', '/usr/local/bin/chromium', '/Applications/Chromium.app/Contents/MacOS/Chromium'];
+
+/** Path of a usable Chromium ($CHROMIUM_PATH first), or undefined. */
+export function findChromium() {
+  const chosen = process.env.CHROMIUM_PATH;
+  if (chosen) return fs.existsSync(chosen) ? chosen : undefined;
+  return CHROMIUM_PATHS.find((c) => fs.existsSync(c));
+}
+
+/**
+ * Install commands to try, in order, for the system's package managers (as root, with passwordless
+ * sudo, or Homebrew): `{ install, update? }`, where `update` refreshes the package lists before a retry.
+ */
+export function chromiumInstallCommands(whichFn = which, isRoot = process.getuid?.() === 0) {
+  const sudo = isRoot ? [] : whichFn('sudo') ? ['sudo', '-n'] : undefined;
+  const cmds = [];
+  if (sudo) {
+    if (whichFn('apt-get')) {
+      cmds.push({ install: [...sudo, 'apt-get', 'install', '-y', '--no-install-recommends', 'chromium'], update: [...sudo, 'apt-get', 'update'] });
+    }
+    if (whichFn('dnf')) cmds.push({ install: [...sudo, 'dnf', 'install', '-y', 'chromium'] });
+    if (whichFn('pacman')) cmds.push({ install: [...sudo, 'pacman', '-S', '--noconfirm', 'chromium'] });
+    if (whichFn('apk')) cmds.push({ install: [...sudo, 'apk', 'add', 'chromium'] });
+  }
+  if (whichFn('brew')) cmds.push({ install: ['brew', 'install', '--cask', 'chromium'] });
+  return cmds;
+}
+
+function ensureChromium() {
+  const found = findChromium();
+  if (found) return `chromium present (${found})`;
+  log('chromium missing (npm test opens the exported notebooks and figures in headless Chromium): installing');
+  const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
+  for (const { install, update } of chromiumInstallCommands()) {
+    let status = run(install[0], install.slice(1), { env });
+    if (status !== 0 && update) {
+      run(update[0], update.slice(1), { env }); // a fresh Debian/Ubuntu image often has no package lists yet
+      status = run(install[0], install.slice(1), { env });
+    }
+    const now = findChromium();
+    if (status === 0 && now) return `chromium installed (${now})`;
+  }
+  throw new Error(
+    'Chromium is required by `npm test` (headless checks of the notebooks and figures) and could not be installed: ' +
+      'install the package `chromium` (Debian/Ubuntu: apt-get install chromium; Fedora: dnf install chromium; ' +
+      'macOS: brew install --cask chromium) or set CHROMIUM_PATH to a Chromium/Chrome binary',
+  );
+}
+
 // ---------------------------------------------------------------- 3. kernel
 
 /** The tslab kernel spec for this checkout. */
@@ -220,19 +276,20 @@ export function ensureBuild() {
 
 // ---------------------------------------------------------------- main
 
-export function ensureSetup({ jupyter = true, build = true, registerKernel = false, beQuiet = false } = {}) {
+export function ensureSetup({ jupyter = true, build = true, chromium = false, registerKernel = false, beQuiet = false } = {}) {
   quiet = beQuiet;
-  process.env.ONNXRUNTIME_NODE_INSTALL = 'skip';
+  process.env.ONNXRUNTIME_NODE_INSTALL ??= 'skip';
   const done = [ensureNodeModules()];
   if (jupyter) done.push(ensureJupyter(), ensureKernel(registerKernel));
   if (build) done.push(ensureBuild());
+  if (chromium) done.push(ensureChromium());
   log(done.join('; '));
 }
 
 if (process.argv[1] && import.meta.url === pathToFileURL(fs.realpathSync(process.argv[1])).href) {
   const args = new Set(process.argv.slice(2));
   try {
-    ensureSetup({ jupyter: !args.has('--no-jupyter'), registerKernel: args.has('--register-kernel'), beQuiet: args.has('--quiet') });
+    ensureSetup({ jupyter: !args.has('--no-jupyter'), chromium: args.has('--chromium'), registerKernel: args.has('--register-kernel'), beQuiet: args.has('--quiet') });
   } catch (e) {
     console.error(`[setup] FAILED: ${e.message}`);
     process.exit(1);

@@ -35,7 +35,7 @@ for (const f of files) if (!fs.existsSync(f)) throw new Error(`no such test file
 
 const needsJupyter = files.some((f) => !f.includes(`${path.sep}unit${path.sep}`));
 try {
-  ensureSetup({ jupyter: needsJupyter, build: needsJupyter }); // unit tests run src/ through tsx: no build
+  ensureSetup({ jupyter: needsJupyter, build: needsJupyter, chromium: true }); // unit tests run src/ through tsx: no build
 } catch (e) {
   console.error(`[setup] FAILED: ${e.message}`);
   process.exit(1);

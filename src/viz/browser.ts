@@ -19,12 +19,37 @@ export const CHROMIUM_FLAGS = [
   '--disable-sync',
 ];
 
-/** Path of the Chromium binary: `$CHROMIUM_PATH`, else the first of the usual Debian/Ubuntu locations. */
+/**
+ * Where Chromium is looked for after `$CHROMIUM_PATH`. scripts/ensure-setup.mjs (which installs it for
+ * `npm test`, before node_modules exists, so it cannot import this file) keeps the same list.
+ */
+export const CHROMIUM_PATHS = [
+  '/usr/bin/chromium',
+  '/usr/bin/chromium-browser',
+  '/usr/bin/google-chrome',
+  '/snap/bin/chromium',
+  '/opt/homebrew/bin/chromium',
+  '/usr/local/bin/chromium',
+  '/Applications/Chromium.app/Contents/MacOS/Chromium',
+];
+
+/**
+ * Path of the Chromium binary, or undefined: `$CHROMIUM_PATH` when set (authoritative: a path that does
+ * not exist means "no Chromium"), else the first of {@link CHROMIUM_PATHS} that exists.
+ */
+export function findChromium(): string | undefined {
+  const chosen = process.env.CHROMIUM_PATH;
+  if (chosen) return fs.existsSync(chosen) ? chosen : undefined;
+  return CHROMIUM_PATHS.find((c) => fs.existsSync(c));
+}
+
+/** Like {@link findChromium}, but throws naming the package to install when there is none. */
 export function chromiumPath(): string {
-  const candidates = [process.env.CHROMIUM_PATH, '/usr/bin/chromium', '/usr/bin/chromium-browser', '/usr/bin/google-chrome'];
-  for (const c of candidates) if (c && fs.existsSync(c)) return c;
+  const found = findChromium();
+  if (found) return found;
   throw new Error(
-    `no Chromium found (tried ${candidates.filter(Boolean).join(', ')}); install it (Debian: apt-get install chromium) or set CHROMIUM_PATH`,
+    `no Chromium found (${process.env.CHROMIUM_PATH ? `CHROMIUM_PATH=${process.env.CHROMIUM_PATH} does not exist` : `tried ${CHROMIUM_PATHS.join(', ')}`}); install the package chromium ` +
+      '(Debian: apt-get install chromium; `npm test` installs it) or set CHROMIUM_PATH',
   );
 }
 

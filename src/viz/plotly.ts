@@ -143,8 +143,12 @@ export function resetPlotlyInline(): void {
 
 /** Options of {@link savePlot}. */
 export interface SavePlotOptions {
-  /** Also render a PNG with headless Chromium (default false; takes ~1-2 s). */
-  png?: boolean;
+  /**
+   * Also render a PNG with headless Chromium (default false; takes ~1-2 s). Optional by design: without
+   * Chromium the HTML is still written, one line says the PNG was skipped and how to get it, and the
+   * result has `pngSkipped` instead of `png`. `'required'` throws instead.
+   */
+  png?: boolean | 'required';
   /** PNG size in px (default 900 × layout height or 450). */
   width?: number;
   height?: number;
@@ -154,10 +158,19 @@ export interface SavePlotOptions {
 
 /**
  * Write a figure as a standalone HTML file (plotly.js inlined, opens offline) and, with `{png: true}`,
- * a PNG. `file` is a bare name (`'hits-at-k'` → results/figures/hits-at-k.html) or a path.
+ * a PNG (skipped with one printed line when there is no Chromium). `file` is a bare name (`'hits-at-k'` → results/figures/hits-at-k.html) or a path.
  * Returns the paths written.
  */
-export async function savePlot(fig: PlotlyFigure, file: string, opts: SavePlotOptions = {}): Promise<{ html: string; png?: string }> {
+export interface SavedPlot {
+  /** The standalone HTML file. */
+  html: string;
+  /** The PNG, when asked for and Chromium was found. */
+  png?: string;
+  /** Why the PNG asked for was not written (no Chromium). */
+  pngSkipped?: string;
+}
+
+export async function savePlot(fig: PlotlyFigure, file: string, opts: SavePlotOptions = {}): Promise<SavedPlot> {
   const base = path.isAbsolute(file) || file.includes('/') ? path.resolve(file) : path.join(opts.dir ?? FIGURES, file);
   const stem = base.replace(/\.(html|png)$/i, '');
   fs.mkdirSync(path.dirname(stem), { recursive: true });
@@ -168,8 +181,15 @@ export async function savePlot(fig: PlotlyFigure, file: string, opts: SavePlotOp
   fs.writeFileSync(htmlFile, html);
   if (!opts.png) return { html: htmlFile };
   const pngFile = `${stem}.png`;
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const { withChromium } = require('./browser') as typeof import('./browser');
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded lazily: playwright-core only when a PNG is wanted
+  const { withChromium, findChromium } = require('./browser') as typeof import('./browser');
+  if (opts.png !== 'required' && !findChromium()) {
+    const pngSkipped =
+      `PNG skipped: no Chromium on this machine (${path.relative(process.cwd(), htmlFile)} written); ` +
+      'for PNGs install it (Debian: apt-get install chromium) or set CHROMIUM_PATH';
+    console.log(pngSkipped);
+    return { html: htmlFile, pngSkipped };
+  }
   const width = opts.width ?? 900;
   const height = opts.height ?? (Number(fig.layout?.height) || 450);
   await withChromium(

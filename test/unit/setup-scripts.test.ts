@@ -76,3 +76,24 @@ test('npm run strip removes outputs and execution counts; --check reports dirty 
   assert.equal(spawnSync(process.execPath, [script, '--check', file]).status, 0);
   fs.rmSync(dir, { recursive: true, force: true });
 });
+
+test('Chromium: ensure-setup and src/viz/browser.ts search the same places; install commands per package manager', async () => {
+  const { CHROMIUM_PATHS: fromSetup, chromiumInstallCommands } = await setup();
+  const { CHROMIUM_PATHS: fromViz } = await import('../../src/viz/browser');
+  assert.deepEqual(fromSetup, fromViz);
+  const only = (...have: string[]) => (cmd: string) => (have.includes(cmd) ? `/usr/bin/${cmd}` : undefined);
+  assert.deepEqual(chromiumInstallCommands(only('apt-get'), true), [
+    { install: ['apt-get', 'install', '-y', '--no-install-recommends', 'chromium'], update: ['apt-get', 'update'] },
+  ]);
+  assert.deepEqual(chromiumInstallCommands(only('apt-get', 'sudo'), false)[0].install.slice(0, 3), ['sudo', '-n', 'apt-get']);
+  assert.deepEqual(chromiumInstallCommands(only('dnf'), true), [{ install: ['dnf', 'install', '-y', 'chromium'] }]);
+  assert.deepEqual(chromiumInstallCommands(only('brew'), false), [{ install: ['brew', 'install', '--cask', 'chromium'] }]);
+  assert.deepEqual(chromiumInstallCommands(only('apt-get'), false), [], 'not root, no sudo: nothing can install it');
+});
+
+test('no npm warning on `npx drin --help` (no unknown keys in .npmrc)', () => {
+  const r = spawnSync('npx', ['drin', '--help'], { cwd: ROOT, encoding: 'utf8', env: { ...process.env, CI: '' } });
+  assert.equal(r.status, 0, r.stderr);
+  assert.doesNotMatch(r.stderr + r.stdout, /npm warn/i);
+  assert.match(r.stdout, /Usage: drin/);
+});

@@ -6,17 +6,11 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { plotlyFigureHtml, plotlyLibraryHtml, savePlot, showPlot, resetPlotlyInline, PlotlyFigure } from '../../src/viz/plotly';
 import { tableHtml, showTable, formatTableCell } from '../../src/viz/table';
-import { chromiumPath } from '../../src/viz/browser';
+import { findChromium } from '../../src/viz/browser';
 import { checkPages, pageProblems } from '../helpers/browser-check';
+import { needs } from '../helpers/needs';
 
-const hasChromium = (() => {
-  try {
-    chromiumPath();
-    return true;
-  } catch {
-    return false;
-  }
-})();
+const noChromium = needs(findChromium() !== undefined, 'no Chromium (system package `chromium`; npm test installs it)');
 
 test('the first plot inlines plotly.js once; later plots do not', () => {
   resetPlotlyInline();
@@ -69,7 +63,7 @@ test('tableHtml: a danfojs DataFrame, with its index when it is not 0..n-1', asy
   assert.throws(() => tableHtml([1, 2] as never), /row 0 is 1; expected an object/);
 });
 
-test('savePlot writes standalone HTML and PNG; every common trace type draws data in Chromium', { skip: hasChromium ? false : 'no chromium here' }, async () => {
+test('savePlot writes standalone HTML and PNG; every common trace type draws data in Chromium', { skip: noChromium }, async () => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'drin-viz-'));
   const figs: PlotlyFigure[] = [
     { data: [{ x: [1, 2, 3], y: [3, 1, 2], type: 'scatter', mode: 'lines+markers' }] },
@@ -96,4 +90,27 @@ test('savePlot writes standalone HTML and PNG; every common trace type draws dat
   const [empty] = await checkPages([{ notebook: 'empty', html: page }], path.join(dir, 'shots'));
   assert.match(pageProblems(empty).join('\n'), /drew no data/);
   fs.rmSync(dir, { recursive: true, force: true });
+});
+
+test('without Chromium, savePlot({png: true}) writes the HTML and says in one line that the PNG was skipped', async () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'drin-viz-'));
+  const saved = { env: process.env.CHROMIUM_PATH, log: console.log };
+  const lines: string[] = [];
+  try {
+    // an explicit CHROMIUM_PATH is authoritative: pointing it at nothing hides any system Chromium
+    process.env.CHROMIUM_PATH = path.join(dir, 'no-chromium');
+    console.log = (...a: unknown[]) => void lines.push(a.join(' '));
+    const r = await savePlot({ data: [{ y: [1, 2] }] }, path.join(dir, 'fig'), { png: true });
+    assert.equal(r.png, undefined);
+    assert.ok(fs.statSync(r.html).size > 3_000_000, 'the HTML (with plotly.js inlined) is written');
+    assert.equal(fs.existsSync(path.join(dir, 'fig.png')), false);
+    assert.match(r.pngSkipped!, /PNG skipped: no Chromium.*apt-get install chromium/);
+    assert.deepEqual(lines, [r.pngSkipped]);
+    await assert.rejects(savePlot({ data: [{ y: [1] }] }, path.join(dir, 'fig2'), { png: 'required' }), /no Chromium found/);
+  } finally {
+    console.log = saved.log;
+    if (saved.env === undefined) delete process.env.CHROMIUM_PATH;
+    else process.env.CHROMIUM_PATH = saved.env;
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
 });
