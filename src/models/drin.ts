@@ -119,7 +119,7 @@ export function createDrin(config: Partial<DrinConfig> = {}, seed = 0, opts: { e
     engineNote: note,
     params,
     // the ort engine's scores carry no tape: training goes through lossAndGrads
-    scores: (batch) => (ort ? ort.scores(params, batch) : drinForward(params, cfg, batch).scores),
+    scores: (batch) => (ort ? ort.scores(params, batch) : tf.tidy(() => drinForward(params, cfg, batch).scores)),
     ...(ort ? { lossAndGrads: (batch: DrinBatch, margin: number) => ort.step(params, batch, margin) } : {}),
     extras: (batch) =>
       tf.tidy(() => {

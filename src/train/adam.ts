@@ -31,6 +31,14 @@ export interface AdamState {
   v: Map<string, tf.Tensor>;
 }
 
+/** A non-trainable variable of zeros shaped like `p` (the temporary zeros tensor is released). */
+function zerosVariable(p: tf.Tensor): tf.Variable {
+  const zeros = tf.zerosLike(p);
+  const v = tf.variable(zeros, false);
+  zeros.dispose(); // the variable holds its own reference to the data
+  return v;
+}
+
 export class Adam {
   readonly opts: AdamOptions;
   private slots = new Map<string, AdamSlot>();
@@ -50,7 +58,7 @@ export class Adam {
       if (!p) throw new Error(`Adam: gradient for unknown parameter '${key}'`);
       let slot = this.slots.get(key);
       if (!slot) {
-        slot = { step: 0, m: tf.variable(tf.zerosLike(p), false), v: tf.variable(tf.zerosLike(p), false) };
+        slot = { step: 0, m: zerosVariable(p), v: zerosVariable(p) };
         this.slots.set(key, slot);
       }
       slot.step += 1;
@@ -97,7 +105,7 @@ export class Adam {
       const m = st.m.get(k);
       const v = st.v.get(k);
       if (!m || !v) throw new Error(`Adam state for '${k}' lacks its moments`);
-      this.slots.set(k, { step, m: tf.variable(m.clone(), false), v: tf.variable(v.clone(), false) });
+      this.slots.set(k, { step, m: tf.variable(m, false), v: tf.variable(v, false) }); // the variables hold their own data reference
     }
   }
 }

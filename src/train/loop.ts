@@ -104,6 +104,24 @@ export function trainStep(
   margin: number,
   opts: { chunk?: number } = {},
 ): { loss: number; ranks: Int32Array } {
+  const { loss, ranks, grads } = lossAndGradients(model, batch, margin, opts);
+  adam.step(model.params, grads);
+  grads.forEach((g) => g.dispose());
+  return { loss, ranks };
+}
+
+/**
+ * The triplet loss of a batch, its gold ranks [B], and the gradient of the loss for every parameter that
+ * gets one (keys of `model.params`; the caller disposes the gradients). The model's fused `lossAndGrads`
+ * when it has one, else tf.variableGrads over `scores`, whole or in chunks of `opts.chunk` mentions (see
+ * {@link trainStep}).
+ */
+export function lossAndGradients(
+  model: RankingModel,
+  batch: Record<string, tf.Tensor>,
+  margin: number,
+  opts: { chunk?: number } = {},
+): { loss: number; ranks: Int32Array; grads: Map<string, tf.Tensor> } {
   const keys = [...model.params.keys()];
   const vars = keys.map((k) => model.params.get(k)!);
   const byName = new Map(vars.map((v, i) => [v.name, keys[i]]));
@@ -159,9 +177,7 @@ export function trainStep(
     ranks = r.dataSync() as Int32Array;
     [scores, value, grad, r].forEach((t) => t.dispose());
   }
-  adam.step(model.params, gradMap);
-  gradMap.forEach((g) => g.dispose());
-  return { loss, ranks };
+  return { loss, ranks, grads: gradMap };
 }
 
 function fmt(m: RankingMetrics, keys: string[]): string {

@@ -28,7 +28,12 @@ export interface RankingModel {
   engine?: string;
   /** PyTorch state_dict keys → variables; Linear weights [out, in]. */
   params: Map<string, tf.Variable>;
-  /** Scores [B, R], last column = gold slot. */
+  /**
+   * Scores [B, R], last column = gold slot. Memory contract (test/unit/model-memory.test.ts): the returned
+   * tensor is new and owned by the caller, who disposes it; the model releases every intermediate, and
+   * the batch tensors stay the caller's. `lossAndGrads` and `extras` follow the same rule for what they
+   * return (scores, gradients, extras: the caller's; parameters: the model's).
+   */
   scores(batch: Record<string, tf.Tensor>, opts?: { training?: boolean }): tf.Tensor2D;
   /**
    * Loss, scores and gradients in one call, for models with a fused engine (DRIN's `ort` engine);

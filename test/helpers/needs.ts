@@ -30,3 +30,14 @@ export function needsShared(rel: string): false | string {
   const p = path.join(SHARED_DIR, rel);
   return needs(fs.existsSync(p), `../shared absent: ${path.join('shared', rel)} not found`);
 }
+
+/**
+ * The same rule inside a running test: `if (lacks(t, fs.existsSync(dir), '../shared absent: …')) return;`
+ * skips the test outside CI and fails it with the reason under CI=true. Returns true when it skipped.
+ */
+export function lacks(t: { skip(message?: string): void }, present: boolean, reason: string): boolean {
+  if (present) return false;
+  if (process.env.CI === 'true') throw new Error(`CI=true and a test cannot run: ${reason}`);
+  t.skip(reason);
+  return true;
+}

@@ -6,11 +6,12 @@ import * as tf from '@tensorflow/tfjs';
 import { scoreDrinWithEdgeMask, edgeAblation } from '../../src/analysis';
 import { createDrin, drinConfigFromManifest } from '../../src/models';
 import { loadNpyTensor, loadWeights } from '../../src/train';
+import { lacks } from '../helpers/needs';
 
 const FIX = path.resolve(__dirname, '..', '..', '..', 'shared', 'fixtures', 'drin', 'wikidiverse-small');
 
 test('scoreDrinWithEdgeMask reproduces the reference scores with all edges and changes them per disabled edge', async (t) => {
-  if (!fs.existsSync(FIX)) return t.skip('../shared absent: fixtures/drin/wikidiverse-small not found');
+  if (lacks(t, fs.existsSync(FIX), '../shared absent: fixtures/drin/wikidiverse-small not found')) return;
   await tf.setBackend('cpu');
   const manifest = JSON.parse(fs.readFileSync(path.join(FIX, 'manifest.json'), 'utf8'));
   const model = createDrin(drinConfigFromManifest(manifest), 0);
@@ -39,7 +40,7 @@ test('scoreDrinWithEdgeMask reproduces the reference scores with all edges and c
 });
 
 test('loadDrinRun finds the weights below a run directory and infers the sizes', async (t) => {
-  if (!fs.existsSync(FIX)) return t.skip('../shared absent: fixtures/drin/wikidiverse-small not found');
+  if (lacks(t, fs.existsSync(FIX), '../shared absent: fixtures/drin/wikidiverse-small not found')) return;
   const { loadDrinRun } = await import('../../src/analysis');
   const os = await import('node:os');
   const run = fs.mkdtempSync(path.join(os.tmpdir(), 'drin-run-'));
@@ -54,7 +55,7 @@ test('loadDrinRun finds the weights below a run directory and infers the sizes',
 });
 
 test('loadDrinRun reads a training checkpoint.npz and ignores its Adam moments', async (t) => {
-  if (!fs.existsSync(FIX)) return t.skip('../shared absent: fixtures/drin/wikidiverse-small not found');
+  if (lacks(t, fs.existsSync(FIX), '../shared absent: fixtures/drin/wikidiverse-small not found')) return;
   const { loadDrinRun } = await import('../../src/analysis');
   const { readStateDict, writeStateDict } = await import('../../src/train');
   const os = await import('node:os');

@@ -5,6 +5,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { listPredictionRuns, loadAnalysisTextSide, loadPredictionsJsonl, readNpyStrings } from '../../src/analysis';
 import { unicodeNpyBytes, writeSyntheticAnalysisData } from '../fixtures/analysis/synthetic';
+import { lacks } from '../helpers/needs';
 
 const SHARED_WIKIMEL = path.resolve(__dirname, '..', '..', '..', 'shared', 'fixtures', 'preprocessed', 'wikimel');
 
@@ -37,7 +38,7 @@ test('readNpyStrings decodes numpy unicode arrays (UTF-32, non-ASCII included)',
 });
 
 test('readNpyStrings reads the shared preprocessed fixture', (t) => {
-  if (!fs.existsSync(SHARED_WIKIMEL)) return t.skip('../shared absent: fixtures/preprocessed/wikimel not found');
+  if (lacks(t, fs.existsSync(SHARED_WIKIMEL), '../shared absent: fixtures/preprocessed/wikimel not found')) return;
   const m = readNpyStrings(path.join(SHARED_WIKIMEL, 'mention-text-raw_test.npy'));
   assert.deepEqual(m.shape, [3]);
   assert.equal(m.values[0], 'an a of as with Alpha Centauri is an a at');

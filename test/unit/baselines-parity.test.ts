@@ -11,6 +11,7 @@ import { tripletLoss } from '../../src/train/loss';
 import { Adam } from '../../src/train/adam';
 import { RankingModel } from '../../src/train/model';
 import { Fixture, loadFixture, maxAbsDiff } from './baselines-helpers';
+import { lacks } from '../helpers/needs';
 
 const NAMES = ['ghmfc-wikidiverse-small', 'ghmfc-wikimel-small', 'melhi-wikidiverse-small'];
 
@@ -23,7 +24,7 @@ function build(fx: Fixture): RankingModel {
 for (const name of NAMES) {
   test(`${name}: forward, inner blocks, loss, gradients and one Adam step match the reference`, async (t) => {
     const fx = loadFixture(name);
-    if (!fx) return t.skip(`../shared absent: no fixture ${name}`);
+    if (lacks(t, fx !== undefined, `../shared absent: no fixture ${name}`) || !fx) return;
     await initBackend();
     const model = build(fx);
     const onehot = fx.inputs.answer_onehot!.toFloat();
@@ -76,7 +77,7 @@ for (const name of NAMES) {
 
 test('melhi-wikidiverse-small: image gate opens exactly as the reference', async (t) => {
   const fx = loadFixture('melhi-wikidiverse-small');
-  if (!fx) return t.skip('../shared absent: no melhi fixture');
+  if (lacks(t, fx !== undefined, '../shared absent: no melhi fixture') || !fx) return;
   await initBackend();
   const m = createMelhi(melhiConfigFromManifest(fx.manifest));
   torchLoadParams(m.params, fx.params);

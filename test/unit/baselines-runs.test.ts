@@ -10,6 +10,7 @@ import { SHARED } from '../../src/paths';
 import { baselineTableRow, evaluateZeroShot, sliceBaselineFeatures } from '../../src/models/baseline-runs';
 import { createBertZeroShot } from '../../src/models/zeroshot';
 import { openPreprocessed } from '../../src/data/preprocessed';
+import { lacks } from '../helpers/needs';
 
 test('sliceBaselineFeatures keeps the first dims of text and image features only', async () => {
   await initBackend();
@@ -41,7 +42,7 @@ test('baselineTableRow reports percentages, corrected top-k, MRR and seconds per
 
 test('evaluateZeroShot writes predictions, metrics and history like a run', async (t) => {
   const dir = path.join(SHARED, 'fixtures', 'preprocessed', 'wikimel');
-  if (!fs.existsSync(dir)) return t.skip('../shared absent: no preprocessed wikimel fixture');
+  if (lacks(t, fs.existsSync(dir), '../shared absent: fixtures/preprocessed/wikimel not found')) return;
   await initBackend();
   const out = fs.mkdtempSync(path.join(os.tmpdir(), 'zs-'));
   const ds = openPreprocessed(dir, { cacheDir: path.join(out, 'cache') });

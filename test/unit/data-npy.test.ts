@@ -7,6 +7,7 @@ import { parse as npyjsParse } from 'npyjs';
 import {
   readNpy, readNpyRows, readNpyHeader, writeNpy, NpyWriter, NpyFile, toInt32, NpyError,
 } from '../../src/data/npy';
+import { needs } from '../helpers/needs';
 
 const FIX = path.resolve(__dirname, '../../../shared/fixtures/preprocessed');
 const haveShared = fs.existsSync(FIX);
@@ -27,7 +28,7 @@ function makeNpy(name: string, dict: string, data: Uint8Array, version: 1 | 2 = 
   return p;
 }
 
-test('fixtures: 128-byte newline-padded headers, int64 and <U strings', { skip: !haveShared && '../shared absent: fixtures not available' }, () => {
+test('fixtures: 128-byte newline-padded headers, int64 and <U strings', { skip: needs(haveShared, '../shared absent: fixtures/preprocessed not found') }, () => {
   const score = readNpy(path.join(FIX, 'wikimel/entity-object-score_all.npy'));
   assert.equal(readNpyHeader(path.join(FIX, 'wikimel/entity-object-score_all.npy')).dataOffset, 128);
   assert.deepEqual(score.shape, [30, 1]);
@@ -57,7 +58,7 @@ test('fixtures: 128-byte newline-padded headers, int64 and <U strings', { skip: 
   assert.deepEqual(Array.from(readNpy(path.join(FIX, 'wikimel/similarity-miet_train.npy')).data as Float32Array), Array.from(ref.data as Float32Array));
 });
 
-test('our writers reproduce the fixture header bytes exactly (numpy style and 128-byte streaming style)', { skip: !haveShared && '../shared absent' }, () => {
+test('our writers reproduce the fixture header bytes exactly (numpy style and 128-byte streaming style)', { skip: needs(haveShared, '../shared absent: fixtures/preprocessed not found') }, () => {
   const p1 = path.join(tmp, 'ans.npy');
   writeNpy(p1, { data: new BigInt64Array(3), shape: [3] });
   assert.deepEqual(fs.readFileSync(p1).subarray(0, 128), fs.readFileSync(path.join(FIX, 'wikimel/answer_test.npy')).subarray(0, 128));

@@ -9,10 +9,11 @@ import {
   openPreprocessed, PreprocessedValidationError, preprocessedFileNames, PreprocessedDataset,
 } from '../../src/data/preprocessed';
 import { reduceEntityText } from '../../src/models/vertices';
+import { needs } from '../helpers/needs';
 
 const SHARED = path.resolve(__dirname, '../../../shared');
 const FIX = path.join(SHARED, 'fixtures/preprocessed');
-const skip = !fs.existsSync(FIX) && '../shared absent: fixtures/preprocessed not available';
+const skip = needs(fs.existsSync(FIX), '../shared absent: fixtures/preprocessed not found');
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'drin-pre-'));
 
 const f32 = (t: tf.Tensor | number[]) => Array.from((t as tf.Tensor).dataSync());

@@ -7,12 +7,13 @@ import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
 import { SHARED } from '../../src/paths';
 import { findFixtureDirs, runParity, formatParityReport } from '../../src/train';
+import { needs } from '../helpers/needs';
 
 const root = path.join(SHARED, 'fixtures', 'drin');
 const present = fs.existsSync(root);
 
 for (const [backend, engine] of [['wasm', 'ort'], ['wasm', 'tfjs'], ['cpu', 'ort'], ['cpu', 'tfjs']]) {
-  test(`DRIN parity with the reference: ${engine} engine, ${backend} backend`, { skip: present ? false : `../shared absent: ${root} not found` }, async () => {
+  test(`DRIN parity with the reference: ${engine} engine, ${backend} backend`, { skip: needs(present, `../shared absent: ${root} not found`) }, async () => {
     assert.ok(await tf.setBackend(backend), `backend ${backend} unavailable`);
     const dirs = findFixtureDirs(root);
     assert.ok(dirs.length >= 2, 'expected the wikidiverse-small and wikimel-small fixtures');

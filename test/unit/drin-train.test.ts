@@ -1,6 +1,6 @@
 // Triplet loss, metrics, Adam, the training loop (learning, resume), weights I/O.
 import { before, test } from 'node:test';
-import assert from 'node:assert/strict';
+import assert, { AssertionError } from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -14,6 +14,7 @@ import {
   tripletLoss,
   trainRanking,
   trainStep,
+  lossAndGradients,
   tensorSplit,
   syntheticDrinTensors,
   saveWeights,
@@ -152,16 +153,39 @@ test('weights export / import: npy directory and npz round trip; wrong shapes ar
   assert.throws(() => loadWeights(c.params, path.join(dir, 'w.npz')), /expects \[12/);
 });
 
-test('chunked back-propagation gives the same step as the whole batch', () => {
+test('chunked back-propagation (tfjs engine) gives the gradients of the whole batch; a perturbed gradient fails the check', () => {
   const data = syntheticDrinTensors({ mentions: 12, seed: 4, bertDim: 16, resnetDim: 8 });
+  // chunking is the tfjs engine's path (the ort engine's fused step ignores `chunk`): pin the engine
+  const model = createDrin({ bertDim: 16, resnetDim: 8, gcnDim: 8 }, 3, { engine: 'tfjs' });
+  assert.equal(model.engine, 'tfjs');
+  assert.equal(model.lossAndGrads, undefined, 'no fused step: lossAndGradients takes the autodiff branches');
   const run = (chunk?: number) => {
-    const m = createDrin({ bertDim: 16, resnetDim: 8, gcnDim: 8 }, 3);
-    const r = trainStep(m, new Adam({ lr: 1e-2 }), data, 0.25, { chunk });
-    return { loss: r.loss, ranks: Array.from(r.ranks), p: m.params.get('gcn_layers.0.w_h.weight')!.arraySync() as number[][] };
+    const r = lossAndGradients(model, data, 0.25, { chunk });
+    const grads = new Map([...r.grads].map(([k, g]) => [k, Array.from(g.dataSync())]));
+    r.grads.forEach((g) => g.dispose());
+    return { loss: r.loss, ranks: Array.from(r.ranks), grads };
   };
-  const a = run();
-  const b = run(5);
-  assert.ok(Math.abs(a.loss - b.loss) < 1e-6);
-  assert.deepEqual(b.ranks, a.ranks);
-  a.p.flat().forEach((x, i) => assert.ok(Math.abs(x - b.p.flat()[i]) < 1e-5, `param ${i}: ${x} vs ${b.p.flat()[i]}`));
+  type Step = ReturnType<typeof run>;
+  const assertSameStep = (a: Step, b: Step) => {
+    assert.ok(Math.abs(a.loss - b.loss) < 1e-6, `loss ${a.loss} vs ${b.loss}`);
+    assert.deepEqual(b.ranks, a.ranks);
+    assert.deepEqual([...b.grads.keys()].sort(), [...a.grads.keys()].sort(), 'the same parameters get a gradient');
+    for (const [k, ga] of a.grads) {
+      const gb = b.grads.get(k)!;
+      const scale = Math.max(...ga.map(Math.abs));
+      ga.forEach((x, i) => assert.ok(Math.abs(x - gb[i]) <= 1e-5 * Math.max(1, scale), `${k}[${i}]: ${x} vs ${gb[i]}`));
+    }
+  };
+  const whole = run();
+  assert.ok(whole.grads.size > 10 && [...whole.grads.values()].every((g) => g.some((x) => x !== 0)), 'every gradient is non-zero');
+  assertSameStep(whole, run(5)); // chunks of 5, 5, 2
+  assertSameStep(whole, run(1));
+  // the check is not vacuous: chunked gradients multiplied by 100, or one element nudged, are caught
+  const chunked = run(5);
+  const times100 = { ...chunked, grads: new Map([...chunked.grads].map(([k, g]) => [k, g.map((x) => x * 100)])) };
+  assert.throws(() => assertSameStep(whole, times100), AssertionError);
+  const [k0, g0] = [...chunked.grads][0];
+  const nudged = { ...chunked, grads: new Map(chunked.grads).set(k0, g0.map((x, i) => (i === 0 ? x + 1e-3 * Math.max(1, Math.abs(x)) : x))) };
+  assert.throws(() => assertSameStep(whole, nudged), AssertionError);
+  model.params.forEach((p) => p.dispose());
 });
