@@ -93,9 +93,11 @@ for d in "${PATH_DIRS[@]}"; do
     CLEAN_PATH="$CLEAN_PATH${CLEAN_PATH:+:}$d"
   fi
 done
-for b in jupyter chromium; do
-  if [ -e "/usr/bin/$b" ]; then say "note: /usr/bin/$b is present (not from the packages above?)"; fi
-done
+if [ "$REMOVE" = 1 ]; then
+  for b in jupyter chromium; do
+    if [ -e "/usr/bin/$b" ]; then say "WARNING: /usr/bin/$b is still present after the purge (installed another way?)"; fi
+  done
+fi
 
 # ------------------------------------------------------------------ the fresh clone
 say "cloning $REF of $ROOT into $WORK/main"
