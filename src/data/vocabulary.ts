@@ -5,8 +5,8 @@
  *
  * Search order ({@link findVocabulary}):
  *   1. `--vocab` (a tokenizer folder or a vocab.txt; an error when it does not exist);
- *   2. `<input>/tokenizer` (a raw dataset that ships its tokenizer, e.g. the synthetic sample);
- *   3. `--model-dir`/bert-base-cased (the folder layout `drin encode --model-dir` reads);
+ *   2. `--model-dir`/bert-base-cased (the folder layout `drin encode --model-dir` reads);
+ *   3. `<input>/tokenizer` (a raw dataset that ships its tokenizer, e.g. the synthetic sample);
  *   4. transformers.js' cache (`env.cacheDir`/Xenova/bert-base-cased, what a hub download left there);
  *   5. the Hugging Face cache (`$HF_HUB_CACHE`, else `$HF_HOME/hub`, else ~/.cache/huggingface/hub):
  *      models--bert-base-cased or models--Xenova--bert-base-cased, newest snapshot;
@@ -113,15 +113,15 @@ export async function findVocabulary(opts: FindVocabularyOptions = {}): Promise<
     if (!fs.existsSync(opts.vocab)) throw new Error(`--vocab ${opts.vocab} does not exist (expected a tokenizer folder or a vocab.txt)`);
     return { found: { source: opts.vocab, name: name(opts.vocab), origin: 'vocab' }, tried };
   }
-  if (opts.input) {
-    const d = path.join(opts.input, 'tokenizer');
-    if (hasVocab(d)) return { found: { source: d, name: name(d), origin: 'input' }, tried };
-    tried.push(`${d}: absent`);
-  }
   if (opts.modelDir) {
     const d = path.join(opts.modelDir, BERT_VOCAB_NAME);
     if (hasVocab(d)) return { found: { source: d, name: BERT_VOCAB_NAME, origin: 'model-dir' }, tried };
     tried.push(`${d}: no vocab.txt or tokenizer.json`);
+  }
+  if (opts.input) {
+    const d = path.join(opts.input, 'tokenizer');
+    if (hasVocab(d)) return { found: { source: d, name: name(d), origin: 'input' }, tried };
+    tried.push(`${d}: absent`);
   }
   let tjsCaches = opts.transformersCacheDirs;
   if (!tjsCaches) {

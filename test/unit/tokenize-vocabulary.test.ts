@@ -22,6 +22,7 @@ import { TINY, makeTinyPrepared, tmpDir } from './encode-helpers';
 const TINY_BERT = path.join(TINY, 'tiny-bert');
 const TINY_SHA = vocabSha256(readVocabTxt(path.join(TINY_BERT, 'vocab.txt')));
 const RAW = path.join(__dirname, '..', 'fixtures', 'raw', 'melbench');
+const SAMPLE = path.join(__dirname, '..', '..', 'data', 'sample');
 const offline = { transformersCacheDirs: [] as string[], hfCacheDirs: [] as string[], hub: false };
 const quiet = () => undefined;
 
@@ -43,9 +44,11 @@ test('vocabulary sha256: the same for vocab.txt and tokenizer.json forms of one 
   assert.notEqual(vocabSha256(['[PAD]', '[UNK]']), vocabSha256(['[UNK]', '[PAD]']));
 });
 
-test('findVocabulary: --vocab, then <input>/tokenizer, then --model-dir/bert-base-cased; nothing → null with reasons', async () => {
+test('findVocabulary: --vocab, then --model-dir/bert-base-cased, then <input>/tokenizer; nothing → null with reasons', async () => {
   const md = modelDir();
   assert.equal((await findVocabulary({ ...offline, vocab: TINY_BERT, modelDir: md })).found?.origin, 'vocab');
+  assert.equal((await findVocabulary({ ...offline, input: SAMPLE, modelDir: md })).found?.origin, 'model-dir');
+  assert.deepEqual((await findVocabulary({ ...offline, input: SAMPLE })).found, { source: path.join(SAMPLE, 'tokenizer'), name: 'tokenizer', origin: 'input' });
   await assert.rejects(findVocabulary({ ...offline, vocab: path.join(md, 'nope') }), /--vocab .*nope does not exist/);
   const r = await findVocabulary({ ...offline, input: RAW, modelDir: md });
   assert.deepEqual(r.found, { source: path.join(md, 'bert-base-cased'), name: 'bert-base-cased', origin: 'model-dir' });
