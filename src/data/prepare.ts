@@ -307,7 +307,7 @@ export function formatPrepareReport(r: PrepareReport): string[] {
   lines.push(`  candidates: ${r.candidates} per mention (${r.candidateSource})`);
   lines.push(`  recall@k (all kept mentions): ${Object.entries(r.recall).map(([k, v]) => `@${k}=${v.toFixed(3)}`).join(' ')}`);
   const v = r.vocabulary;
-  lines.push(`  tokenizer: ${v.name} (${v.origin}) ${v.source}, ${v.size} tokens, sha256 ${v.sha256.slice(0, 12)}, rules of Python's slow BertTokenizer by code point` +
+  lines.push(`  tokenizer: ${v.name}${v.origin === v.name ? '' : ` (${v.origin})`} ${v.source}, ${v.size} tokens, sha256 ${v.sha256.slice(0, 12)}, rules of Python's slow BertTokenizer by code point` +
     `${v.standIn ? ` — STAND-IN vocabulary built from the data, not bert-base-cased (searched: ${v.searched.join('; ')})` : ''}`);
   for (const n of r.notes) lines.push(`  note: ${n}`);
   lines.push(`  time: ${r.seconds.toFixed(1)} s (${Object.entries(r.secondsBySteps).map(([k, v]) => `${k} ${v.toFixed(1)}`).join(', ')})`);

@@ -103,11 +103,11 @@ export function bertTokenizerConfig(opts: { lowercase?: boolean } = {}): Record<
   };
 }
 
-/** Read a `vocab.txt` (one token per line, id = line number). */
+/** Read a `vocab.txt` (one token per line, id = line number; lines end at \n, \r\n or \r, as Python's text mode reads them). */
 export function readVocabTxt(file: string): string[] {
-  const lines = fs.readFileSync(file, 'utf8').split('\n');
+  const lines = fs.readFileSync(file, 'utf8').split(/\r\n|\r|\n/);
   if (lines.length && lines[lines.length - 1] === '') lines.pop();
-  return lines.map((l) => l.replace(/\r$/, ''));
+  return lines;
 }
 
 /**
