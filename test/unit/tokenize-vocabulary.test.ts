@@ -136,6 +136,11 @@ test('prepare: bert-base-cased from --model-dir by default, recorded in prepare.
 test('encode: records both vocabularies in encode.json, refuses positions made with another vocabulary; validate flags a mismatched record', async () => {
   const bert = await BertTextEncoder.load(TINY_BERT);
   assert.equal(bert.vocabulary.sha256, TINY_SHA);
+  // BERT's token ids follow the same code-point rules as prepare's positions: the ideograph outside
+  // the BMP is a word of its own ([UNK]) between 'x' and 'red', as Python's slow tokenizer makes it
+  const ids = (t: string) => bert.tokenIds(t);
+  assert.deepEqual(ids('x\u{20BB7}red car'), [2, 55, 1, 17, 20, 3]);
+  assert.deepEqual(ids('Jordan' + ' a'.repeat(600)).length, 512); // [CLS] + first 510 + [SEP]
   const st = standinEncoders({ tokenizer: TINY_BERT, textDim: 16, imageDim: 32 });
   const encoders = { ...st, text: bert };
   const quietEnc = { progress: false, log: () => undefined };
