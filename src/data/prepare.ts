@@ -14,7 +14,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { writeNpy } from './npy';
 import { candidateRecall, generateCandidates } from './candidates';
-import { loadWordPieceTokenizer, mentionTokenSpan, buildWordPieceVocab, writeTokenizerDir, VocabularyInfo, WordPieceTokenizer } from './tokenize';
+import { loadWordPieceTokenizer, mentionTokenSpan, buildWordPieceVocab, writeTokenizerDir, TOKENIZER_RULES, VocabularyInfo, WordPieceTokenizer } from './tokenize';
 import { findVocabulary, FindVocabularyOptions, FoundVocabulary } from './vocabulary';
 import { prepareMapLimit, resolveImage, ImageStatus } from './raw/images';
 import { readWikimel } from './raw/wikimel';
@@ -62,7 +62,7 @@ export interface PrepareReport {
   tokenizer: string;
   tokenizerStandIn: boolean;
   /** The vocabulary of the token positions (encode's BERT must use the same one: same sha256). */
-  vocabulary: VocabularyInfo & { origin: FoundVocabulary['origin'] | 'stand-in'; searched: string[] };
+  vocabulary: VocabularyInfo & { origin: FoundVocabulary['origin'] | 'stand-in'; searched: string[]; rules: string };
   limit: number | null;
   counts: Record<PrepareSplit, Record<string, number>> & { entities: Record<string, number> };
   recall: Record<string, number>;
@@ -189,7 +189,7 @@ export async function prepareDataset(opts: PrepareOptions): Promise<PrepareRepor
   const tok: WordPieceTokenizer = loadWordPieceTokenizer(tokSource);
   const vocabulary: PrepareReport['vocabulary'] = {
     name: search.found?.name ?? 'stand-in', source: path.resolve(tokSource), sha256: tok.sha256, size: tok.vocabSize,
-    lowercase: tok.rules.lowercase, standIn, origin: search.found?.origin ?? 'stand-in', searched: search.tried,
+    lowercase: tok.rules.lowercase, standIn, origin: search.found?.origin ?? 'stand-in', searched: search.tried, rules: TOKENIZER_RULES,
   };
   if (!standIn) log(`tokenizer: ${vocabulary.name} (${vocabulary.origin}: ${vocabulary.source}), ${vocabulary.size} tokens, sha256 ${vocabulary.sha256.slice(0, 12)}`);
   lap('tokenize-load', t);
@@ -307,7 +307,7 @@ export function formatPrepareReport(r: PrepareReport): string[] {
   lines.push(`  candidates: ${r.candidates} per mention (${r.candidateSource})`);
   lines.push(`  recall@k (all kept mentions): ${Object.entries(r.recall).map(([k, v]) => `@${k}=${v.toFixed(3)}`).join(' ')}`);
   const v = r.vocabulary;
-  lines.push(`  tokenizer: ${v.name}${v.origin === v.name ? '' : ` (${v.origin})`} ${v.source}, ${v.size} tokens, sha256 ${v.sha256.slice(0, 12)}, rules of Python's slow BertTokenizer by code point` +
+  lines.push(`  tokenizer: ${v.name}${v.origin === v.name ? '' : ` (${v.origin})`} ${v.source}, ${v.size} tokens, sha256 ${v.sha256.slice(0, 12)}, rules: ${v.rules}` +
     `${v.standIn ? ` — STAND-IN vocabulary built from the data, not bert-base-cased (searched: ${v.searched.join('; ')})` : ''}`);
   for (const n of r.notes) lines.push(`  note: ${n}`);
   lines.push(`  time: ${r.seconds.toFixed(1)} s (${Object.entries(r.secondsBySteps).map(([k, v]) => `${k} ${v.toFixed(1)}`).join(', ')})`);

@@ -140,6 +140,9 @@ export interface BertTokenizerRules {
   unkToken: string;
 }
 
+/** How prepare.json and encode.json name these rules. */
+export const TOKENIZER_RULES = "Python's slow BertTokenizer (transformers 4.25.1) by Unicode code point";
+
 /** bert-base-cased's rules. */
 export const BERT_BASE_CASED_RULES: BertTokenizerRules = {
   lowercase: false, stripAccents: null, tokenizeChineseChars: true, maxInputCharsPerWord: 100,

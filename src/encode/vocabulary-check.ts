@@ -7,7 +7,7 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { loadWordPieceTokenizer, type VocabularyInfo } from '../data/tokenize';
+import { loadWordPieceTokenizer, TOKENIZER_RULES, type VocabularyInfo } from '../data/tokenize';
 import type { PreparedData } from './encode';
 import type { TextFeatureEncoder } from './types';
 
@@ -19,6 +19,8 @@ export interface TextVocabularyRecord {
   bert: VocabularyInfo | null;
   /** 'same sha256', or why nothing was compared. */
   check: string;
+  /** The tokenizer rules both follow (src/data/tokenize.ts). */
+  rules: string;
 }
 
 /** The prepared directory's vocabulary: prepare.json's `vocabulary`, else its tokenizer hashed here. */
@@ -43,12 +45,12 @@ export function checkTextVocabulary(data: PreparedData, text: TextFeatureEncoder
   const prepared = preparedVocabulary(data);
   const own = (text as TextFeatureEncoder & { vocabulary?: VocabularyInfo }).vocabulary ?? null;
   if (!own) {
-    return { prepared, bert: text.standin ? prepared : null, check: text.standin ? 'stand-in text encoder: tokenizes with the prepared vocabulary' : 'text encoder names no vocabulary: not checked' };
+    return { prepared, bert: text.standin ? prepared : null, check: text.standin ? 'stand-in text encoder: tokenizes with the prepared vocabulary' : 'text encoder names no vocabulary: not checked', rules: TOKENIZER_RULES };
   }
-  if (!prepared) return { prepared, bert: own, check: `${path.join(data.dir, 'prepare.json')} names no vocabulary: not checked` };
+  if (!prepared) return { prepared, bert: own, check: `${path.join(data.dir, 'prepare.json')} names no vocabulary: not checked`, rules: TOKENIZER_RULES };
   if (prepared.sha256 !== own.sha256) {
     throw new Error(`${path.join(data.dir, 'prepare.json')}: the token positions were made with vocabulary ${describe(prepared)}, ` +
       `but the BERT tokenizer uses ${describe(own)}; prepare again with that BERT's vocabulary (--model-dir or --vocab), or encode with the matching BERT`);
   }
-  return { prepared, bert: own, check: 'same sha256' };
+  return { prepared, bert: own, check: 'same sha256', rules: TOKENIZER_RULES };
 }

@@ -118,6 +118,7 @@ test('prepare: bert-base-cased from --model-dir by default, recorded in prepare.
   assert.equal(r.vocabulary.origin, 'model-dir');
   assert.equal(r.vocabulary.sha256, TINY_SHA);
   assert.equal(r.vocabulary.size, 58);
+  assert.match(r.vocabulary.rules, /by Unicode code point/);
   const onDisk = JSON.parse(fs.readFileSync(path.join(out, 'prepare.json'), 'utf8'));
   assert.equal(onDisk.vocabulary.sha256, TINY_SHA);
   assert.ok(!fs.existsSync(path.join(out, 'tokenizer')), 'no stand-in written');
@@ -151,6 +152,7 @@ test('encode: records both vocabularies in encode.json, refuses positions made w
   await encodePrepared({ prepared: prep, out, encoders, ...quietEnc });
   const rec = JSON.parse(fs.readFileSync(path.join(out, 'encode.json'), 'utf8')).vocabulary;
   assert.equal(rec.check, 'same sha256');
+  assert.match(rec.rules, /slow BertTokenizer .* by Unicode code point/);
   assert.equal(rec.prepared.sha256, TINY_SHA);
   assert.equal(rec.bert.sha256, TINY_SHA);
   assert.equal(encodeVocabularyProblem(out), null);
