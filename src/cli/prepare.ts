@@ -23,7 +23,7 @@ export function register(program: Command): void {
     .option('--input <dir>', 'raw dataset directory (default: the embedded synthetic sample)', SAMPLE_RAW)
     .option('--out <dir>', 'output directory (default: results/prepared/<input folder name>)')
     .option('--candidates <k>', 'candidates per mention for fuzzy matching (default 100; 10 for the sample)', int('candidates'))
-    .option('--vocab <path>', 'BERT tokenizer directory (vocab.txt / tokenizer.json) or vocab.txt (default: bert-base-cased from --model-dir, else <input>/tokenizer, else bert-base-cased from the caches or the hub, else a stand-in built from the data)')
+    .option('--vocab <path>', 'BERT tokenizer directory (vocab.txt / tokenizer.json) or vocab.txt (default: bert-base-cased from --model-dir, else <input>/tokenizer or <input>/vocab.txt, else bert-base-cased from the caches or the hub, else a stand-in built from the data)')
     .option('--model-dir <dir>', 'folder of local model folders, as for drin encode: its bert-base-cased/ gives the vocabulary')
     .option('--workers <n>', 'worker threads for fuzzy matching (default: one per core on large inputs; 0 = main thread)', int('workers'))
     .option('--limit <n>', 'keep only the first N mentions of each split (a subset)', int('limit'))

@@ -6,7 +6,8 @@
  * Search order ({@link findVocabulary}):
  *   1. `--vocab` (a tokenizer folder or a vocab.txt; an error when it does not exist);
  *   2. `--model-dir`/bert-base-cased (the folder layout `drin encode --model-dir` reads);
- *   3. `<input>/tokenizer` (a raw dataset that ships its tokenizer, e.g. the synthetic sample);
+ *   3. `<input>/tokenizer` or `<input>/vocab.txt` (a raw dataset that ships its vocabulary, e.g. the
+ *      synthetic sample, or a test case);
  *   4. transformers.js' cache (`env.cacheDir`/Xenova/bert-base-cased, what a hub download left there);
  *   5. the Hugging Face cache (`$HF_HUB_CACHE`, else `$HF_HOME/hub`, else ~/.cache/huggingface/hub):
  *      models--bert-base-cased or models--Xenova--bert-base-cased, newest snapshot;
@@ -27,7 +28,7 @@ export const BERT_VOCAB_HUB_REPO = 'Xenova/bert-base-cased';
 export interface FindVocabularyOptions {
   /** Explicit tokenizer folder or vocab.txt (`--vocab`). */
   vocab?: string;
-  /** Raw dataset folder: `<input>/tokenizer` is used when present. */
+  /** Raw dataset folder: `<input>/tokenizer` (or `<input>/vocab.txt`) is used when present. */
   input?: string;
   /** Folder of model folders (`--model-dir`): `<modelDir>/bert-base-cased`. */
   modelDir?: string;
@@ -120,8 +121,10 @@ export async function findVocabulary(opts: FindVocabularyOptions = {}): Promise<
   }
   if (opts.input) {
     const d = path.join(opts.input, 'tokenizer');
+    const f = path.join(opts.input, 'vocab.txt');
     if (hasVocab(d)) return { found: { source: d, name: name(d), origin: 'input' }, tried };
-    tried.push(`${d}: absent`);
+    if (fs.existsSync(f)) return { found: { source: f, name: name(f), origin: 'input' }, tried };
+    tried.push(`${d}, ${f}: absent`);
   }
   let tjsCaches = opts.transformersCacheDirs;
   if (!tjsCaches) {

@@ -32,6 +32,12 @@ test('shared case melbench-cjk-ext-b: prepare gives the slow BertTokenizer start
     assert.ok(row, `mention of sentence ${e.id} in mentions_train.jsonl`);
     assert.deepEqual([row.startToken, row.endToken], [e.start, e.end], `sentence ${e.id}: ${e.sentence}`);
   }
+  // without --vocab the case's own vocab.txt is found (<input>/vocab.txt), with the same positions
+  const out2 = fs.mkdtempSync(path.join(os.tmpdir(), 'drin-tok-cjk2-'));
+  const r2 = await prepareDataset({ format: 'melbench', input: CASE, out: out2, candidates: 2, vocabSearch: { hub: false, transformersCacheDirs: [], hfCacheDirs: [] }, log: quiet, workers: 0 });
+  assert.equal(r2.vocabulary.source, path.join(CASE, 'vocab.txt'));
+  assert.equal(r2.vocabulary.sha256, r.vocabulary.sha256);
+  assert.deepEqual(fs.readFileSync(path.join(out2, 'start-pos_train.npy')), fs.readFileSync(path.join(out, 'start-pos_train.npy')));
   // the tokens themselves, and the issue's example
   const tok = loadWordPieceTokenizer(path.join(CASE, 'vocab.txt'));
   for (const e of expected) assert.deepEqual(tok.tokens(e.sentence.slice(0, e.sentence.indexOf(e.mention))), e.prefix_tokens, e.id);
