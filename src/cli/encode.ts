@@ -65,5 +65,7 @@ export function register(program: Command): void {
       const done = report.tasks.reduce((a, t) => a + t.computed, 0), skipped = report.tasks.reduce((a, t) => a + t.skipped, 0);
       console.log(`encode: ${done} chunk(s) computed, ${skipped} already done, ${report.seconds.toFixed(1)} s; ${report.merged ? `complete: ${out}` : 'not merged yet'}`);
       if (Object.keys(report.counts).length) console.log(`counts: ${JSON.stringify(report.counts)}`);
+      const v = report.vocabulary;
+      if (v) console.log(`vocabulary: positions ${v.prepared ? `${v.prepared.name} sha256 ${v.prepared.sha256.slice(0, 12)}` : 'unknown'}, BERT tokens ${v.bert ? `${v.bert.name} sha256 ${v.bert.sha256.slice(0, 12)}` : 'unknown'} (${v.check}); tokens by ${v.rules}`);
     });
 }

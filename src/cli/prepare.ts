@@ -23,10 +23,11 @@ export function register(program: Command): void {
     .option('--input <dir>', 'raw dataset directory (default: the embedded synthetic sample)', SAMPLE_RAW)
     .option('--out <dir>', 'output directory (default: results/prepared/<input folder name>)')
     .option('--candidates <k>', 'candidates per mention for fuzzy matching (default 100; 10 for the sample)', int('candidates'))
-    .option('--vocab <path>', 'BERT tokenizer directory (tokenizer.json) or vocab.txt (default: <input>/tokenizer, else a stand-in built from the data)')
+    .option('--vocab <path>', 'BERT tokenizer directory (vocab.txt / tokenizer.json) or vocab.txt (default: bert-base-cased from --model-dir, else <input>/tokenizer or <input>/vocab.txt, else bert-base-cased from the caches or the hub, else a stand-in built from the data)')
+    .option('--model-dir <dir>', 'folder of local model folders, as for drin encode: its bert-base-cased/ gives the vocabulary')
     .option('--workers <n>', 'worker threads for fuzzy matching (default: one per core on large inputs; 0 = main thread)', int('workers'))
     .option('--limit <n>', 'keep only the first N mentions of each split (a subset)', int('limit'))
-    .action(async (o: { format?: string; input: string; out?: string; candidates?: number; vocab?: string; workers?: number; limit?: number }) => {
+    .action(async (o: { format?: string; input: string; out?: string; candidates?: number; vocab?: string; modelDir?: string; workers?: number; limit?: number }) => {
       const input = path.resolve(o.input);
       o.format ??= detectRawFormat(input) ?? undefined;
       if (!o.format) throw new Error(`${input}: cannot tell the raw layout (no Wikidata-MEL.json, mentions/WIKIMEL_train.json or candidates/train_w_10cands.json); pass --format`);
@@ -34,7 +35,7 @@ export function register(program: Command): void {
       const isSample = input === path.resolve(SAMPLE_RAW);
       const out = path.resolve(o.out ?? path.join(PREPARED, isSample ? 'sample' : path.basename(input)));
       const report = await prepareDataset({
-        format: o.format as RawFormat, input, out, candidates: o.candidates ?? (isSample ? 10 : 100), vocab: o.vocab,
+        format: o.format as RawFormat, input, out, candidates: o.candidates ?? (isSample ? 10 : 100), vocab: o.vocab, modelDir: o.modelDir,
         workers: o.workers, limit: o.limit, progress: true,
       });
       for (const line of formatPrepareReport(report)) console.log(line);

@@ -10,5 +10,6 @@ export * from './raw/wikimel';
 export * from './raw/melbench';
 export * from './raw/wikidiverse';
 export * from './cache';
+export * from './vocabulary';
 export * from './preprocessed';
 export * from './release';

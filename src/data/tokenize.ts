@@ -8,10 +8,22 @@
  * cut at 128 tokens (CLS included), so positions are additionally clamped into that window here
  * (`maxTokens`, default 128) and the clamped mentions are counted by the caller.
  *
- * The tokenizer is `@huggingface/transformers`' BertTokenizer, loaded offline from a directory
- * holding `tokenizer.json` (+ `tokenizer_config.json`), or built from a bare `vocab.txt` with the
- * bert-base-cased pipeline (BertNormalizer without lowercasing, BertPreTokenizer, WordPiece "##").
+ * The tokenizer is Python's slow `BertTokenizer` (transformers 4.25.1, the reference's pin),
+ * re-implemented here by Unicode code point: transformers.js' BertNormalizer tests UTF-16 units, so it
+ * puts no spaces around CJK ideographs outside the BMP (Extension B and later): "Chan𠮷Tai met" must
+ * give `Chan [UNK] Tai met` (4 tokens), not 2. Every step works on code points: special-token split,
+ * per-code-point lower-casing (uncased vocabularies only), `_clean_text` (NUL, U+FFFD and category C*
+ * dropped — including unassigned code points —, Zs/tab/newline → space), CJK spacing (Python's
+ * ranges), Python `str.split()` whitespace, accent stripping (NFD, drop Mn) when lower-casing,
+ * punctuation split (ASCII symbols or category P*), WordPiece longest match with words over 100
+ * code points → [UNK]. Not NFC-normalised (that step came to transformers after 4.25). Unicode
+ * categories are Node's (ICU), so a character assigned after the reference's Python (3.10,
+ * Unicode 13) is a letter here and "unassigned" (dropped) there.
+ *
+ * Loaded offline from a directory with `vocab.txt` and/or `tokenizer.json` (+ `tokenizer_config.json`
+ * for `do_lower_case`), or a bare `vocab.txt` (bert-base-cased's rules).
  */
+import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 
@@ -24,10 +36,18 @@ export interface WordPieceTokenizer {
   source: string;
   /** Vocabulary size. */
   vocabSize: number;
+  /** The tokens in id order. */
+  vocab: string[];
+  /** Normalisation and splitting rules (Python's slow BertTokenizer). */
+  rules: BertTokenizerRules;
+  /** {@link vocabSha256} of `vocab`. */
+  sha256: string;
   /** Token strings of `text`, without [CLS]/[SEP]. */
   tokens(text: string): string[];
   /** Token ids of `text`, without [CLS]/[SEP]. */
   ids(text: string): number[];
+  /** Id of one token ([UNK]'s when absent). */
+  tokenId(token: string): number;
 }
 
 /**
@@ -83,11 +103,11 @@ export function bertTokenizerConfig(opts: { lowercase?: boolean } = {}): Record<
   };
 }
 
-/** Read a `vocab.txt` (one token per line, id = line number). */
+/** Read a `vocab.txt` (one token per line, id = line number; lines end at \n, \r\n or \r, as Python's text mode reads them). */
 export function readVocabTxt(file: string): string[] {
-  const lines = fs.readFileSync(file, 'utf8').split('\n');
+  const lines = fs.readFileSync(file, 'utf8').split(/\r\n|\r|\n/);
   if (lines.length && lines[lines.length - 1] === '') lines.pop();
-  return lines.map((l) => l.replace(/\r$/, ''));
+  return lines;
 }
 
 /**
@@ -102,34 +122,263 @@ export function writeTokenizerDir(dir: string, vocab: string[]): void {
 }
 
 /**
- * Load a BERT WordPiece tokenizer offline from `source`: a directory with `tokenizer.json`
- * (and optionally `tokenizer_config.json`), a directory with only `vocab.txt`, or a vocab file.
+ * How the slow Python `BertTokenizer` (transformers 4.25.1, the reference's pin) normalises and
+ * splits text before WordPiece. Every test works on Unicode code points, as Python's `str` does.
+ */
+export interface BertTokenizerRules {
+  /** `do_lower_case`: lower-case each code point (special tokens excepted). bert-base-cased: false. */
+  lowercase: boolean;
+  /** `strip_accents`: null = strip only when lower-casing (Python's default), true = always, false = never. */
+  stripAccents: boolean | null;
+  /** `tokenize_chinese_chars`: put spaces around CJK ideographs (default true). */
+  tokenizeChineseChars: boolean;
+  /** Words longer than this many code points become [UNK] (Python's slow tokenizer: 100). */
+  maxInputCharsPerWord: number;
+  /** Tokens the text is split on first and never split further ([PAD] [UNK] [CLS] [SEP] [MASK]). */
+  specialTokens: string[];
+  /** The unknown token ([UNK]). */
+  unkToken: string;
+}
+
+/** How prepare.json and encode.json name these rules. */
+export const TOKENIZER_RULES = "Python's slow BertTokenizer (transformers 4.25.1) by Unicode code point";
+
+/** bert-base-cased's rules. */
+export const BERT_BASE_CASED_RULES: BertTokenizerRules = {
+  lowercase: false, stripAccents: null, tokenizeChineseChars: true, maxInputCharsPerWord: 100,
+  specialTokens: [...BERT_SPECIAL_TOKENS], unkToken: '[UNK]',
+};
+
+/**
+ * Python `BasicTokenizer._is_chinese_char`: the CJK Unified Ideographs block, Extensions A to E
+ * (U+20000–U+2CEAF covers B, C, D and E), the Compatibility Ideographs and their Supplement.
+ * Later extensions (F from U+2CEB0, G, H, I) are not in Python's list and get no spaces there either.
+ */
+export function isBertChineseChar(cp: number): boolean {
+  return (cp >= 0x4e00 && cp <= 0x9fff) || (cp >= 0x3400 && cp <= 0x4dbf) || (cp >= 0x20000 && cp <= 0x2a6df)
+    || (cp >= 0x2a700 && cp <= 0x2b73f) || (cp >= 0x2b740 && cp <= 0x2b81f) || (cp >= 0x2b820 && cp <= 0x2ceaf)
+    || (cp >= 0xf900 && cp <= 0xfaff) || (cp >= 0x2f800 && cp <= 0x2fa1f);
+}
+
+const CATEGORY_C = /^\p{C}$/u; // Cc Cf Cs Co Cn, as Python's category(ch).startswith("C")
+const CATEGORY_ZS = /^\p{Zs}$/u;
+const CATEGORY_P = /^\p{P}$/u;
+
+/** Python `_is_control` for one code point: category C*, except tab, newline and carriage return. */
+export function isBertControl(ch: string): boolean {
+  if (ch === '\t' || ch === '\n' || ch === '\r') return false;
+  return CATEGORY_C.test(ch);
+}
+
+/** Python `_is_whitespace` for one code point: space, tab, newline, carriage return, or category Zs. */
+export function isBertWhitespace(ch: string): boolean {
+  return ch === ' ' || ch === '\t' || ch === '\n' || ch === '\r' || CATEGORY_ZS.test(ch);
+}
+
+/** Python `_is_punctuation` for one code point: ASCII non-alphanumeric printables, or category P*. */
+export function isBertPunctuation(ch: string): boolean {
+  const cp = ch.codePointAt(0)!;
+  if ((cp >= 33 && cp <= 47) || (cp >= 58 && cp <= 64) || (cp >= 91 && cp <= 96) || (cp >= 123 && cp <= 126)) return true;
+  return CATEGORY_P.test(ch);
+}
+
+/** Python's `str.split()` separators (`str.isspace`). */
+const PY_WHITESPACE = /[\t\n\v\f\r\x1c-\x1f \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]+/u;
+
+/** Python `whitespace_tokenize`: `text.strip().split()`. */
+function pySplit(text: string): string[] {
+  return text.split(PY_WHITESPACE).filter((t) => t.length > 0);
+}
+
+/** Python `_run_strip_accents`: NFD, then drop every Mn code point. */
+export function stripAccents(text: string): string {
+  return text.normalize('NFD').replace(/\p{Mn}/gu, '');
+}
+
+const escapeRe = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+
+/**
+ * The words Python's slow `BertTokenizer` hands to WordPiece, by code point:
+ * split on the special tokens (kept whole); lower-case each code point when `rules.lowercase`
+ * (PreTrainedTokenizer.tokenize does it one character at a time, so no final-sigma context);
+ * `_clean_text` (drop NUL, U+FFFD and controls, whitespace → space); spaces around CJK ideographs;
+ * split on Python whitespace; strip accents (when lower-casing, or when `stripAccents`);
+ * each punctuation code point its own word.
+ */
+export function bertBasicTokenize(text: string, rules: BertTokenizerRules = BERT_BASE_CASED_RULES): string[] {
+  const specials = rules.specialTokens.filter((s) => s.length > 0);
+  const chunks = specials.length ? text.split(new RegExp(`(${specials.map(escapeRe).join('|')})`, 'u')) : [text];
+  const out: string[] = [];
+  chunks.forEach((chunk, i) => {
+    if (!chunk) return;
+    if (specials.length && i % 2 === 1) {
+      out.push(chunk);
+      return;
+    }
+    let clean = '';
+    for (let ch of chunk) {
+      if (rules.lowercase) ch = ch.toLowerCase();
+      for (const c of ch) { // lower-casing may give more than one code point ('İ' → 'i̇')
+        const cp = c.codePointAt(0)!;
+        if (cp === 0 || cp === 0xfffd || isBertControl(c)) continue;
+        if (isBertWhitespace(c)) clean += ' ';
+        else if (rules.tokenizeChineseChars && isBertChineseChar(cp)) clean += ` ${c} `;
+        else clean += c;
+      }
+    }
+    const split: string[] = [];
+    for (let token of pySplit(clean)) {
+      if (specials.includes(token)) {
+        split.push(token);
+        continue;
+      }
+      if (rules.lowercase ? rules.stripAccents !== false : rules.stripAccents === true) token = stripAccents(token);
+      let word = '';
+      for (const c of token) {
+        if (isBertPunctuation(c)) {
+          if (word) split.push(word);
+          split.push(c);
+          word = '';
+        } else word += c;
+      }
+      if (word) split.push(word);
+    }
+    for (const w of pySplit(split.join(' '))) out.push(w);
+  });
+  return out;
+}
+
+/**
+ * Python `WordpieceTokenizer.tokenize` for one word: greedy longest match by code point, "##" on
+ * continuations; the whole word becomes `unk` when it is longer than `maxChars` code points or
+ * some part of it matches nothing.
+ */
+export function wordPieceWord(word: string, has: (piece: string) => boolean, maxChars: number, unk: string, maxPieceChars = Infinity): string[] {
+  const chars = [...word];
+  if (chars.length > maxChars) return [unk];
+  const pieces: string[] = [];
+  let start = 0;
+  while (start < chars.length) {
+    let end = Math.min(chars.length, start + maxPieceChars);
+    let found: string | null = null;
+    while (start < end) {
+      const sub = (start > 0 ? '##' : '') + chars.slice(start, end).join('');
+      if (has(sub)) {
+        found = sub;
+        break;
+      }
+      end--;
+    }
+    if (found === null) return [unk];
+    pieces.push(found);
+    start = end;
+  }
+  return pieces;
+}
+
+/** Where a vocabulary came from, as prepare.json and encode.json record it. */
+export interface VocabularyInfo {
+  /** 'bert-base-cased', the folder name of another tokenizer, or 'stand-in'. */
+  name: string;
+  /** The folder or file it was read from (or the hub name). */
+  source: string;
+  /** sha256 of the tokens in id order, one per line ('\n' after each): the hash of a canonical vocab.txt. */
+  sha256: string;
+  /** Number of tokens. */
+  size: number;
+  /** Lower-cased tokenizer (do_lower_case). */
+  lowercase: boolean;
+  /** True for the stand-in vocabulary built from the data. */
+  standIn: boolean;
+}
+
+/** sha256 of a vocabulary (tokens in id order), see {@link VocabularyInfo.sha256}. */
+export function vocabSha256(tokens: string[]): string {
+  const h = crypto.createHash('sha256');
+  for (const t of tokens) h.update(t + '\n', 'utf8');
+  return h.digest('hex');
+}
+
+/**
+ * A WordPiece tokenizer over `vocab` (tokens in id order) with Python's slow `BertTokenizer` rules,
+ * by code point. Ids of tokens outside the vocabulary are the [UNK] id; a token listed twice keeps
+ * its last id, as Python's `load_vocab` does.
+ */
+export function makeWordPieceTokenizer(vocab: string[], rules: BertTokenizerRules, source: string): WordPieceTokenizer {
+  const ids = new Map<string, number>();
+  let maxPiece = 0;
+  vocab.forEach((t, i) => {
+    ids.set(t, i);
+    maxPiece = Math.max(maxPiece, [...t].length);
+  });
+  const unkId = ids.get(rules.unkToken);
+  if (unkId === undefined) throw new Error(`tokenizer ${source}: the vocabulary lacks the unknown token ${rules.unkToken}`);
+  const has = (p: string) => ids.has(p);
+  const tokens = (text: string) => bertBasicTokenize(text, rules)
+    .flatMap((w) => wordPieceWord(w, has, rules.maxInputCharsPerWord, rules.unkToken, maxPiece));
+  return {
+    source, vocabSize: vocab.length, vocab, rules, sha256: vocabSha256(vocab),
+    tokens,
+    ids: (text: string) => tokens(text).map((t) => ids.get(t) ?? unkId),
+    tokenId: (token: string) => ids.get(token) ?? unkId,
+  };
+}
+
+/** The rules of a tokenizer folder: `tokenizer_config.json` first, then `tokenizer.json`'s normalizer, else bert-base-cased's. */
+export function readTokenizerRules(config: Record<string, unknown> | null, tokenizerJson: Record<string, unknown> | null): BertTokenizerRules {
+  const norm = (tokenizerJson?.normalizer ?? null) as Record<string, unknown> | null;
+  const model = (tokenizerJson?.model ?? null) as Record<string, unknown> | null;
+  const name = (v: unknown, dflt: string) => (typeof v === 'string' ? v : v && typeof v === 'object' && typeof (v as { content?: unknown }).content === 'string' ? (v as { content: string }).content : dflt);
+  const bool = (v: unknown, dflt: boolean) => (typeof v === 'boolean' ? v : dflt);
+  const lowercase = bool(config?.do_lower_case, bool(norm?.lowercase, false));
+  const sa = config && 'strip_accents' in config ? config.strip_accents : norm?.strip_accents;
+  const unk = name(config?.unk_token, typeof model?.unk_token === 'string' ? model.unk_token : '[UNK]');
+  const specials = [name(config?.pad_token, '[PAD]'), unk, name(config?.cls_token, '[CLS]'), name(config?.sep_token, '[SEP]'), name(config?.mask_token, '[MASK]')];
+  return {
+    lowercase,
+    stripAccents: typeof sa === 'boolean' ? sa : null,
+    tokenizeChineseChars: bool(config?.tokenize_chinese_chars, bool(norm?.handle_chinese_chars, true)),
+    maxInputCharsPerWord: 100, // the slow tokenizer's constant, whatever tokenizer.json says
+    specialTokens: [...new Set(specials)],
+    unkToken: unk,
+  };
+}
+
+/** Tokens of a `tokenizer.json` WordPiece model in id order. */
+function tokenizerJsonVocab(json: Record<string, unknown>, file: string): string[] {
+  const map = (json.model as { vocab?: Record<string, number> } | undefined)?.vocab;
+  if (!map || typeof map !== 'object' || Array.isArray(map)) throw new Error(`tokenizer: ${file} has no WordPiece model.vocab (token -> id)`);
+  const out: string[] = [];
+  for (const [t, i] of Object.entries(map)) out[i] = t;
+  for (let i = 0; i < out.length; i++) if (out[i] === undefined) out[i] = '';
+  return out;
+}
+
+/**
+ * Load a BERT WordPiece tokenizer offline from `source`: a directory with `vocab.txt` and/or
+ * `tokenizer.json` (+ optionally `tokenizer_config.json`), or a vocab file. `vocab.txt` is preferred,
+ * as Python's slow tokenizer reads it; a bare vocab gets bert-base-cased's rules (no lower-casing).
  */
 export function loadWordPieceTokenizer(source: string): WordPieceTokenizer {
-  // eslint-disable-next-line @typescript-eslint/no-var-requires
-  const { BertTokenizer } = require('@huggingface/transformers') as typeof import('@huggingface/transformers');
-  let json: Record<string, unknown>;
-  let config: Record<string, unknown> = bertTokenizerConfig();
   if (!fs.existsSync(source)) throw new Error(`tokenizer: ${source} does not exist (expected a tokenizer directory or a vocab.txt)`);
-  if (fs.statSync(source).isDirectory()) {
-    const tj = path.join(source, 'tokenizer.json');
-    const vt = path.join(source, 'vocab.txt');
-    if (fs.existsSync(tj)) json = JSON.parse(fs.readFileSync(tj, 'utf8'));
-    else if (fs.existsSync(vt)) json = bertTokenizerJson(readVocabTxt(vt));
-    else throw new Error(`tokenizer: ${source} holds neither tokenizer.json nor vocab.txt`);
-    const tc = path.join(source, 'tokenizer_config.json');
-    if (fs.existsSync(tc)) config = { ...config, ...JSON.parse(fs.readFileSync(tc, 'utf8')) };
-  } else {
-    json = bertTokenizerJson(readVocabTxt(source));
-  }
-  const tok = new BertTokenizer(json, config);
-  const vocabSize = Object.keys((json.model as { vocab: Record<string, number> }).vocab).length;
-  return {
-    source,
-    vocabSize,
-    tokens: (text: string) => tok.tokenize(text),
-    ids: (text: string) => tok.encode(text, { add_special_tokens: false }),
+  if (!fs.statSync(source).isDirectory()) return makeWordPieceTokenizer(readVocabTxt(source), BERT_BASE_CASED_RULES, source);
+  const tj = path.join(source, 'tokenizer.json');
+  const vt = path.join(source, 'vocab.txt');
+  const tc = path.join(source, 'tokenizer_config.json');
+  const readJson = (f: string) => {
+    try {
+      return JSON.parse(fs.readFileSync(f, 'utf8')) as Record<string, unknown>;
+    } catch (e) {
+      throw new Error(`tokenizer: ${f} is not valid JSON (${(e as Error).message})`);
+    }
   };
+  const json = fs.existsSync(tj) ? readJson(tj) : null;
+  const config = fs.existsSync(tc) ? readJson(tc) : null;
+  let vocab: string[];
+  if (fs.existsSync(vt)) vocab = readVocabTxt(vt);
+  else if (json) vocab = tokenizerJsonVocab(json, tj);
+  else throw new Error(`tokenizer: ${source} holds neither vocab.txt nor tokenizer.json`);
+  return makeWordPieceTokenizer(vocab, readTokenizerRules(config, json), source);
 }
 
 /** Options of {@link mentionTokenSpan}. */

@@ -9,9 +9,15 @@
  * longer than L must be run whole (its first L tokens attend to all of it), so nothing is cut
  * before the model.
  *
+ * Token ids come from our code-point re-implementation of Python's slow BertTokenizer over the
+ * model's own vocabulary (src/data/tokenize.ts), the same rules prepare's token positions use, so the
+ * positions index the right features; `vocabulary` (sha256 of that vocabulary) lets encode refuse a
+ * prepared directory tokenized with another one.
+ *
  * Dimension key: N texts, B batch, T padded length, L kept tokens, D hidden.
  */
 import { hfLib, hfSource, hfTensor, int64, type HfLoadOptions } from './hf';
+import { loadWordPieceTokenizer, makeWordPieceTokenizer, readTokenizerRules, type VocabularyInfo, type WordPieceTokenizer } from '../data/tokenize';
 import type { TextFeatureEncoder } from './types';
 
 /** The reference's BERT input limit. */
@@ -32,22 +38,38 @@ export class BertTextEncoder implements TextFeatureEncoder {
     private readonly model: import('@huggingface/transformers').PreTrainedModel,
     private readonly tokenizer: import('@huggingface/transformers').PreTrainedTokenizer,
     private readonly batchSize: number,
+    private readonly wordPiece: WordPieceTokenizer,
   ) {}
+
+  /** The vocabulary its token ids come from. */
+  get vocabulary(): VocabularyInfo {
+    const w = this.wordPiece;
+    return { name: this.name.split(/[\\/]/).filter(Boolean).pop() ?? this.name, source: w.source, sha256: w.sha256, size: w.vocabSize, lowercase: w.rules.lowercase, standIn: false };
+  }
 
   /** Load from a local model folder (offline) or a hub name (e.g. 'Xenova/bert-base-cased'). */
   static async load(src: string, opts: BertOptions = {}): Promise<BertTextEncoder> {
     const { AutoModel, AutoTokenizer } = hfLib();
-    const { name, options } = hfSource(src, opts);
+    const { name, options, dir } = hfSource(src, opts);
     const tokenizer = await AutoTokenizer.from_pretrained(name, options);
     const model = await AutoModel.from_pretrained(name, options);
     const dim = Number((model.config as unknown as { hidden_size: number }).hidden_size);
-    return new BertTextEncoder(src, dim, model, tokenizer, opts.batchSize ?? 8);
+    let wordPiece: WordPieceTokenizer;
+    if (dir) wordPiece = loadWordPieceTokenizer(dir);
+    else { // hub model: its vocabulary and config as transformers.js fetched them
+      const vocab: string[] = [];
+      for (const [t, i] of tokenizer.get_vocab() as Map<string, number>) vocab[i] = t;
+      const t = tokenizer as unknown as { config: Record<string, unknown>; _tokenizerJSON: Record<string, unknown> };
+      wordPiece = makeWordPieceTokenizer(vocab, readTokenizerRules(t.config, t._tokenizerJSON), src);
+    }
+    return new BertTextEncoder(src, dim, model, tokenizer, opts.batchSize ?? 8, wordPiece);
   }
 
   /** Token ids of one text as the reference feeds them: [CLS] first 510 tokens [SEP]. */
   tokenIds(text: string): number[] {
-    const ids = this.tokenizer.encode(text); // [CLS] … [SEP]
-    return ids.length <= MAX_BERT_TOKENS ? ids : [...ids.slice(0, MAX_BERT_TOKENS - 1), ids[ids.length - 1]];
+    const w = this.wordPiece;
+    const ids = w.ids(text).slice(0, MAX_BERT_TOKENS - 2); // truncation=True keeps the first 510
+    return [w.tokenId('[CLS]'), ...ids, w.tokenId('[SEP]')];
   }
 
   /** Run BERT on `ids` padded to `T` (≥ every length): last hidden state [B, T, D] and pooler [B, D]. */

@@ -10,7 +10,8 @@
  * (CLI `--shard i/n`) takes every n-th chunk, so n processes or cluster jobs can share one output
  * directory; whichever finds all chunks present MERGES them (streaming, with the reference's
  * 128-byte newline-padded headers on the ResNet outputs), copies the text-side files, writes
- * `encode.json` (encoders used — stand-in or real — timings, counts) and removes `_encode/`.
+ * `encode.json` (encoders used — stand-in or real — timings, counts, the vocabulary of prepare's
+ * positions and of the BERT tokens, refused when they differ: vocabulary-check.ts) and removes `_encode/`.
  *
  * Semantics (the reference's preprocess/{bert,resnet,clip}.py):
  * - mention-text-feature_{s} [N, 128, D] f4 + mention-text-mask_{s} [N, 128] i8: BERT last hidden state.
@@ -33,6 +34,7 @@ import { loadImageRGB, cropRGB, decodeRGB, type RgbImage } from './images';
 import { DETECTOR_INPUT_SIZE as DETECTOR_FRAME } from './detector';
 import { candidateLogits } from './clip';
 import type { EncoderSet } from './types';
+import { checkTextVocabulary, type TextVocabularyRecord } from './vocabulary-check';
 
 /** The splits of a prepared / preprocessed directory. */
 export const ENCODE_SPLITS = ['train', 'valid', 'test'] as const;
@@ -106,6 +108,8 @@ export interface EncodeReport {
   /** True when every chunk was present and the final files were written. */
   merged: boolean;
   seconds: number;
+  /** The vocabularies of the prepared token positions and of the BERT tokens (checked equal). */
+  vocabulary?: TextVocabularyRecord;
 }
 
 /** One line of mentions_{split}.jsonl (the fields encode reads). */
@@ -415,6 +419,7 @@ export async function encodePrepared(opts: EncodeOptions): Promise<EncodeReport>
   const log = opts.log ?? ((l: string) => console.log(l));
   const shard = opts.shard ?? { index: 0, count: 1 };
   const data = readPrepared(opts.prepared);
+  const vocabulary = checkTextVocabulary(data, opts.encoders.text); // throws when the vocabularies differ
   const defaultImage = opts.defaultImage ? await decodeRGB(opts.defaultImage) : undefined;
   const loader = new EncodeImageLoader(defaultImage);
   const tasks = buildTasks(data, opts.encoders, opts, loader);
@@ -510,7 +515,7 @@ export async function encodePrepared(opts: EncodeOptions): Promise<EncodeReport>
       text: { name: enc.text.name, standin: enc.text.standin }, image: { name: enc.image.name, standin: enc.image.standin },
       detector: { name: enc.detector.name, standin: enc.detector.standin }, clip: { name: enc.clip.name, standin: enc.clip.standin },
     },
-    tasks: taskReports, counts, merged: false, seconds: 0,
+    tasks: taskReports, counts, merged: false, seconds: 0, vocabulary,
   };
   if (opts.merge !== false) report.merged = mergeParts(opts, data, tasks, chunkRows, report, log);
   report.seconds = (Date.now() - t0) / 1000;

@@ -7,9 +7,9 @@
  *   entities/wikipedia_entity2imgs.tsv            a header line, then "name@@@@url[AND]url..."
  *   images/                                       md5-named image files
  *
- * Reference rules (preprocess/prepare.py WDProcess): candidate name = URL-unquoted last path
- * segment of its URL; answer = index among the candidates, or 10 when absent; candidates padded to
- * 10 with `__nil__`, then the gold appended; entity text = (name + ": " + brief)[:512] (just the name
+ * Reference rules (preprocess/prepare.py WDProcess): candidate name = `urllib.parse.unquote` of the
+ * last path segment of its URL ({@link pyUnquote}: invalid UTF-8 → U+FFFD, a bare '%' kept);
+ * answer = index among the candidates, or 10 when absent; candidates padded to 10 with `__nil__`, then the gold appended; entity text = (name + ": " + brief)[:512] (just the name
  * without a brief, empty for `__nil__`); image file = md5 of the URL's file name + extension
  * (`.svg` → `.png`); invalid / < 50x50 → default image; entity image = its first valid URL.
  * start_char / end_char are Python (code point) offsets.
@@ -28,24 +28,37 @@ export const WIKIDIVERSE_TEXT_CHARS = 512;
 /** Padding candidate name. */
 export const NIL_ENTITY = '__nil__';
 
-/** Entity name of a Wikipedia URL: URL-unquoted last path segment. */
+/** Entity name of a Wikipedia URL, as the reference takes it: `unquote(url.split("/")[-1])`. */
 export function wikidiverseEntityName(url: string): string {
-  const last = url.split('/').pop() ?? '';
-  try {
-    return decodeURIComponent(last);
-  } catch {
-    return unquoteLenient(last);
-  }
+  return pyUnquote(url.split('/').pop() ?? '');
 }
 
-/** Python `urllib.parse.unquote` on malformed input: leave bad escapes as they are. */
-function unquoteLenient(s: string): string {
-  return s.replace(/(%[0-9A-Fa-f]{2})+/g, (m) => {
-    try {
-      return decodeURIComponent(m);
-    } catch {
-      return m;
+const isHex = (c: number) => (c >= 48 && c <= 57) || (c >= 65 && c <= 70) || (c >= 97 && c <= 102);
+const utf8Replace = new TextDecoder('utf-8', { fatal: false, ignoreBOM: true }); // keeps a leading BOM, as Python's 'utf-8' codec does
+
+/**
+ * Python's `urllib.parse.unquote(s)` (encoding 'utf-8', errors 'replace'), exactly:
+ * - a string without '%' is returned as is;
+ * - each run of ASCII characters is unquoted to bytes on its own (`%` + two hex digits of either
+ *   case → that byte; a '%' not followed by two hex digits stays a '%') and decoded as UTF-8, each
+ *   invalid sequence becoming U+FFFD by the maximal-subpart rule CPython's decoder follows (the
+ *   WHATWG decoder's rule too): `Caf%E9_de_Paris` → `Caf\ufffd_de_Paris`, `%F0%9F%98` → one U+FFFD,
+ *   `%ED%A0%80` (an encoded surrogate) → three;
+ * - non-ASCII characters pass through unchanged, and split the runs: `%C3é%A9` → `\ufffdé\ufffd`.
+ */
+export function pyUnquote(s: string): string {
+  if (!s.includes('%')) return s;
+  return s.replace(/[\x00-\x7f]+/g, (run) => {
+    const bytes = new Uint8Array(run.length);
+    let n = 0;
+    for (let i = 0; i < run.length; i++) {
+      const c = run.charCodeAt(i);
+      if (c === 37 && i + 2 < run.length && isHex(run.charCodeAt(i + 1)) && isHex(run.charCodeAt(i + 2))) {
+        bytes[n++] = parseInt(run.slice(i + 1, i + 3), 16);
+        i += 2;
+      } else bytes[n++] = c;
     }
+    return utf8Replace.decode(bytes.subarray(0, n));
   });
 }
 
