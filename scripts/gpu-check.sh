@@ -14,7 +14,7 @@
 set -u
 cd "$(dirname "$0")/.."
 OUT=${DRIN_GPU_CHECK_OUT:-results/gpu-check}
-mkdir -p "$OUT"
+mkdir -p "$OUT" && OUT=$(cd "$OUT" && pwd)
 export ONNXRUNTIME_NODE_INSTALL=skip # only setup-gpu.mjs asks onnxruntime-node for its CUDA files
 START=$SECONDS
 ROWS=()
@@ -45,7 +45,7 @@ row "setup --gpu" "done" "${SETUP:-see $OUT/setup-gpu.log}"
 # 2. drin device
 run device 180 node bin/drin.js device
 node bin/drin.js device --json >"$OUT/device.json" 2>/dev/null
-field() { node -e "const r=require(process.argv[1]); const v=($1); console.log(v === undefined ? '' : v)" "$PWD/$OUT/device.json" 2>/dev/null; }
+field() { node -e "const r=require(process.argv[1]); const v=($1); console.log(v === undefined ? '' : v)" "$OUT/device.json" 2>/dev/null; }
 GPUS=$(field "r.nvidia.gpus.map(g => g.name + ' ' + Math.round(g.memoryMiB / 1024) + ' GiB').join('; ') || 'none: ' + r.nvidia.reason")
 DRIVER=$(field "'driver ' + (r.nvidia.driver || '-') + ', driver CUDA ' + (r.nvidia.cuda || '-') + ', nvcc ' + (r.toolkit || '-')")
 ORT_OK=$(field "r.ortCuda.check.ok ? 'yes' : 'no'")
@@ -98,7 +98,7 @@ fi
 # 4. summary
 echo
 echo "GPU check summary ($((SECONDS - START)) s; logs in $OUT)"
-printf '%s\n' "${ROWS[@]}" | awk -F'\t' '{ printf "  %-20s %-8s %s\n", $1, $2, $3 }'
+printf '%s\n' "${ROWS[@]}" | awk -F'\t' '{ printf "  %-24s %-8s %s\n", $1, $2, $3 }'
 if [ "$ORT_OK" = yes ]; then
   echo "RESULT: CUDA works through onnxruntime-node; DRIN's ort engine, drin train --device auto and drin encode use it."
 else

@@ -195,3 +195,19 @@ test('`drin train --device auto` trains on the CPU and says why; `--device cuda`
     fs.rmSync(out, { recursive: true, force: true });
   }
 });
+
+test('`npm run gpu-check` finishes on a CPU-only machine with a "no GPU" summary', { skip: onGpu }, () => {
+  const out = fs.mkdtempSync(path.join(os.tmpdir(), 'drin-gpu-check-'));
+  try {
+    const r = spawnSync('bash', [path.join(ROOT, 'scripts', 'gpu-check.sh')], { encoding: 'utf8', timeout: 300000, env: { ...process.env, DRIN_GPU_CHECK_OUT: out } });
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(r.stdout, /^GPU check summary \(\d+ s; logs in /m);
+    assert.match(r.stdout, /^ {2}GPU {22}NONE {5}none: nvidia-smi not found/m);
+    assert.match(r.stdout, /^ {2}onnxruntime CUDA {9}NO {7}CUDA not used: /m);
+    assert.match(r.stdout, /^ {2}drin parity \(cuda\) {7}SKIPPED {2}no working onnxruntime CUDA provider$/m);
+    assert.match(r.stdout, /^RESULT: no GPU in use — CUDA not used: .*Everything runs on the CPU\.$/m);
+    assert.ok(fs.existsSync(path.join(out, 'device.json')));
+  } finally {
+    fs.rmSync(out, { recursive: true, force: true });
+  }
+});
