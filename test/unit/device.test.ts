@@ -16,7 +16,7 @@ import {
   parseDeviceRequest, resolveEncodeDevice, resolveOrtDevice, resolveTfjsDevice, type CudaStatus,
 } from '../../src/device';
 import { createDrin } from '../../src/models/drin';
-import { ortExecutionProviders } from '../../src/onnx/session';
+import { ortExecutionProviders, OrtSession } from '../../src/onnx/session';
 import { needsShared, SHARED_DIR } from '../helpers/needs';
 
 const ROOT = path.resolve(__dirname, '..', '..');
@@ -92,6 +92,17 @@ test('the CUDA session asks onnxruntime for the cuda provider with full float32 
   } finally {
     if (before === undefined) delete process.env.NVIDIA_TF32_OVERRIDE;
     else process.env.NVIDIA_TF32_OVERRIDE = before;
+  }
+});
+
+test('an in-process session on cuda asks onnxruntime for the CUDA provider (fails here with its error); on cpu it runs', { skip: onGpu }, () => {
+  assert.throws(() => new OrtSession(oneOpModel(), 1, { device: 'cuda' }), /OrtSessionOptionsAppendExecutionProvider_Cuda: Failed to load shared library/);
+  const s = new OrtSession(oneOpModel(), 1, { device: 'cpu' });
+  try {
+    assert.equal(s.device, 'cpu');
+    assert.deepEqual(Array.from(s.run({ x: { data: Float32Array.from([1, 2, 3, 4]), dims: [2, 2] } }, ['y']).y), [7, 10, 15, 22]);
+  } finally {
+    s.dispose();
   }
 });
 
