@@ -28,6 +28,8 @@ const ORT_NEEDED = ORT_FILES.slice(0, 2); // tensorrt is optional (TensorRT EP)
 const ORT_CUDA12_LIBS = ['libcudart.so.12', 'libcublas.so.12', 'libcublasLt.so.12', 'libcurand.so.10', 'libcufft.so.11', 'libcudnn.so.9'];
 const TFJS_CUDA11_LIBS = ['libcudart.so.11.0', 'libcudnn.so.8'];
 const TFJS_GPU = '@tensorflow/tfjs-node-gpu@4.22.0';
+/** Each download step's limit (a network that drops packets would otherwise hang it): DRIN_GPU_DOWNLOAD_S, default 150 s. */
+const DOWNLOAD_MS = Number(process.env.DRIN_GPU_DOWNLOAD_S ?? 150) * 1000;
 
 const log = (...a) => console.log('[setup-gpu]', ...a);
 
@@ -112,9 +114,9 @@ function setupOrt(nv, opts) {
   }
   const script = path.join(path.dirname(require.resolve('onnxruntime-node/package.json')), 'script', 'install.js');
   log('onnxruntime-node: running its install script with ONNXRUNTIME_NODE_INSTALL=cuda12 (downloads Microsoft.ML.OnnxRuntime.Gpu.Linux from NuGet)');
-  const r = sh(process.execPath, [script], { cwd: path.dirname(script), env: { ...process.env, ONNXRUNTIME_NODE_INSTALL: 'cuda12', npm_config_onnxruntime_node_install: 'cuda12' }, timeout: 900000 });
+  const r = sh(process.execPath, [script], { cwd: path.dirname(script), env: { ...process.env, ONNXRUNTIME_NODE_INSTALL: 'cuda12', npm_config_onnxruntime_node_install: 'cuda12' }, timeout: DOWNLOAD_MS });
   if (r.ok && ortPresent()) return { installed: `downloaded into ${ortBinDir()}` };
-  const why = (r.err || r.out).trim().split('\n').filter((l) => /Error|error|ENOTFOUND|EAI_AGAIN|ECONN|Failed/.test(l))[0] ?? `exit ${r.status}`;
+  const why = /ETIMEDOUT/.test(r.err) ? `no answer within ${DOWNLOAD_MS / 1000} s` : (r.err || r.out).trim().split('\n').filter((l) => /Error|error|ENOTFOUND|EAI_AGAIN|ECONN|Failed/.test(l))[0] ?? `exit ${r.status}`;
   return {
     failed: `onnxruntime-node's install script could not fetch the CUDA provider (${why.trim()}). Offline: copy Microsoft.ML.OnnxRuntime.Gpu.Linux.1.30.0.nupkg here and run \`npm run setup -- --gpu --ort-cuda-from=FILE.nupkg\``,
   };
@@ -134,7 +136,7 @@ function setupTfjs(nv, opts) {
     return { skipped: `this machine has no CUDA 11 runtime for libtensorflow 2.9.1 (${missing.join(', ')} not found${nv.cuda ? `; the driver runs CUDA ≤ ${nv.cuda}` : ''}); tfjs-node-gpu 4.22 needs CUDA 11.2+ (11.x) and cuDNN 8.1+ (8.x)` };
   }
   log(`npm install --no-save ${TFJS_GPU} (its install script downloads libtensorflow 2.9.1 GPU)`);
-  const r = sh('npm', ['install', '--no-save', '--no-audit', '--no-fund', TFJS_GPU], { cwd: ROOT, env: { ...process.env, ONNXRUNTIME_NODE_INSTALL: 'skip' }, timeout: 900000 });
+  const r = sh('npm', ['install', '--no-save', '--no-audit', '--no-fund', TFJS_GPU], { cwd: ROOT, env: { ...process.env, ONNXRUNTIME_NODE_INSTALL: 'skip' }, timeout: DOWNLOAD_MS });
   if (r.ok) {
     try {
       require.resolve('@tensorflow/tfjs-node-gpu');
