@@ -363,9 +363,15 @@ function tfjsOnNodeGpu(): boolean {
 export function resolveTfjsDevice(requested?: DeviceRequest | string): { device: DeviceName; note: string } {
   const want = requested === undefined ? parseDeviceRequest(process.env.DRIN_DEVICE, 'DRIN_DEVICE') : parseDeviceRequest(requested);
   // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const backend = (require('@tensorflow/tfjs') as typeof import('@tensorflow/tfjs')).getBackend();
-  if (tfjsOnNodeGpu()) return { device: want === 'cpu' ? 'cpu' : 'cuda', note: want === 'cpu' ? 'on tfjs-node-gpu (its GPU use is libtensorflow\'s choice; `cpu` cannot switch it off)' : 'on tfjs-node-gpu (CUDA through libtensorflow 2.9.1)' };
-  const why = `the tfjs backend ${backend} runs on the CPU; CUDA reaches tfjs only through @tensorflow/tfjs-node-gpu (CUDA 11.2 + cuDNN 8.1), which is not loaded`;
+  const tf = require('@tensorflow/tfjs') as typeof import('@tensorflow/tfjs');
+  const backend = tf.getBackend();
+  const nodeGpu = tfjsOnNodeGpu();
+  // tfjs-node's backend says whether libtensorflow found a GPU (isUsingGpuDevice)
+  const usingGpu = nodeGpu && (tf.backend() as unknown as { isUsingGpuDevice?: boolean }).isUsingGpuDevice === true;
+  if (usingGpu) return { device: 'cuda', note: want === 'cpu' ? 'on tfjs-node-gpu, which uses the GPU (libtensorflow\'s choice: `cpu` cannot switch it off)' : 'on tfjs-node-gpu (CUDA through libtensorflow 2.9.1)' };
+  const why = nodeGpu
+    ? 'tfjs-node-gpu is loaded but libtensorflow 2.9.1 found no usable GPU (it needs CUDA 11.2 + cuDNN 8.1)'
+    : `the tfjs backend ${backend} runs on the CPU; CUDA reaches tfjs only through @tensorflow/tfjs-node-gpu (CUDA 11.2 + cuDNN 8.1), which is not loaded`;
   if (want === 'cuda') throw new Error(`--device cuda: ${why}. The ort engine (--engine ort) runs on the onnxruntime CUDA provider; \`npx drin device\` shows what works.`);
   return { device: 'cpu', note: `on the tfjs backend ${backend} (${want === 'cpu' ? 'asked for the CPU' : `CUDA does not apply: ${why}`})` };
 }
