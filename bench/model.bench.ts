@@ -62,6 +62,7 @@ async function measure(name: 'wikidiverse' | 'wikimel', R: number, steps: number
 
 /** Print one line per dataset layout. */
 export async function run(): Promise<void> {
+  if (process.env.DRIN_BENCH_DEVICE) process.env.DRIN_DEVICE = process.env.DRIN_BENCH_DEVICE; // auto | cpu | cuda (src/device.ts)
   const b = await initBackend();
   const steps = Number(process.env.DRIN_BENCH_STEPS ?? 3);
   const probe = createDrin({ bertDim: 8, resnetDim: 8, gcnDim: 8 }, 0);

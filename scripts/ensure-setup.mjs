@@ -11,7 +11,8 @@
 //      manager (apt-get chromium, dnf/pacman/apk chromium, brew --cask chromium); when nothing can
 //      install it, setup fails naming the package.
 // Flags: --no-jupyter (skip 2 and 3), --chromium (do 5), --register-kernel (point the user's kernel
-// spec here even if it names another checkout), --quiet.
+// spec here even if it names another checkout), --quiet, --gpu (then scripts/setup-gpu.mjs: the CUDA
+// provider, tfjs-node-gpu).
 // Uses only Node built-ins: it runs before node_modules exists.
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
@@ -294,4 +295,6 @@ if (process.argv[1] && import.meta.url === pathToFileURL(fs.realpathSync(process
     console.error(`[setup] FAILED: ${e.message}`);
     process.exit(1);
   }
+  // --gpu: the CUDA pieces this machine can use (scripts/setup-gpu.mjs); never part of the default install
+  if (args.has('--gpu')) process.exitCode = (await import('./setup-gpu.mjs')).setupGpu(process.argv.slice(2));
 }

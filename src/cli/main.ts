@@ -14,6 +14,7 @@ const commands: Array<{ register(program: Command): void }> = [
   require('./decode'),
   require('./validate'),
   require('./encode'),
+  require('./device'),
 ];
 
 export async function main(argv: string[]): Promise<void> {
@@ -22,7 +23,7 @@ export async function main(argv: string[]): Promise<void> {
     .showHelpAfterError();
   program
     .command('backend')
-    .description('print the tfjs backend this machine picks (DRIN_BACKEND overrides) and why')
+    .description('print the tfjs backend this machine picks (DRIN_BACKEND overrides) and why (`drin device`: GPUs, CUDA, every engine)')
     .action(async () => console.log(describeBackend(await initBackend())));
   for (const c of commands) c.register(program);
   await program.parseAsync(argv);

@@ -5,14 +5,18 @@
  */
 import { Command } from 'commander';
 import { initBackend } from '../backend';
+import { parseDeviceRequest, resolveOrtDevice } from '../device';
 
 export function register(program: Command): void {
   program
     .command('parity')
     .description('compare models with reference PyTorch fixtures: scores, loss, grads, params after one Adam step, metrics')
     .argument('<dirs...>', 'fixture directories (or folders holding them), e.g. ../shared/fixtures/drin')
-    .action(async (dirs: string[]) => {
+    .option('--device <d>', "DRIN's ort engine: auto | cpu | cuda (the onnxruntime CUDA provider; an error when it does not work); sets DRIN_DEVICE", 'auto')
+    .action(async (dirs: string[], o: { device: string }) => {
+      process.env.DRIN_DEVICE = parseDeviceRequest(o.device, '--device');
       const b = await initBackend();
+      if (process.env.DRIN_DEVICE !== 'cpu') console.log(`DRIN ort engine device: ${resolveOrtDevice().note}`);
       // load the whole library so every model registers its parity factory
       // eslint-disable-next-line @typescript-eslint/no-require-imports
       const lib = require('../index') as typeof import('../index');

@@ -5,6 +5,7 @@
 import * as path from 'node:path';
 import { Command } from 'commander';
 import { initBackend } from '../backend';
+import { parseDeviceRequest } from '../device';
 import { datasetName, PREPROCESSED } from '../paths';
 
 export function register(program: Command): void {
@@ -30,9 +31,11 @@ export function register(program: Command): void {
     .option('--entity-text <form>', 'WikiMEL entity text: reduced (pre-pooled cache) | raw', 'reduced')
     .option('--limit <n>', 'only the first n mentions of each split')
     .option('--engine <e>', 'auto | ort (one onnxruntime graph per step) | tfjs (tfjs autodiff, every option); DRIN_ENGINE also sets it', 'auto')
+    .option('--device <d>', 'auto (CUDA when the onnxruntime CUDA provider passes its one-op check, else the CPU, saying why) | cpu | cuda (an error naming what is missing); DRIN_DEVICE also sets it', 'auto')
     .option('--backward-chunk <n>', 'tfjs engine: back-propagate in chunks of n mentions (exact; bounds memory for WikiMEL at batch 64)')
     .option('--weights <file>', 'initial weights: .npz or a directory of <key>.npy (PyTorch state_dict names)')
     .action(async (o) => {
+      const device = parseDeviceRequest(o.device, '--device');
       const b = await initBackend({ verbose: true });
       // eslint-disable-next-line @typescript-eslint/no-require-imports
       const lib = require('../index') as typeof import('../index');
@@ -47,6 +50,7 @@ export function register(program: Command): void {
         limit: num(o.limit),
         weights: o.weights,
         engine: o.engine,
+        device,
         model: {
           gcnDim: Number(o.gcnDim),
           numLayers: Number(o.layers),

@@ -24,7 +24,11 @@ export function hfLib(): HF {
 export interface HfLoadOptions {
   /** onnxruntime intra-op threads (default: all cores). */
   threads?: number;
-  /** 'cpu' (default) or 'cuda' where onnxruntime-node has its CUDA provider. */
+  /**
+   * 'cpu' (default) or 'cuda' where onnxruntime-node has its CUDA provider. transformers.js 4.3 turns
+   * `device: 'cuda'` into `session_options.executionProviders = ['cuda']` (no CPU fallback: a missing
+   * provider fails the load), so callers resolve it first (src/device.ts `resolveEncodeDevice`).
+   */
   device?: 'cpu' | 'cuda';
 }
 

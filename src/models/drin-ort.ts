@@ -6,7 +6,7 @@
  * Same numbers as the tfjs engine within float32 rounding (`drin parity` checks both).
  */
 import * as tf from '@tensorflow/tfjs';
-import { OrtFeed, OrtSession } from '../onnx/session';
+import { OrtFeed, OrtSession, OrtSessionOptions } from '../onnx/session';
 import { DrinConfig } from './drin-config';
 import { buildDrinGraph, DrinGraphShape, drinGraphGradKeys, drinGraphParamKeys } from './drin-graph';
 import { DrinBatch, drinCheckBatch, drinEntityTextInputs, drinMentionSpanWeights } from './vertices';
@@ -43,7 +43,8 @@ export class DrinOrtEngine {
   /** Host buffers reused from step to step (onnxruntime cannot read the threaded wasm heap, a SharedArrayBuffer). */
   private staging = new Map<string, Float32Array>();
 
-  constructor(readonly cfg: DrinConfig) {}
+  /** `opts.device`: the onnxruntime provider of every session (default the CPU; see src/device.ts). */
+  constructor(readonly cfg: DrinConfig, readonly opts: OrtSessionOptions = {}) {}
 
   private session(shape: DrinGraphShape, train: boolean, margin: number): OrtSession {
     const key = `${JSON.stringify(shape.inputs)}:${train ? `train@${margin}` : 'eval'}`;
@@ -59,7 +60,7 @@ export class DrinOrtEngine {
       old.dispose();
       this.sessions.delete(oldest);
     }
-    s = new OrtSession(buildDrinGraph(this.cfg, shape, { train, margin }).toBytes());
+    s = new OrtSession(buildDrinGraph(this.cfg, shape, { train, margin }).toBytes(), undefined, this.opts);
     this.sessions.set(key, s);
     return s;
   }

@@ -15,6 +15,7 @@ import { DrinEdges, drinInitialEdges } from './edges';
 import { drinGraphUnsupported } from './drin-graph';
 import { DrinOrtEngine } from './drin-ort';
 import { ortUnavailable } from '../onnx/session';
+import { DeviceName, DeviceRequest, resolveOrtDevice, resolveTfjsDevice } from '../device';
 import { drinGcnLayer, drinInitGcnLayer } from './gcn-layer';
 import { drinCosine, drinRng, drinInitLinear } from './linear';
 import { DRIN_VERTEX_KEYS, DrinBatch, drinCheckBatch, drinEncodeVertices, drinEntityTextInputs, drinMentionSpanMean } from './vertices';
@@ -76,7 +77,9 @@ export type DrinEngineName = 'ort' | 'tfjs';
 export interface DrinModel extends RankingModel {
   config: DrinConfig;
   engine: DrinEngineName;
-  /** Why this engine (e.g. why `ort` was passed over). */
+  /** Where it runs: the onnxruntime provider (ort engine) or the tfjs backend's device (tfjs engine). */
+  device: DeviceName;
+  /** Why this engine and device (e.g. why `ort` was passed over, why not CUDA). */
   engineNote: string;
 }
 
@@ -84,7 +87,7 @@ export interface DrinModel extends RankingModel {
  * Pick the engine: `requested`, else `DRIN_ENGINE`, else `auto` = `ort` unless tfjs runs on a native
  * backend (tfjs-node / GPU), onnxruntime-node cannot load, or the configuration is outside the graph's family.
  */
-export function resolveDrinEngine(cfg: DrinConfig, requested: 'auto' | DrinEngineName = 'auto'): { engine: DrinEngineName; note: string } {
+export function resolveDrinEngine(cfg: DrinConfig, requested: 'auto' | DrinEngineName = 'auto', device?: DeviceRequest): { engine: DrinEngineName; note: string } {
   const want = requested !== 'auto' ? requested : (process.env.DRIN_ENGINE as 'auto' | DrinEngineName | undefined) || 'auto';
   if (!['auto', 'ort', 'tfjs'].includes(want)) throw new Error(`DRIN_ENGINE='${want}': expected auto, ort or tfjs`);
   if (want === 'tfjs') return { engine: 'tfjs', note: 'tfjs engine (asked for)' };
@@ -93,7 +96,8 @@ export function resolveDrinEngine(cfg: DrinConfig, requested: 'auto' | DrinEngin
     if (why) throw new Error(`DRIN engine 'ort' cannot run this model: ${why}`);
     return { engine: 'ort', note: 'onnxruntime engine (asked for)' };
   }
-  if (tf.getBackend() === 'tensorflow') return { engine: 'tfjs', note: 'tfjs engine on the native tfjs backend' };
+  const cudaAsked = (device ?? process.env.DRIN_DEVICE) === 'cuda'; // CUDA is the ort engine's (src/device.ts)
+  if (tf.getBackend() === 'tensorflow' && !cudaAsked) return { engine: 'tfjs', note: 'tfjs engine on the native tfjs backend' };
   if (why) return { engine: 'tfjs', note: `tfjs engine (onnxruntime engine passed over: ${why})` };
   return { engine: 'ort', note: 'onnxruntime engine' };
 }
@@ -107,16 +111,19 @@ export function resolveDrinEngine(cfg: DrinConfig, requested: 'auto' | DrinEngin
  * const scores = tf.tidy(() => model.scores(batch)); // [B,R]
  * ```
  */
-export function createDrin(config: Partial<DrinConfig> = {}, seed = 0, opts: { engine?: 'auto' | DrinEngineName } = {}): DrinModel {
+export function createDrin(config: Partial<DrinConfig> = {}, seed = 0, opts: { engine?: 'auto' | DrinEngineName; device?: DeviceRequest } = {}): DrinModel {
   const cfg = drinConfig({ ...DRIN_DEFAULTS, ...config });
+  const { engine, note } = resolveDrinEngine(cfg, opts.engine, opts.device);
+  // device: `opts.device`, else DRIN_DEVICE, else auto (CUDA when onnxruntime's provider passes its check)
+  const dev = engine === 'ort' ? resolveOrtDevice(opts.device) : resolveTfjsDevice(opts.device);
   const params = initDrinParams(cfg, seed);
-  const { engine, note } = resolveDrinEngine(cfg, opts.engine);
-  const ort = engine === 'ort' ? new DrinOrtEngine(cfg) : undefined;
+  const ort = engine === 'ort' ? new DrinOrtEngine(cfg, { device: dev.device }) : undefined;
   return {
     name: 'drin',
     config: cfg,
     engine,
-    engineNote: note,
+    device: dev.device,
+    engineNote: `${note} ${dev.note}`,
     params,
     // the ort engine's scores carry no tape: training goes through lossAndGrads
     scores: (batch) => (ort ? ort.scores(params, batch) : tf.tidy(() => drinForward(params, cfg, batch).scores)),

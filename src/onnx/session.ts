@@ -1,9 +1,17 @@
 /**
- * Run an ONNX graph with onnxruntime-node's CPU provider (MLAS: AVX2 / AVX-512 kernels), synchronously.
+ * Run an ONNX graph with onnxruntime-node's CPU provider (MLAS: AVX2 / AVX-512 kernels), or its CUDA
+ * provider (`{ device: 'cuda' }`, see src/device.ts), synchronously.
  *
  * onnxruntime-node's public `InferenceSession.run` is a Promise around a synchronous native call
  * (`setImmediate(() => resolve(binding.run(...)))`). A training step that runs inside synchronous
  * code calls that native session directly; this file is the only place that touches it.
+ *
+ * On CUDA every run copies its feeds host → device and its fetches back: onnxruntime-node 1.30 has no
+ * CUDA device tensors. Its `gpu-buffer` tensors and `preferredOutputLocation` (IO binding) bind to the
+ * WebGPU provider's allocator ("WebGPU_Buf", js/node/src/inference_session_wrap.cc), and its CUDA
+ * provider options are `deviceId` alone. The CUDA provider turns TF32 on for float32 MatMul by default
+ * (`use_tf32`, which the binding cannot set): NVIDIA_TF32_OVERRIDE=0 is exported before the first CUDA
+ * session unless DRIN_TF32=1, so the CUDA path keeps full float32 like the CPU one.
  */
 import * as os from 'os';
 import * as path from 'path';
@@ -53,17 +61,32 @@ export function ortThreads(): number {
   return Math.max(1, typeof os.availableParallelism === 'function' ? os.availableParallelism() : os.cpus().length);
 }
 
+/** Where a session runs: the CPU provider, or CUDA device `DRIN_CUDA_DEVICE` (default 0). */
+export interface OrtSessionOptions {
+  device?: 'cpu' | 'cuda';
+}
+
+/** The executionProviders list for `device` (CUDA: exports NVIDIA_TF32_OVERRIDE=0 unless DRIN_TF32=1). */
+export function ortExecutionProviders(device: 'cpu' | 'cuda' = 'cpu'): Array<string | { name: string; deviceId: number }> {
+  if (device === 'cpu') return ['cpu'];
+  if (process.env.DRIN_TF32 !== '1') process.env.NVIDIA_TF32_OVERRIDE ??= '0';
+  return [{ name: 'cuda', deviceId: Number(process.env.DRIN_CUDA_DEVICE ?? 0) }];
+}
+
 /** One loaded graph. `run` is synchronous and returns fresh Float32Arrays. */
 export class OrtSession {
   private native: NativeSession;
   private readonly Tensor: OrtModules['Tensor'];
+  readonly device: 'cpu' | 'cuda';
 
-  constructor(model: Uint8Array, threads = ortThreads()) {
+  constructor(model: Uint8Array, threads = ortThreads(), opts: OrtSessionOptions = {}) {
     const why = ortUnavailable();
     if (why) throw new Error(why);
+    this.device = opts.device ?? 'cpu';
     this.Tensor = modules!.Tensor;
     this.native = new modules!.Session();
     this.native.loadModel(model.buffer, model.byteOffset, model.byteLength, {
+      executionProviders: ortExecutionProviders(this.device),
       intraOpNumThreads: threads,
       interOpNumThreads: 1,
       executionMode: 'sequential',

@@ -6,6 +6,7 @@ import * as path from 'node:path';
 import { openPreprocessed } from '../data/preprocessed';
 import { createDrin, DrinEngineName, DrinModel } from '../models/drin';
 import { DrinConfig } from '../models/drin-config';
+import type { DeviceRequest } from '../device';
 import { datasetName, PREPROCESSED, RUNS } from '../paths';
 import { drinSplitsFromDataset, referenceTrainSettings } from './dataset-splits';
 import { TrainOptions, TrainResult, trainRanking, writeJsonAtomic } from './loop';
@@ -28,6 +29,8 @@ export interface DrinRunOptions {
   weights?: string;
   /** Where the training step runs: `auto` (default: onnxruntime unless the model needs tfjs), `ort` or `tfjs`. */
   engine?: 'auto' | DrinEngineName;
+  /** Where the ort engine runs: `auto` (default, or DRIN_DEVICE: CUDA when onnxruntime's CUDA provider passes its check), `cpu` or `cuda` (an error when it does not work). */
+  device?: DeviceRequest;
   /** Loop options (epochs, testEvery, lr, margin, seed, resume, ...); lr / margin / top-k default to the reference's per dataset. */
   train?: Partial<TrainOptions>;
 }
@@ -56,7 +59,7 @@ export async function runDrinTraining(o: DrinRunOptions = {}): Promise<DrinRunRe
   try {
     const ref = referenceTrainSettings(ds.layout);
     const seed = o.train?.seed ?? 0;
-    const model = createDrin({ ...o.model, bertDim: ds.dims.textDim, resnetDim: ds.dims.imageDim }, seed, { engine: o.engine });
+    const model = createDrin({ ...o.model, bertDim: ds.dims.textDim, resnetDim: ds.dims.imageDim }, seed, { engine: o.engine, device: o.device });
     console.log(`DRIN: ${model.engineNote}`);
     if (o.weights) loadWeights(model.params, path.resolve(o.weights));
     const outDir = path.resolve(o.outDir ?? path.join(RUNS, path.basename(dataDir), 'drin'));
