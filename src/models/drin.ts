@@ -12,7 +12,7 @@ import * as tf from '@tensorflow/tfjs';
 import type { RankingModel } from '../train/model';
 import { DRIN_DEFAULTS, DrinConfig, drinConfig } from './drin-config';
 import { DrinEdges, drinInitialEdges } from './edges';
-import { drinGraphUnsupported } from './drin-graph';
+import { drinOrtUnsupported } from './drin-support';
 import { DrinOrtEngine } from './drin-ort';
 import { ortUnavailable } from '../onnx/session';
 import { drinGcnLayer, drinInitGcnLayer } from './gcn-layer';
@@ -88,7 +88,7 @@ export function resolveDrinEngine(cfg: DrinConfig, requested: 'auto' | DrinEngin
   const want = requested !== 'auto' ? requested : (process.env.DRIN_ENGINE as 'auto' | DrinEngineName | undefined) || 'auto';
   if (!['auto', 'ort', 'tfjs'].includes(want)) throw new Error(`DRIN_ENGINE='${want}': expected auto, ort or tfjs`);
   if (want === 'tfjs') return { engine: 'tfjs', note: 'tfjs engine (asked for)' };
-  const why = drinGraphUnsupported(cfg) ?? ortUnavailable();
+  const why = drinOrtUnsupported(cfg) ?? ortUnavailable();
   if (want === 'ort') {
     if (why) throw new Error(`DRIN engine 'ort' cannot run this model: ${why}`);
     return { engine: 'ort', note: 'onnxruntime engine (asked for)' };

@@ -120,9 +120,9 @@ test('a training step on the ort engine moves the parameters as the tfjs engine 
 test('engine choice: vector edges fall back to tfjs with the reason; asking for ort names it', () => {
   const v = createDrin({ bertDim: 8, resnetDim: 8, gcnDim: 8, edgeFeature: 'vector' });
   assert.equal(v.engine, 'tfjs');
-  assert.match(v.engineNote, /vector edge features/);
+  assert.match(v.engineNote, /edgeFeature "vector"/);
   assert.equal(v.lossAndGrads, undefined);
-  assert.throws(() => createDrin({ bertDim: 8, resnetDim: 8, gcnDim: 8, vertexActivation: 'relu' }, 0, { engine: 'ort' }), /cannot run this model: vertex activation 'relu'/);
+  assert.throws(() => createDrin({ bertDim: 8, resnetDim: 8, gcnDim: 8, vertexActivation: 'relu' }, 0, { engine: 'ort' }), /cannot run this model: vertexActivation "relu"/);
   assert.equal(resolveDrinEngine(drinConfig({}), 'auto').engine, 'ort');
   const saved = process.env.DRIN_ENGINE;
   try {
