@@ -6,6 +6,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { initBackend, describeBackend } from '../src/backend';
+import { readDrinEnv } from '../src/cli/env';
 
 interface Bench {
   run(): Promise<void>;
@@ -25,7 +26,7 @@ async function main(argv: string[]): Promise<number> {
     return 2;
   }
   const areas = wanted.length ? wanted : all;
-  console.log(describeBackend(await initBackend()));
+  console.log(describeBackend(await initBackend(readDrinEnv().backend)));
   const times: string[] = [];
   let failed = 0;
   for (const area of areas) {

@@ -63,8 +63,8 @@ function writeOnce(dir: string, name: string, text: string): string {
   return file;
 }
 
-/** The requested thread count from `DRIN_WASM_THREADS` (undefined when unset). Throws on junk. */
-export function wasmThreadsFromEnv(value = process.env.DRIN_WASM_THREADS): number | undefined {
+/** Parse a `DRIN_WASM_THREADS` value (undefined when unset or blank; src/cli/env.ts reads the variable). Throws on junk. */
+export function wasmThreadsFromEnv(value: string | undefined): number | undefined {
   if (value === undefined || value.trim() === '') return undefined;
   const n = Number(value.trim());
   if (!Number.isInteger(n) || n < 0 || n > 8) {
@@ -74,12 +74,11 @@ export function wasmThreadsFromEnv(value = process.env.DRIN_WASM_THREADS): numbe
 }
 
 /**
- * How many wasm threads `initBackend` asks for: `DRIN_WASM_THREADS` when set, else the machine's
- * available parallelism capped at 4 (XNNPACK's pool gains little beyond that for our sizes).
+ * How many wasm threads `initBackend` asks for: `requested` when given (`DRIN_WASM_THREADS` via the CLI),
+ * else the machine's available parallelism capped at 4 (XNNPACK's pool gains little beyond that for our sizes).
  */
-export function defaultWasmThreads(): number {
-  const env = wasmThreadsFromEnv();
-  if (env !== undefined) return env;
+export function defaultWasmThreads(requested?: number): number {
+  if (requested !== undefined) return requested;
   const cores = typeof nodeOs.availableParallelism === 'function' ? nodeOs.availableParallelism() : nodeOs.cpus().length;
   return Math.max(1, Math.min(cores, 4));
 }

@@ -10,3 +10,5 @@ export * from './train';
 export * from './encode';
 export * from './viz';
 export * from './analysis';
+// the environment variables, read for the notebooks (the library itself takes arguments)
+export { readDrinEnv, type DrinEnv } from './cli/env';

@@ -4,6 +4,7 @@
  */
 import { Command } from 'commander';
 import { initBackend, describeBackend } from '../backend';
+import { readDrinEnv } from './env';
 
 /** Add each command module here (one line each). */
 const commands: Array<{ register(program: Command): void }> = [
@@ -23,7 +24,7 @@ export async function main(argv: string[]): Promise<void> {
   program
     .command('backend')
     .description('print the tfjs backend this machine picks (DRIN_BACKEND overrides) and why')
-    .action(async () => console.log(describeBackend(await initBackend())));
+    .action(async () => console.log(describeBackend(await initBackend(readDrinEnv().backend))));
   for (const c of commands) c.register(program);
   await program.parseAsync(argv);
 }

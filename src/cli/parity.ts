@@ -5,6 +5,7 @@
  */
 import { Command } from 'commander';
 import { initBackend } from '../backend';
+import { readDrinEnv } from './env';
 
 export function register(program: Command): void {
   program
@@ -12,7 +13,8 @@ export function register(program: Command): void {
     .description('compare models with reference PyTorch fixtures: scores, loss, grads, params after one Adam step, metrics')
     .argument('<dirs...>', 'fixture directories (or folders holding them), e.g. ../shared/fixtures/drin')
     .action(async (dirs: string[]) => {
-      const b = await initBackend();
+      const env = readDrinEnv();
+      const b = await initBackend(env.backend);
       // load the whole library so every model registers its parity factory
       // eslint-disable-next-line @typescript-eslint/no-require-imports
       const lib = require('../index') as typeof import('../index');
@@ -31,7 +33,7 @@ export function register(program: Command): void {
         for (const dir of found) {
           checked++;
           try {
-            const r = lib.runParity(dir);
+            const r = lib.runParity(dir, lib.PARITY_TOLERANCES, { engine: env.engine, debug: env.parityDebug });
             console.log(lib.formatParityReport(r));
             if (!r.pass) failed++;
           } catch (e) {

@@ -81,12 +81,13 @@ export interface DrinModel extends RankingModel {
 }
 
 /**
- * Pick the engine: `requested`, else `DRIN_ENGINE`, else `auto` = `ort` unless tfjs runs on a native
- * backend (tfjs-node / GPU), onnxruntime-node cannot load, or the configuration is outside the graph's family.
+ * Pick the engine: `requested` (the CLI and notebooks pass `DRIN_ENGINE`), where `auto` = `ort` unless tfjs runs
+ * on a native backend (tfjs-node / GPU), onnxruntime-node cannot load, or the configuration is outside the
+ * graph's family (drin-support.ts).
  */
 export function resolveDrinEngine(cfg: DrinConfig, requested: 'auto' | DrinEngineName = 'auto'): { engine: DrinEngineName; note: string } {
-  const want = requested !== 'auto' ? requested : (process.env.DRIN_ENGINE as 'auto' | DrinEngineName | undefined) || 'auto';
-  if (!['auto', 'ort', 'tfjs'].includes(want)) throw new Error(`DRIN_ENGINE='${want}': expected auto, ort or tfjs`);
+  const want = requested;
+  if (!['auto', 'ort', 'tfjs'].includes(want)) throw new Error(`DRIN engine '${want}': expected auto, ort or tfjs`);
   if (want === 'tfjs') return { engine: 'tfjs', note: 'tfjs engine (asked for)' };
   const why = drinOrtUnsupported(cfg) ?? ortUnavailable();
   if (want === 'ort') {

@@ -3,4 +3,4 @@ import { createDrin } from '../models/drin';
 import { drinConfigFromManifest } from '../models/drin-config';
 import { registerParityModel } from './parity';
 
-registerParityModel('drin', (manifest) => createDrin(drinConfigFromManifest(manifest), 0));
+registerParityModel('drin', (manifest, _dir, opts) => createDrin(drinConfigFromManifest(manifest), 0, { engine: opts.engine }));

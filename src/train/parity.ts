@@ -26,8 +26,16 @@ export interface ParityManifest {
   [key: string]: unknown;
 }
 
+/** How parity builds and reports a model (the CLI fills these from DRIN_ENGINE / DRIN_PARITY_DEBUG). */
+export interface ParityOptions {
+  /** DRIN's engine (default auto). */
+  engine?: 'auto' | 'ort' | 'tfjs';
+  /** Print the worst unexplained Adam element of each parameter. */
+  debug?: boolean;
+}
+
 /** Builds an untrained model of the manifest's configuration (parity then loads params/ into it). */
-export type ParityModelFactory = (manifest: ParityManifest, dir: string) => RankingModel;
+export type ParityModelFactory = (manifest: ParityManifest, dir: string, opts: ParityOptions) => RankingModel;
 
 const registry = new Map<string, ParityModelFactory>();
 
@@ -118,13 +126,13 @@ export function loadParityBatch(dir: string): Record<string, tf.Tensor> {
  * Check one fixture directory: forward scores, triplet loss, gradients, one Adam step
  * (parameters and scores after it) and the batch's top-k metrics.
  */
-export function runParity(dir: string, tol: ParityTolerances = PARITY_TOLERANCES): ParityReport {
+export function runParity(dir: string, tol: ParityTolerances = PARITY_TOLERANCES, opts: ParityOptions = {}): ParityReport {
   const t0 = Date.now();
   const manifest = readParityManifest(dir);
   const name = manifest.model_type ?? 'drin';
   const factory = registry.get(name);
   if (!factory) throw new Error(`${dir}: no parity model registered for '${name}' (registered: ${parityModelNames().join(', ') || 'none'})`);
-  const model = factory(manifest, dir);
+  const model = factory(manifest, dir, opts);
   const failures: string[] = [];
   const batch = loadParityBatch(dir);
   try {
@@ -241,7 +249,7 @@ export function runParity(dir: string, tol: ParityTolerances = PARITY_TOLERANCES
         const explained = slope.mul(g1.sub(g2).abs());
         const beyond = d.greater(tol.params);
         const unexplained = d.sub(explained).maximum(0);
-        if (process.env.DRIN_PARITY_DEBUG) {
+        if (opts.debug) {
           const i = unexplained.flatten().argMax().dataSync()[0];
           const at = (t: tf.Tensor) => t.flatten().gather([i]).dataSync()[0];
           console.log(`  [debug] ${k}[${i}]: g ${at(g1)} ref ${at(g2)} |Δp| ${at(d)} explained ${at(explained)}`);

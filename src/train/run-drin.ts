@@ -14,6 +14,8 @@ import { loadWeights, saveWeights } from './weights';
 export interface DrinRunOptions {
   /** Preprocessed directory (default results/preprocessed/<dataset>). */
   dataDir?: string;
+  /** The raw dataset directory whose name picks the default `dataDir` (`DRIN_DATASET`; default the sample). */
+  dataset?: string;
   /** Run directory (default results/runs/<dataset name>/drin). */
   outDir?: string;
   /** Model options on top of the data's sizes (gcnDim, numLayers, edge options, maskGoldSlot). */
@@ -51,7 +53,7 @@ export interface DrinRunResult extends TrainResult {
  * ```
  */
 export async function runDrinTraining(o: DrinRunOptions = {}): Promise<DrinRunResult> {
-  const dataDir = path.resolve(o.dataDir ?? path.join(PREPROCESSED, datasetName()));
+  const dataDir = path.resolve(o.dataDir ?? path.join(PREPROCESSED, datasetName(o.dataset)));
   const ds = openPreprocessed(dataDir);
   try {
     const ref = referenceTrainSettings(ds.layout);

@@ -19,9 +19,9 @@ export const CHROMIUM_FLAGS = [
   '--disable-sync',
 ];
 
-/** Path of the Chromium binary: `$CHROMIUM_PATH`, else the first of the usual Debian/Ubuntu locations. */
-export function chromiumPath(): string {
-  const candidates = [process.env.CHROMIUM_PATH, '/usr/bin/chromium', '/usr/bin/chromium-browser', '/usr/bin/google-chrome'];
+/** Path of the Chromium binary: `explicit` (the CLI passes `$CHROMIUM_PATH`), else the first of the usual Debian/Ubuntu locations. */
+export function chromiumPath(explicit?: string): string {
+  const candidates = [explicit, '/usr/bin/chromium', '/usr/bin/chromium-browser', '/usr/bin/google-chrome'];
   for (const c of candidates) if (c && fs.existsSync(c)) return c;
   throw new Error(
     `no Chromium found (tried ${candidates.filter(Boolean).join(', ')}); install it (Debian: apt-get install chromium) or set CHROMIUM_PATH`,
@@ -38,14 +38,14 @@ export function chromiumPath(): string {
  */
 export async function withChromium<T>(
   fn: (context: BrowserContext) => Promise<T>,
-  opts: { viewport?: { width: number; height: number }; offline?: boolean } = {},
+  opts: { viewport?: { width: number; height: number }; offline?: boolean; chromiumPath?: string } = {},
 ): Promise<T> {
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const { chromium } = require('playwright-core') as typeof import('playwright-core');
   const profile = fs.mkdtempSync(path.join(os.tmpdir(), 'drin-chromium-'));
   try {
     const context = await chromium.launchPersistentContext(profile, {
-      executablePath: chromiumPath(),
+      executablePath: chromiumPath(opts.chromiumPath),
       headless: true,
       args: CHROMIUM_FLAGS,
       viewport: opts.viewport ?? { width: 1200, height: 900 },

@@ -150,6 +150,8 @@ export interface SavePlotOptions {
   height?: number;
   /** Directory for bare names (default results/figures). */
   dir?: string;
+  /** Chromium binary for the PNG (default: the usual locations; `CHROMIUM_PATH` in the notebooks). */
+  chromiumPath?: string;
 }
 
 /**
@@ -182,7 +184,7 @@ export async function savePlot(fig: PlotlyFigure, file: string, opts: SavePlotOp
       )) as string;
       fs.writeFileSync(pngFile, Buffer.from(dataUrl.replace(/^data:image\/png;base64,/, ''), 'base64'));
     },
-    { viewport: { width, height } },
+    { viewport: { width, height }, chromiumPath: opts.chromiumPath },
   );
   return { html: htmlFile, png: pngFile };
 }

@@ -11,7 +11,7 @@ import { checkPages, pageProblems } from '../helpers/browser-check';
 
 const hasChromium = (() => {
   try {
-    chromiumPath();
+    chromiumPath(process.env.CHROMIUM_PATH);
     return true;
   } catch {
     return false;
