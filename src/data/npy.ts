@@ -104,32 +104,24 @@ function parseHeaderDict(file: string, text: string): { descr: string; fortran: 
   return { descr, fortran: fortM[1] === 'True', shape };
 }
 
-/** Read and check the header of an .npy file given an open descriptor. */
-function readHeaderFd(fd: number, file: string): NpyHeader {
-  const fileSize = fs.fstatSync(fd).size;
-  const pre = Buffer.alloc(12);
-  const got = fs.readSync(fd, pre, 0, 12, 0);
-  if (got < 10 || !pre.subarray(0, 6).equals(MAGIC)) {
+/** Bytes before the header dict: magic, version, header length. Returns where the dict starts and its length. */
+function preamble(file: string, pre: Uint8Array, available: number): { major: number; minor: number; start: number; headerLen: number } {
+  if (available < 10 || !Buffer.from(pre.buffer, pre.byteOffset, 6).equals(MAGIC)) {
     throw new NpyError(file, 'not an .npy file (missing \\x93NUMPY magic)');
   }
+  const view = new DataView(pre.buffer, pre.byteOffset, Math.min(pre.byteLength, 12));
   const major = pre[6];
   const minor = pre[7];
-  let headerLen: number;
-  let start: number;
-  if (major === 1) {
-    headerLen = pre.readUInt16LE(8);
-    start = 10;
-  } else if (major === 2 || major === 3) {
-    if (got < 12) throw new NpyError(file, 'truncated header');
-    headerLen = pre.readUInt32LE(8);
-    start = 12;
-  } else {
-    throw new NpyError(file, `unsupported .npy format version ${major}.${minor}`);
+  if (major === 1) return { major, minor, start: 10, headerLen: view.getUint16(8, true) };
+  if (major === 2 || major === 3) {
+    if (available < 12) throw new NpyError(file, 'truncated header');
+    return { major, minor, start: 12, headerLen: view.getUint32(8, true) };
   }
-  if (start + headerLen > fileSize) throw new NpyError(file, `truncated header (needs ${start + headerLen} bytes, file has ${fileSize})`);
-  const hb = Buffer.alloc(headerLen);
-  fs.readSync(fd, hb, 0, headerLen, start);
-  const text = hb.toString(major === 3 ? 'utf8' : 'latin1');
+  throw new NpyError(file, `unsupported .npy format version ${major}.${minor}`);
+}
+
+/** Check the header dict `text` (found after the preamble) of a file of `fileSize` bytes. */
+function headerFrom(file: string, major: number, minor: number, start: number, headerLen: number, text: string, fileSize: number): NpyHeader {
   const { descr, fortran, shape } = parseHeaderDict(file, text);
   if (descr === '|O' || descr === 'O' || descr.endsWith('O')) {
     throw new NpyError(file, 'object arrays (pickled Python objects) cannot be read; re-save with a numeric or string dtype');
@@ -153,6 +145,41 @@ function readHeaderFd(fd: number, file: string): NpyHeader {
     path: file, version: [major, minor], descr, dtype, littleEndian, shape, itemSize, dataOffset,
     rowElements, rowBytes: rowElements * itemSize, numRows, fileSize,
   };
+}
+
+function headerText(major: number, bytes: Uint8Array): string {
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString(major === 3 ? 'utf8' : 'latin1');
+}
+
+/** Read and check the header of an .npy file given an open descriptor. */
+function readHeaderFd(fd: number, file: string): NpyHeader {
+  const fileSize = fs.fstatSync(fd).size;
+  const pre = Buffer.alloc(12);
+  const got = fs.readSync(fd, pre, 0, 12, 0);
+  const { major, minor, start, headerLen } = preamble(file, pre, got);
+  if (start + headerLen > fileSize) throw new NpyError(file, `truncated header (needs ${start + headerLen} bytes, file has ${fileSize})`);
+  const hb = Buffer.alloc(headerLen);
+  fs.readSync(fd, hb, 0, headerLen, start);
+  return headerFrom(file, major, minor, start, headerLen, headerText(major, hb), fileSize);
+}
+
+/** Parse the header of in-memory .npy bytes (e.g. an .npz entry); `where` names the source in errors. */
+export function parseNpyHeader(bytes: Uint8Array, where: string): NpyHeader {
+  const { major, minor, start, headerLen } = preamble(where, bytes, bytes.byteLength);
+  if (start + headerLen > bytes.byteLength) throw new NpyError(where, `truncated header (needs ${start + headerLen} bytes, file has ${bytes.byteLength})`);
+  return headerFrom(where, major, minor, start, headerLen, headerText(major, bytes.subarray(start, start + headerLen)), bytes.byteLength);
+}
+
+/**
+ * Decode a whole in-memory .npy file (the same rules and errors as `readNpy`).
+ * @throws NpyError naming `where`.
+ */
+export function parseNpy(bytes: Uint8Array, where: string): NpyArray {
+  const h = parseNpyHeader(bytes, where);
+  const n = h.numRows * h.rowBytes;
+  const ab = new ArrayBuffer(n); // a fresh, aligned copy (typed arrays need element alignment)
+  new Uint8Array(ab).set(bytes.subarray(h.dataOffset, h.dataOffset + n));
+  return { data: decodeNpyBytes(h, ab), shape: h.shape, dtype: h.dtype, fortranOrder: false };
 }
 
 /** Read only the header of `path` (shape, dtype, data offset). Throws NpyError on bad input. */
@@ -529,6 +556,19 @@ export function writeNpy(path: string, arr: NpyWriteInput): void {
   } finally {
     fs.closeSync(fd);
   }
+}
+
+/** A whole array as .npy bytes (numpy v1 header, as `writeNpy` writes), e.g. for an .npz entry. */
+export function encodeNpy(arr: NpyWriteInput, where = '.npy'): Uint8Array {
+  const dtype = arr.dtype ?? dtypeOf(arr.data);
+  const count = arr.shape.reduce((a, b) => a * b, 1);
+  if (arr.data.length !== count) throw new Error(`${where}: data has ${arr.data.length} elements, shape ${shapeText(arr.shape)} needs ${count}`);
+  const header = headerBytes(dtype, arr.shape);
+  const data = encodeData(where, arr.data, dtype);
+  const out = new Uint8Array(header.length + data.length);
+  out.set(header, 0);
+  out.set(data, header.length);
+  return out;
 }
 
 /** Options for NpyWriter. */
