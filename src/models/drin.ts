@@ -16,7 +16,7 @@ import { drinOrtUnsupported } from './drin-support';
 import { DrinOrtEngine } from './drin-ort';
 import { ortUnavailable } from '../onnx/session';
 import { drinGcnLayer, drinInitGcnLayer } from './gcn-layer';
-import { drinCosine, drinRng, drinInitLinear } from './linear';
+import { drinCosine, drinRng, drinInitLinear } from '../nn';
 import { DRIN_VERTEX_KEYS, DrinBatch, drinCheckBatch, drinEncodeVertices, drinEntityTextInputs, drinMentionSpanMean } from './vertices';
 
 export interface DrinForwardResult {

@@ -34,7 +34,7 @@ import {
   torchLayerNormInit,
   torchLinearAt,
   torchLinearInit,
-} from './torch-nn';
+} from '../nn';
 
 /** GHMFC configuration; field names follow the reference's `common/args.py`. */
 export interface GhmfcConfig {

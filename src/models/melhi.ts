@@ -20,7 +20,7 @@ import * as tf from '@tensorflow/tfjs';
 import type { RankingModel } from '../train/model';
 import { ghmfcSpanMean } from './ghmfc';
 import { initLstm, torchLstm } from './lstm';
-import { TorchParams, torchBatchMatMul, torchCosineSimilarity, torchLinearAt, torchLinearInit, torchRng } from './torch-nn';
+import { TorchParams, torchBatchMatMul, torchCosineSimilarity, torchLinearAt, torchLinearInit, torchRng } from '../nn';
 
 /** MEL-HI configuration (reference names in comments). */
 export interface MelhiConfig {

@@ -13,7 +13,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import type { RankingModel } from '../train/model';
-import { torchCosineSimilarity } from './torch-nn';
+import { torchCosineSimilarity } from '../nn';
 
 function need(batch: Record<string, tf.Tensor>, key: string, who: string): tf.Tensor {
   const t = batch[key];
