@@ -15,7 +15,7 @@ export function register(program: Command): void {
     .action(async (dirs: string[]) => {
       const env = readDrinEnv();
       const b = await initBackend(env.backend);
-      // load the whole library so every model registers its parity factory
+      // the library, loaded after the backend is chosen (commands that do not need it start faster)
       // eslint-disable-next-line @typescript-eslint/no-require-imports
       const lib = require('../index') as typeof import('../index');
       console.log(`tfjs backend: ${b.name}; models: ${lib.parityModelNames().join(', ')}`);

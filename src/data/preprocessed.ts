@@ -25,7 +25,6 @@ import * as tf from '@tensorflow/tfjs';
 import seedrandom from 'seedrandom';
 import { NpyFile, NpyHeader, NpyWriter, decodeNpyBytes, readNpy, readNpyHeader, toInt32, NpyData } from './npy';
 import { NpyRowCache } from './cache';
-import { reduceEntityText } from '../models/vertices';
 import { RESULTS } from '../paths';
 
 export const PREPROCESSED_SPLITS = ['train', 'valid', 'test'] as const;
@@ -110,9 +109,18 @@ export interface PreprocessedBatch {
   index: number[];
 }
 
+/**
+ * WikiMEL entity text → DRIN's two vectors: feature [..., L, Dt], mask [..., L] → pooled, cls [..., Dt].
+ * The data layer does not know the model: the caller passes DRIN's `reduceEntityText`
+ * (src/models/vertices.ts), so the cache and the model reduce with the same function (CONTRACTS §3).
+ */
+export type EntityTextReducer = (feature: tf.Tensor, mask: tf.Tensor) => { pooled: tf.Tensor; cls: tf.Tensor };
+
 export interface OpenPreprocessedOptions {
   /** Bytes for the LRU of entity rows (WikiMEL), default 1 GiB. */
   entityCacheBytes?: number;
+  /** Builds the WikiMEL `entityText: 'reduced'` cache; needed only for that form (the library's `openPreprocessed` in src/index.ts passes DRIN's). */
+  reduceEntityText?: EntityTextReducer;
   /** Where derived caches go (default results/cache/<dir name>-<hash>). Never inside the input dir. */
   cacheDir?: string;
 }
@@ -190,6 +198,7 @@ export class PreprocessedDataset {
   private reducedCache?: NpyRowCache;
   readonly entityCacheBytes: number;
   readonly cacheDir: string;
+  private readonly reduceEntityText?: EntityTextReducer;
 
   private constructor(readonly dir: string, readonly layout: PreprocessedLayout, opts: OpenPreprocessedOptions, v: ValidationResult) {
     this.dims = v.dims;
@@ -198,6 +207,7 @@ export class PreprocessedDataset {
     this.entityMask = v.entityMask;
     this.splits = Object.fromEntries(PREPROCESSED_SPLITS.map((s) => [s, v.state[s].summary])) as Record<PreprocessedSplit, SplitSummary>;
     this.entityCacheBytes = opts.entityCacheBytes ?? 1 << 30;
+    this.reduceEntityText = opts.reduceEntityText;
     const abs = path.resolve(dir);
     this.cacheDir = opts.cacheDir ?? path.join(RESULTS, 'cache', `${path.basename(abs)}-${crypto.createHash('sha1').update(abs).digest('hex').slice(0, 8)}`);
   }
@@ -478,13 +488,17 @@ export class PreprocessedDataset {
   }
 
   /**
-   * Build (once) the derived cache of per-entity text reductions with `reduceEntityText`
+   * Build (once) the derived cache of per-entity text reductions with the `reduceEntityText` given at open
    * (mean of tokens 1..n−2 and the CLS token), streaming the token features in chunks.
    * Rebuilt when the source file's size or mtime changes.
    */
   async ensureReducedCache(opts: { chunk?: number; progress?: boolean } = {}): Promise<NpyRowCache> {
     if (this.layout !== 'wikimel') throw new Error(`${this.dir}: the reduced entity-text cache is for the WikiMEL layout`);
     if (this.reducedCache) return this.reducedCache;
+    const reduce = this.reduceEntityText;
+    if (!reduce) {
+      throw new Error(`${this.dir}: the reduced entity-text cache needs a reducer: openPreprocessed(dir, { reduceEntityText }) with DRIN's from src/models/vertices.ts (the library's openPreprocessed passes it)`);
+    }
     const src = path.join(this.dir, 'entity-attr-feature.npy');
     const st = fs.statSync(src);
     const metaPath = path.join(this.cacheDir, 'entity-text-reduced.json');
@@ -500,7 +514,7 @@ export class PreprocessedDataset {
     }
     if (!fresh) {
       fs.mkdirSync(this.cacheDir, { recursive: true });
-      buildReducedEntityText(src, this.entityMask!, this.dims.entityTokens!, this.reducedCachePath, opts);
+      buildReducedEntityText(src, this.entityMask!, this.dims.entityTokens!, this.reducedCachePath, reduce, opts);
       fs.writeFileSync(metaPath, JSON.stringify(meta));
     }
     this.reducedCache = new NpyRowCache(this.reducedCachePath, Math.floor(this.entityCacheBytes * 0.6));
@@ -541,11 +555,11 @@ export function hostBatchToTensors(host: HostBatch): PreprocessedBatch {
 }
 
 /**
- * Stream `[N, L, Dt]` entity token features through `reduceEntityText` into `[N, 2, Dt]`
+ * Stream `[N, L, Dt]` entity token features through `reduce` (DRIN's `reduceEntityText`) into `[N, 2, Dt]`
  * (row i: pooled, CLS). Memory: one chunk of rows at a time.
  */
 export function buildReducedEntityText(
-  featurePath: string, mask: Int32Array, L: number, outPath: string, opts: { chunk?: number; progress?: boolean } = {},
+  featurePath: string, mask: Int32Array, L: number, outPath: string, reduce: EntityTextReducer, opts: { chunk?: number; progress?: boolean } = {},
 ): void {
   const f = new NpyFile(featurePath);
   const [N, L2, Dt] = f.header.shape;
@@ -562,7 +576,7 @@ export function buildReducedEntityText(
       const rows = tf.tidy(() => {
         const feat = tf.tensor(asFloat32(featurePath, x.data), [b - a, L, Dt]); // [n,L,Dt]
         const m = tf.tensor(mask.subarray(a * L, b * L), [b - a, L], 'int32'); // [n,L]
-        const { pooled, cls } = reduceEntityText(feat, m); // [n,Dt] each
+        const { pooled, cls } = reduce(feat, m); // [n,Dt] each
         return tf.stack([pooled, cls], 1); // [n,2,Dt]
       });
       w.append(rows.dataSync() as Float32Array);

@@ -9,7 +9,7 @@
  *   score     cosine(final mention-text vertex, final entity-text vertex)   [B,R]
  */
 import * as tf from '@tensorflow/tfjs';
-import type { RankingModel } from '../train/model';
+import type { RankingModel } from './ranking-model';
 import { DRIN_DEFAULTS, DrinConfig, drinConfig } from './drin-config';
 import { DrinEdges, drinInitialEdges } from './edges';
 import { drinOrtUnsupported } from './drin-support';

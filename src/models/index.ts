@@ -4,6 +4,7 @@ export * from './vertices';
 export * from './edges';
 export * from './gcn-layer';
 export * from './drin';
+export * from './ranking-model';
 // the PyTorch layer library (src/nn), re-exported for the notebooks
 export * from '../nn';
 export * from './multihead-attention';
@@ -11,6 +12,4 @@ export * from './lstm';
 export * from './transformer-encoder';
 export * from './ghmfc';
 export * from './melhi';
-import './baseline-parity';
 export * from './zeroshot';
-export * from './baseline-runs';

@@ -12,7 +12,7 @@
  *   vector, the only one the release keeps).
  */
 import * as tf from '@tensorflow/tfjs';
-import type { RankingModel } from '../train/model';
+import type { RankingModel } from './ranking-model';
 import { torchCosineSimilarity } from '../nn';
 
 function need(batch: Record<string, tf.Tensor>, key: string, who: string): tf.Tensor {
