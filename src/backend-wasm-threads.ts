@@ -30,6 +30,7 @@ import * as tf from '@tensorflow/tfjs';
 import * as fs from 'fs';
 import * as path from 'path';
 import * as crypto from 'crypto';
+import { writeFileAtomic } from './atomic-write';
 
 // The os module object Emscripten calls `cpus()` on (a CommonJS require, so the same mutable object).
 // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -55,10 +56,7 @@ const WORKER_HEAD = '"use strict";var Module={}';
 function writeOnce(dir: string, name: string, text: string): string {
   const file = path.join(dir, name);
   if (!fs.existsSync(file) || fs.readFileSync(file, 'utf8') !== text) {
-    fs.mkdirSync(dir, { recursive: true });
-    const tmp = `${file}.${process.pid}.tmp`;
-    fs.writeFileSync(tmp, text);
-    fs.renameSync(tmp, file);
+    writeFileAtomic(file, text);
   }
   return file;
 }

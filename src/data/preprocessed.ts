@@ -22,7 +22,8 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as crypto from 'node:crypto';
 import * as tf from '@tensorflow/tfjs';
-import seedrandom from 'seedrandom';
+import { seededPermutation } from '../random';
+import { progressBar } from '../progress';
 import { NpyFile, NpyHeader, NpyWriter, decodeNpyBytes, readNpy, readNpyHeader, toInt32, NpyData } from './npy';
 import { NpyRowCache } from './cache';
 import { RESULTS } from '../paths';
@@ -263,15 +264,8 @@ export class PreprocessedDataset {
   /** Row order for an epoch: identity, or a seeded Fisher–Yates shuffle. */
   order(split: PreprocessedSplit, opts: BatchOptions = {}): number[] {
     const m = this.splits[split].mentions;
-    const idx = Array.from({ length: m }, (_, i) => i);
     const shuffle = opts.shuffle ?? split === 'train';
-    if (shuffle) {
-      const rng = seedrandom(String(opts.seed ?? 0));
-      for (let i = m - 1; i > 0; i--) {
-        const j = Math.floor(rng() * (i + 1));
-        [idx[i], idx[j]] = [idx[j], idx[i]];
-      }
-    }
+    const idx = shuffle ? seededPermutation(m, opts.seed ?? 0) : Array.from({ length: m }, (_, i) => i);
     return opts.limit !== undefined ? idx.slice(0, opts.limit) : idx;
   }
 
@@ -566,9 +560,7 @@ export function buildReducedEntityText(
   if (L2 !== L) throw new Error(`${featurePath}: ${L2} tokens per entity, mask has ${L}`);
   const w = new NpyWriter(outPath, { dtype: 'f4', rowShape: [2, Dt] });
   const chunk = opts.chunk ?? 256;
-  // eslint-disable-next-line @typescript-eslint/no-var-requires
-  const bar = opts.progress && N > chunk ? new (require('cli-progress').SingleBar)({ format: 'entity text cache {bar} {value}/{total} ETA {eta}s' }) : null;
-  bar?.start(N, 0);
+  const bar = progressBar({ label: 'entity text cache', total: N, unit: 'entities', show: !!opts.progress && N > chunk });
   try {
     for (let a = 0; a < N; a += chunk) {
       const b = Math.min(N, a + chunk);
@@ -581,14 +573,14 @@ export function buildReducedEntityText(
       });
       w.append(rows.dataSync() as Float32Array);
       rows.dispose();
-      bar?.update(b);
+      bar.update(b);
     }
     w.close();
   } catch (e) {
     w.abort();
     throw e;
   } finally {
-    bar?.stop();
+    bar.stop();
     f.close();
   }
 }

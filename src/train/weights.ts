@@ -7,6 +7,7 @@ import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { parseNpyTensor, readNpyTensor, tensorToNpy } from '../data/npy-tensor';
 import { readZipEntries, writeZipEntries } from './npz';
+import { writeFileAtomic } from '../atomic-write';
 
 /** Parse .npy bytes into a tensor (float → float32, integer/bool → int32). `where` names the source in errors. */
 export function npyBytesToTensor(buf: Uint8Array, where: string): tf.Tensor {
@@ -72,10 +73,7 @@ export function writeStateDict(tensors: Map<string, tf.Tensor>, target: string, 
     const entries = new Map<string, Uint8Array>();
     for (const [k, t] of tensors) entries.set(`${k}.npy`, tensorToNpyBytes(t));
     for (const [k, b] of extra) entries.set(k, b);
-    fs.mkdirSync(path.dirname(target), { recursive: true });
-    const tmp = `${target}.tmp-${process.pid}`;
-    fs.writeFileSync(tmp, writeZipEntries(entries));
-    fs.renameSync(tmp, target);
+    writeFileAtomic(target, writeZipEntries(entries));
     return;
   }
   fs.mkdirSync(target, { recursive: true });
