@@ -33,7 +33,7 @@ async function main(argv: string[]): Promise<number> {
     console.log(`\n== bench: ${area} ==`);
     const t0 = Date.now();
     try {
-      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      // eslint-disable-next-line @typescript-eslint/no-require-imports -- bench files are found at run time
       const mod = require(path.join(dir, `${area}.bench.ts`)) as Partial<Bench>;
       if (typeof mod.run !== 'function') throw new Error(`bench/${area}.bench.ts exports no run()`);
       await mod.run();

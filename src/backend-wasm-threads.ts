@@ -33,7 +33,7 @@ import * as crypto from 'crypto';
 import { writeFileAtomic } from './atomic-write';
 
 // The os module object Emscripten calls `cpus()` on (a CommonJS require, so the same mutable object).
-// eslint-disable-next-line @typescript-eslint/no-require-imports
+// eslint-disable-next-line @typescript-eslint/no-require-imports -- Emscripten's own mutable os object, not an import's namespace copy
 const nodeOs: { cpus: () => unknown[]; tmpdir: () => string; availableParallelism?: () => number } = require('os');
 
 /** What `enableWasmThreads` did: the XNNPACK pool size, or why the threaded build was not used. */
@@ -131,7 +131,7 @@ export async function enableWasmThreads(threads = 2): Promise<WasmThreadsResult>
   }
   let wasmPkg: { setThreadsCount(n: number): void; getThreadsCount(): number; version_wasm: string };
   try {
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    // eslint-disable-next-line @typescript-eslint/no-require-imports -- an optional package, loaded when the threaded build is tried
     wasmPkg = require('@tensorflow/tfjs-backend-wasm');
   } catch (e) {
     return { reason: `@tensorflow/tfjs-backend-wasm: ${(e as Error).message.split('\n')[0]}` };
@@ -167,7 +167,7 @@ export async function enableWasmThreads(threads = 2): Promise<WasmThreadsResult>
   // Emscripten takes `require('worker_threads').Worker` when the module starts. During the start a
   // worker error would be thrown from Emscripten's 'error' listener (an uncaught exception): route
   // it to a rejection here instead, and keep every worker so that a failed start can end them.
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- the module object Emscripten reads Worker from (patched here), not a namespace copy
   const wt: { Worker: typeof import('worker_threads').Worker } = require('worker_threads');
   const OrigWorker = wt.Worker;
   const spawned: InstanceType<typeof OrigWorker>[] = [];

@@ -28,6 +28,7 @@ let chosen: BackendChoice | undefined;
 
 function tryRequire(pkg: string): string | undefined {
   try {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports -- probing optional packages by name needs a runtime require
     require(pkg);
     return undefined;
   } catch (e) {

@@ -5,17 +5,15 @@
 import { Command } from 'commander';
 import { initBackend, describeBackend } from '../backend';
 import { readDrinEnv } from './env';
+import * as decode from './decode';
+import * as encode from './encode';
+import * as parity from './parity';
+import * as prepare from './prepare';
+import * as train from './train';
+import * as validate from './validate';
 
 /** Add each command module here (one line each). */
-const commands: Array<{ register(program: Command): void }> = [
-  // e.g. require('./decode'),
-  require('./parity'),
-  require('./train'),
-  require('./prepare'),
-  require('./decode'),
-  require('./validate'),
-  require('./encode'),
-];
+const commands: Array<{ register(program: Command): void }> = [parity, train, prepare, decode, validate, encode];
 
 export async function main(argv: string[]): Promise<void> {
   const program = new Command('drin')

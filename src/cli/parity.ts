@@ -16,7 +16,7 @@ export function register(program: Command): void {
       const env = readDrinEnv();
       const b = await initBackend(env.backend);
       // the library, loaded after the backend is chosen (commands that do not need it start faster)
-      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      // eslint-disable-next-line @typescript-eslint/no-require-imports -- the library loads after the backend is chosen, so commands start fast
       const lib = require('../index') as typeof import('../index');
       console.log(`tfjs backend: ${b.name}; models: ${lib.parityModelNames().join(', ')}`);
       let failed = 0;

@@ -36,7 +36,7 @@ export function register(program: Command): void {
     .action(async (o) => {
       const env = readDrinEnv();
       const b = await initBackend({ verbose: true, ...env.backend });
-      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      // eslint-disable-next-line @typescript-eslint/no-require-imports -- the library loads after the backend is chosen, so commands start fast
       const lib = require('../index') as typeof import('../index');
       const num = (x: string | undefined) => (x === undefined ? undefined : Number(x));
       const dataDir = path.resolve(o.data ?? env.preprocessed ?? path.join(PREPROCESSED, datasetName(env.dataset)));

@@ -49,7 +49,7 @@ function headerBytes(dtype: NpyDtype, shape: number[], opts: { total?: number; p
   const body = Buffer.from(dictNl, 'latin1');
   const v1 = 10 + body.length + 1 <= 65535 + 10;
   const pre = v1 ? 10 : 12;
-  let total = opts.total ?? Math.ceil((pre + body.length + 1) / 64) * 64;
+  const total = opts.total ?? Math.ceil((pre + body.length + 1) / 64) * 64;
   if (pre + body.length + 1 > total) throw new Error(`npy header for shape ${shapeText(shape)} does not fit in ${total} bytes`);
   const out = Buffer.alloc(total, opts.pad === 'newline' ? 0x0a : 0x20);
   MAGIC.copy(out, 0);

@@ -106,7 +106,7 @@ export function writeTokenizerDir(dir: string, vocab: string[]): void {
  * (and optionally `tokenizer_config.json`), a directory with only `vocab.txt`, or a vocab file.
  */
 export function loadWordPieceTokenizer(source: string): WordPieceTokenizer {
-  // eslint-disable-next-line @typescript-eslint/no-var-requires
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- lazy: transformers.js is heavy and only the reference tokenizer path needs it
   const { BertTokenizer } = require('@huggingface/transformers') as typeof import('@huggingface/transformers');
   let json: Record<string, unknown>;
   let config: Record<string, unknown> = bertTokenizerConfig();

@@ -22,7 +22,7 @@
  * GELU (erf) vertices, sigmoid edges — the paper's family. Other configurations use the tfjs engine.
  */
 import { OnnxGraph } from '../onnx/graph';
-import { DrinConfig, DRIN_EDGE_NAMES } from './drin-config';
+import { DrinConfig } from './drin-config';
 import { DRIN_VERTEX_KEYS } from './vertices';
 import { drinOrtUnsupported } from './drin-support';
 

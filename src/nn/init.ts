@@ -20,7 +20,7 @@ export function torchRng(seed: number | string = 0): TorchRng {
 /** DRIN's name for `torchRng`. */
 export const drinRng = torchRng;
 
-let fallbackRng: TorchRng = torchRng('torch-nn');
+const fallbackRng: TorchRng = torchRng('torch-nn');
 
 /** U(−bound, bound) of `shape`, drawn from `rng` (a shared seeded generator when omitted). */
 export function torchUniform(shape: number[], bound: number, rng: TorchRng = fallbackRng): tf.Tensor {

@@ -1,8 +1,6 @@
 /**
  * Evaluation over a split: metrics plus per-mention predictions (CONTRACTS §5) for error analysis.
  */
-import * as fs from 'node:fs';
-import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { goldRanks, RankingMeter, RankingMetrics } from './metrics';
 import { batchTensors, disposeBatch, RankingBatch, RankingModel } from './model';

@@ -40,7 +40,7 @@ export async function withChromium<T>(
   fn: (context: BrowserContext) => Promise<T>,
   opts: { viewport?: { width: number; height: number }; offline?: boolean; chromiumPath?: string } = {},
 ): Promise<T> {
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- playwright-core is a dev dependency, loaded only when a browser is needed
   const { chromium } = require('playwright-core') as typeof import('playwright-core');
   const profile = fs.mkdtempSync(path.join(os.tmpdir(), 'drin-chromium-'));
   try {

@@ -15,6 +15,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { FIGURES, ROOT } from '../paths';
 import { displayHtml, escapeHtml, HtmlSink } from './display';
+import { withChromium } from './browser';
 
 /** A plotly figure: traces, layout and config, as plotly.js takes them. */
 export interface PlotlyFigure {
@@ -38,7 +39,7 @@ let plotCounter = 0;
 let cachedSource: string | undefined;
 
 function plotlyVersion(): string {
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- a JSON file outside src/ (no resolveJsonModule)
   return (require('plotly.js-dist/package.json') as { version: string }).version;
 }
 
@@ -55,7 +56,7 @@ export function plotlySource(): string {
   const srcFile = require.resolve('plotly.js-dist/plotly.js');
   const full = fs.readFileSync(srcFile, 'utf8');
   try {
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    // eslint-disable-next-line @typescript-eslint/no-require-imports -- optional: esbuild minifies when present
     const esbuild = require('esbuild') as { transformSync(code: string, o: object): { code: string } };
     const min = esbuild.transformSync(full, { minify: true, legalComments: 'none' }).code;
     const header = `/* plotly.js v${version} (c) Plotly, Inc., MIT license; minified by esbuild */\n`;
@@ -170,8 +171,6 @@ export async function savePlot(fig: PlotlyFigure, file: string, opts: SavePlotOp
   fs.writeFileSync(htmlFile, html);
   if (!opts.png) return { html: htmlFile };
   const pngFile = `${stem}.png`;
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const { withChromium } = require('./browser') as typeof import('./browser');
   const width = opts.width ?? 900;
   const height = opts.height ?? (Number(fig.layout?.height) || 450);
   await withChromium(

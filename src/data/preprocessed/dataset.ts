@@ -4,7 +4,6 @@
  * loader (drin/data.py, baselines/data.py): positions + 1 for CLS, one-hot label rows of zeros when the
  * gold is absent, int64 → int32.
  */
-import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as crypto from 'node:crypto';
 import * as tf from '@tensorflow/tfjs';

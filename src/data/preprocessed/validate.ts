@@ -8,7 +8,7 @@ import { NpyFile, NpyHeader, readNpy, readNpyHeader, toInt32 } from '../npy';
 import {
   PREPROCESSED_SPLITS, preprocessedFileNames, PreprocessedDims, PreprocessedLayout, PreprocessedSplit, SplitState,
 } from './layout';
-import { prod, shapeStr, isFloat, isInt } from './arrays';
+import { shapeStr, isFloat, isInt } from './arrays';
 
 /** What validation found: the problems, and the state a dataset opens with when there are none. */
 export interface ValidationResult {
