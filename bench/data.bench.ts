@@ -20,6 +20,7 @@ import * as tf from '@tensorflow/tfjs';
 import { NpyWriter, writeNpy } from '../src/data/npy';
 import { openPreprocessed, PreprocessedLayout, PREPROCESSED_SPLITS } from '../src/data/preprocessed';
 import { initBackend } from '../src/backend';
+import { readDrinEnv } from '../src/cli/env';
 
 const env = (k: string, d: number) => (process.env[k] ? Number(process.env[k]) : d);
 const T = 128, Dt = 768, Rg = 49, Di = 2048, K = 3, L = 64;
@@ -119,7 +120,7 @@ async function timeBatches(ds: ReturnType<typeof openPreprocessed>, label: strin
 }
 
 export async function run(): Promise<void> {
-  await initBackend();
+  await initBackend(readDrinEnv().backend);
   const layouts: PreprocessedLayout[] = (process.env.DRIN_BENCH_LAYOUT ?? 'both') === 'both' ? ['wikidiverse', 'wikimel'] : [process.env.DRIN_BENCH_LAYOUT as PreprocessedLayout];
   const mentions = env('DRIN_BENCH_MENTIONS', 512);
   const entities = env('DRIN_BENCH_ENTITIES', 2000);

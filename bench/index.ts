@@ -6,6 +6,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { initBackend, describeBackend } from '../src/backend';
+import { readDrinEnv } from '../src/cli/env';
 
 interface Bench {
   run(): Promise<void>;
@@ -25,14 +26,14 @@ async function main(argv: string[]): Promise<number> {
     return 2;
   }
   const areas = wanted.length ? wanted : all;
-  console.log(describeBackend(await initBackend()));
+  console.log(describeBackend(await initBackend(readDrinEnv().backend)));
   const times: string[] = [];
   let failed = 0;
   for (const area of areas) {
     console.log(`\n== bench: ${area} ==`);
     const t0 = Date.now();
     try {
-      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      // eslint-disable-next-line @typescript-eslint/no-require-imports -- bench files are found at run time
       const mod = require(path.join(dir, `${area}.bench.ts`)) as Partial<Bench>;
       if (typeof mod.run !== 'function') throw new Error(`bench/${area}.bench.ts exports no run()`);
       await mod.run();

@@ -7,6 +7,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../src/backend';
+import { readDrinEnv } from '../src/cli/env';
 import { createDrin } from '../src/models';
 import { Adam, trainStep } from '../src/train';
 
@@ -37,7 +38,7 @@ function paperBatch(B: number, R: number): Record<string, tf.Tensor> {
 
 async function measure(name: 'wikidiverse' | 'wikimel', R: number, steps: number, chunkTfjs?: number): Promise<string> {
   const B = 64;
-  const model = createDrin({ bertDim: 768, resnetDim: 2048, gcnDim: 768, numLayers: 2 }, 0);
+  const model = createDrin({ bertDim: 768, resnetDim: 2048, gcnDim: 768, numLayers: 2 }, 0, { engine: readDrinEnv().engine });
   const chunk = model.engine === 'tfjs' ? chunkTfjs : undefined; // the ort engine needs no chunks (its memory is native)
   const adam = new Adam({ lr: 1e-3 });
   const batch = paperBatch(B, R);
@@ -63,9 +64,9 @@ async function measure(name: 'wikidiverse' | 'wikimel', R: number, steps: number
 /** Print one line per dataset layout. */
 export async function run(): Promise<void> {
   if (process.env.DRIN_BENCH_DEVICE) process.env.DRIN_DEVICE = process.env.DRIN_BENCH_DEVICE; // auto | cpu | cuda (src/device.ts)
-  const b = await initBackend();
+  const b = await initBackend(readDrinEnv().backend);
   const steps = Number(process.env.DRIN_BENCH_STEPS ?? 3);
-  const probe = createDrin({ bertDim: 8, resnetDim: 8, gcnDim: 8 }, 0);
+  const probe = createDrin({ bertDim: 8, resnetDim: 8, gcnDim: 8 }, 0, { engine: readDrinEnv().engine });
   probe.params.forEach((p) => p.dispose());
   console.log(`model: ${probe.engineNote}, tfjs ${b.name}, batch 64, GCN 768 × 2 layers, ${steps} timed steps after one warm-up (DRIN_ENGINE=tfjs for the tfjs engine)`);
   if (process.env.DRIN_BENCH_ONLY !== 'wikimel') console.log(await measure('wikidiverse', 11, steps));

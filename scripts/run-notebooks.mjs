@@ -106,6 +106,7 @@ export function runNotebook(file, { outDir = EXECUTED, timeout = 900, env = proc
 const rel = (p) => (p && !path.relative(ROOT, p).startsWith('..') ? path.relative(ROOT, p) : p);
 
 // ANSI colour codes from kernels' tracebacks make logs unreadable in CI files.
+// eslint-disable-next-line no-control-regex -- the pattern matches the ESC control character on purpose
 const stripAnsi = (s) => s.replace(/\x1b\[[0-9;]*[A-Za-z]/g, '');
 
 /** Multi-line description of a failed run: notebook, cell, source, error. */

@@ -23,7 +23,10 @@ for (const f of files) {
     c.execution_count = null;
   }
   // Execution-time metadata that changes on every run.
-  if (nb.metadata?.widgets) (delete nb.metadata.widgets, changed++);
+  if (nb.metadata?.widgets) {
+    delete nb.metadata.widgets;
+    changed++;
+  }
   if (!changed) continue;
   dirty++;
   if (check) console.log(`dirty: ${path.relative(ROOT, f)} (${changed} cells)`);

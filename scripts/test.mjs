@@ -41,6 +41,12 @@ try {
   process.exit(1);
 }
 
+// the whole suite (not a list of files) starts with the lint (eslint.config.mjs)
+if (!named.length) {
+  const lint = spawnSync(process.execPath, [path.join(ROOT, 'node_modules', 'eslint', 'bin', 'eslint.js'), '.'], { cwd: ROOT, stdio: 'inherit' });
+  if (lint.status !== 0) process.exit(lint.status ?? 1);
+}
+
 const t0 = Date.now();
 const skipLog = path.join(ROOT, 'results', 'test-skipped.jsonl');
 fs.mkdirSync(path.dirname(skipLog), { recursive: true });

@@ -30,9 +30,10 @@ import * as tf from '@tensorflow/tfjs';
 import * as fs from 'fs';
 import * as path from 'path';
 import * as crypto from 'crypto';
+import { writeFileAtomic } from './atomic-write';
 
 // The os module object Emscripten calls `cpus()` on (a CommonJS require, so the same mutable object).
-// eslint-disable-next-line @typescript-eslint/no-require-imports
+// eslint-disable-next-line @typescript-eslint/no-require-imports -- Emscripten's own mutable os object, not an import's namespace copy
 const nodeOs: { cpus: () => unknown[]; tmpdir: () => string; availableParallelism?: () => number } = require('os');
 
 /** What `enableWasmThreads` did: the XNNPACK pool size, or why the threaded build was not used. */
@@ -55,16 +56,13 @@ const WORKER_HEAD = '"use strict";var Module={}';
 function writeOnce(dir: string, name: string, text: string): string {
   const file = path.join(dir, name);
   if (!fs.existsSync(file) || fs.readFileSync(file, 'utf8') !== text) {
-    fs.mkdirSync(dir, { recursive: true });
-    const tmp = `${file}.${process.pid}.tmp`;
-    fs.writeFileSync(tmp, text);
-    fs.renameSync(tmp, file);
+    writeFileAtomic(file, text);
   }
   return file;
 }
 
-/** The requested thread count from `DRIN_WASM_THREADS` (undefined when unset). Throws on junk. */
-export function wasmThreadsFromEnv(value = process.env.DRIN_WASM_THREADS): number | undefined {
+/** Parse a `DRIN_WASM_THREADS` value (undefined when unset or blank; src/cli/env.ts reads the variable). Throws on junk. */
+export function wasmThreadsFromEnv(value: string | undefined): number | undefined {
   if (value === undefined || value.trim() === '') return undefined;
   const n = Number(value.trim());
   if (!Number.isInteger(n) || n < 0 || n > 8) {
@@ -74,12 +72,11 @@ export function wasmThreadsFromEnv(value = process.env.DRIN_WASM_THREADS): numbe
 }
 
 /**
- * How many wasm threads `initBackend` asks for: `DRIN_WASM_THREADS` when set, else the machine's
- * available parallelism capped at 4 (XNNPACK's pool gains little beyond that for our sizes).
+ * How many wasm threads `initBackend` asks for: `requested` when given (`DRIN_WASM_THREADS` via the CLI),
+ * else the machine's available parallelism capped at 4 (XNNPACK's pool gains little beyond that for our sizes).
  */
-export function defaultWasmThreads(): number {
-  const env = wasmThreadsFromEnv();
-  if (env !== undefined) return env;
+export function defaultWasmThreads(requested?: number): number {
+  if (requested !== undefined) return requested;
   const cores = typeof nodeOs.availableParallelism === 'function' ? nodeOs.availableParallelism() : nodeOs.cpus().length;
   return Math.max(1, Math.min(cores, 4));
 }
@@ -134,7 +131,7 @@ export async function enableWasmThreads(threads = 2): Promise<WasmThreadsResult>
   }
   let wasmPkg: { setThreadsCount(n: number): void; getThreadsCount(): number; version_wasm: string };
   try {
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    // eslint-disable-next-line @typescript-eslint/no-require-imports -- an optional package, loaded when the threaded build is tried
     wasmPkg = require('@tensorflow/tfjs-backend-wasm');
   } catch (e) {
     return { reason: `@tensorflow/tfjs-backend-wasm: ${(e as Error).message.split('\n')[0]}` };
@@ -170,7 +167,7 @@ export async function enableWasmThreads(threads = 2): Promise<WasmThreadsResult>
   // Emscripten takes `require('worker_threads').Worker` when the module starts. During the start a
   // worker error would be thrown from Emscripten's 'error' listener (an uncaught exception): route
   // it to a rejection here instead, and keep every worker so that a failed start can end them.
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- the module object Emscripten reads Worker from (patched here), not a namespace copy
   const wt: { Worker: typeof import('worker_threads').Worker } = require('worker_threads');
   const OrigWorker = wt.Worker;
   const spawned: InstanceType<typeof OrigWorker>[] = [];

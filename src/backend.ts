@@ -2,7 +2,7 @@
  * Pick the fastest tfjs backend this machine has.
  *
  * Order: tfjs-node-gpu (CUDA) → tfjs-node (native CPU) → wasm (SIMD) → cpu (pure JS).
- * `DRIN_BACKEND=<tensorflow|wasm|cpu>` forces one. The choice and the reasons the faster
+ * `initBackend({ force: 'tensorflow' | 'wasm' | 'cpu' })` forces one (the CLI and notebooks pass `DRIN_BACKEND`, src/cli/env.ts). The choice and the reasons the faster
  * ones were passed over are returned (and printed by `initBackend({verbose: true})`).
  */
 import * as tf from '@tensorflow/tfjs';
@@ -28,6 +28,7 @@ let chosen: BackendChoice | undefined;
 
 function tryRequire(pkg: string): string | undefined {
   try {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports -- probing optional packages by name needs a runtime require
     require(pkg);
     return undefined;
   } catch (e) {
@@ -50,13 +51,13 @@ async function tryNative(pkg: string, skipped: string[]): Promise<boolean> {
   return tf.setBackend('tensorflow');
 }
 
-async function tryWasm(skipped: string[]): Promise<boolean> {
+async function tryWasm(skipped: string[], threads?: number): Promise<boolean> {
   const err = tryRequire('@tensorflow/tfjs-backend-wasm');
   if (err) {
     skipped.push(err);
     return false;
   }
-  const want = defaultWasmThreads();
+  const want = defaultWasmThreads(threads);
   if (want > 1) {
     const r = await enableWasmThreads(want);
     if ('threads' in r) {
@@ -80,8 +81,8 @@ async function tryWasm(skipped: string[]): Promise<boolean> {
  * const b = await initBackend({ verbose: true }); // "tfjs backend: wasm (...)"
  * ```
  */
-export async function initBackend(opts: { verbose?: boolean; force?: string } = {}): Promise<BackendChoice> {
-  const force = (opts.force ?? process.env.DRIN_BACKEND ?? '').trim().toLowerCase();
+export async function initBackend(opts: { verbose?: boolean; force?: string; wasmThreads?: number } = {}): Promise<BackendChoice> {
+  const force = (opts.force ?? '').trim().toLowerCase();
   if (chosen && (!force || force === chosen.name || (force === 'node' && chosen.name === 'tensorflow'))) return chosen;
   const skipped: string[] = [];
   let choice: BackendChoice | undefined;
@@ -91,7 +92,7 @@ export async function initBackend(opts: { verbose?: boolean; force?: string } = 
       force === 'cpu'
         ? await tf.setBackend('cpu')
         : force === 'wasm'
-          ? await tryWasm(skipped)
+          ? await tryWasm(skipped, opts.wasmThreads)
           : force === 'tensorflow' || force === 'node' || force === 'gpu'
             ? (await tryNative('@tensorflow/tfjs-node-gpu', skipped)) || (await tryNative('@tensorflow/tfjs-node', skipped))
             : (() => {
@@ -104,7 +105,7 @@ export async function initBackend(opts: { verbose?: boolean; force?: string } = 
     choice = { name: 'tensorflow', provider: '@tensorflow/tfjs-node-gpu', skipped };
   } else if (await tryNative('@tensorflow/tfjs-node', skipped)) {
     choice = { name: 'tensorflow', provider: '@tensorflow/tfjs-node', skipped };
-  } else if (await tryWasm(skipped)) {
+  } else if (await tryWasm(skipped, opts.wasmThreads)) {
     choice = { name: 'wasm', provider: providerOf('wasm'), skipped };
   } else {
     await tf.setBackend('cpu');

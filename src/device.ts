@@ -218,6 +218,7 @@ const t0 = Date.now();
 })();
 `;
 
+// eslint-disable-next-line no-control-regex -- ESC starts the ANSI colour codes being removed
 const stripAnsi = (s: string) => s.replace(/\u001b\[[0-9;]*m/g, '');
 const firstLine = (s: string) => stripAnsi(s).split('\n').map((l) => l.trim()).find(Boolean) ?? '';
 

@@ -10,3 +10,7 @@ export * from './train';
 export * from './encode';
 export * from './viz';
 export * from './analysis';
+// openPreprocessed with DRIN's entity-text reducer as its default (src/data itself knows no model)
+export { openPreprocessedForDrin as openPreprocessed } from './train/runs/open';
+// the environment variables, read for the notebooks (the library itself takes arguments)
+export { readDrinEnv, type DrinEnv } from './cli/env';

@@ -24,7 +24,7 @@ export const RUNS = path.join(RESULTS, 'runs');
 /** Figures written by the notebooks (PNG / HTML). */
 export const FIGURES = path.join(RESULTS, 'figures');
 
-/** The dataset the pipeline works on: `DRIN_DATASET` names a directory, else the embedded sample. */
-export function datasetName(): string {
-  return process.env.DRIN_DATASET ? path.basename(path.resolve(process.env.DRIN_DATASET)) : 'sample';
+/** The dataset the pipeline works on: the name of `datasetDir` (the CLI and notebooks pass `DRIN_DATASET`), else the embedded sample. */
+export function datasetName(datasetDir?: string): string {
+  return datasetDir ? path.basename(path.resolve(datasetDir)) : 'sample';
 }

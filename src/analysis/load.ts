@@ -8,6 +8,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { RUNS, PREPARED, PREPROCESSED, datasetName } from '../paths';
+import { readNpy, readNpyHeader } from '../data/npy';
 import type { AnalysisEntity, AnalysisMention, AnalysisPrediction } from './types';
 
 type Json = Record<string, unknown>;
@@ -107,34 +108,10 @@ export function loadPreparedEntitiesJsonl(file: string): Map<string, AnalysisEnt
  */
 export function readNpyStrings(file: string): { values: string[]; shape: number[] } {
   if (!fs.existsSync(file)) throw new Error(`${file}: file not found`);
-  const buf = fs.readFileSync(file);
-  if (buf.length < 10 || buf.toString('latin1', 0, 6) !== '\x93NUMPY') throw new Error(`${file}: not a .npy file (magic bytes missing)`);
-  const major = buf[6];
-  const headerLen = major === 1 ? buf.readUInt16LE(8) : buf.readUInt32LE(8);
-  const start = major === 1 ? 10 : 12;
-  const header = buf.toString('latin1', start, start + headerLen);
-  const descr = /'descr':\s*'([^']+)'/.exec(header)?.[1];
-  const shapeText = /'shape':\s*\(([^)]*)\)/.exec(header)?.[1];
-  if (!descr || shapeText === undefined) throw new Error(`${file}: cannot parse the .npy header ${JSON.stringify(header)}`);
-  const m = /^<U(\d+)$/.exec(descr);
-  if (!m) throw new Error(`${file}: expected a little-endian unicode array (<U..), got dtype ${descr}`);
-  if (/'fortran_order':\s*True/.test(header)) throw new Error(`${file}: Fortran order is not supported`);
-  const width = Number(m[1]);
-  const shape = shapeText.split(',').map((s) => s.trim()).filter(Boolean).map(Number);
-  const n = shape.reduce((a, b) => a * b, 1);
-  const dataStart = start + headerLen;
-  if (buf.length < dataStart + n * width * 4) throw new Error(`${file}: truncated: ${n} strings of ${width} chars need ${n * width * 4} bytes`);
-  const values: string[] = new Array(n);
-  for (let i = 0; i < n; i++) {
-    let s = '';
-    for (let j = 0; j < width; j++) {
-      const cp = buf.readUInt32LE(dataStart + (i * width + j) * 4);
-      if (cp === 0) break;
-      s += String.fromCodePoint(cp);
-    }
-    values[i] = s;
-  }
-  return { values, shape };
+  const { descr } = readNpyHeader(file);
+  if (!/^[<|=]?U\d+$/.test(descr)) throw new Error(`${file}: expected a little-endian unicode array (<U..), got dtype ${descr}`);
+  const { data, shape } = readNpy(file);
+  return { values: data as string[], shape };
 }
 
 /** The runs of one dataset that have a predictions file for `split`: model name → file. */

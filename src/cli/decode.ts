@@ -6,7 +6,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Command } from 'commander';
-import * as cliProgress from 'cli-progress';
+import { progressBar, Progress } from '../progress';
 import {
   RELEASE_MD5, releaseEncodedName, decodeReleaseFile, encodeReleaseFile, releaseExpectedMd5,
   releaseExtractCommands, runExtractCommands, shellQuote, ReleaseProgress,
@@ -23,31 +23,15 @@ interface DecodeOpts {
   overwrite?: boolean;
 }
 
+/** A progress bar in MiB for one release file (a line per 30 s outside a terminal). */
 function bar(label: string): { cb: ReleaseProgress; stop: () => void } {
-  if (!process.stderr.isTTY) {
-    let last = 0;
-    return {
-      cb: (done, total) => {
-        const pct = Math.floor((100 * done) / Math.max(1, total));
-        if (pct >= last + 10 || done === total) {
-          last = pct;
-          process.stderr.write(`${label}: ${pct}% (${(done / 2 ** 20).toFixed(0)} / ${(total / 2 ** 20).toFixed(0)} MiB)\n`);
-        }
-      },
-      stop: () => undefined,
-    };
-  }
-  const b = new cliProgress.SingleBar({ format: `${label} {bar} {percentage}% {value}/{total} MiB ETA {eta}s` }, cliProgress.Presets.shades_classic);
-  let started = false;
+  let progress: Progress | undefined;
   return {
     cb: (done, total) => {
-      if (!started) {
-        b.start(Math.ceil(total / 2 ** 20), 0);
-        started = true;
-      }
-      b.update(Math.floor(done / 2 ** 20));
+      progress ??= progressBar({ label, total: Math.ceil(total / 2 ** 20), unit: 'MiB' });
+      progress.update(Math.floor(done / 2 ** 20));
     },
-    stop: () => started && b.stop(),
+    stop: () => progress?.stop(),
   };
 }
 

@@ -7,6 +7,7 @@
 import * as path from 'node:path';
 import { Command } from 'commander';
 import { PREPARED, PREPROCESSED, datasetName } from '../paths';
+import { readDrinEnv } from './env';
 import { encodePrepared, parseShard, readPrepared } from '../encode/encode';
 import { loadEncoders, PRETRAINED_MODELS } from '../encode/models';
 import { resolveEncodeDevice } from '../device';
@@ -48,7 +49,7 @@ export function register(program: Command): void {
     .action(async (o: EncodeCliOptions) => {
       if (!['standin', 'pretrained'].includes(o.models)) throw new Error(`--models must be standin or pretrained, got '${o.models}'`);
       if (!['reference', 'scaled'].includes(o.cropFrame)) throw new Error(`--crop-frame must be reference or scaled, got '${o.cropFrame}'`);
-      const name = datasetName();
+      const name = datasetName(readDrinEnv().dataset);
       const prepared = path.resolve(o.prepared ?? path.join(PREPARED, name));
       const out = path.resolve(o.out ?? path.join(PREPROCESSED, name));
       const data = readPrepared(prepared);

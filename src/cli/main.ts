@@ -4,18 +4,17 @@
  */
 import { Command } from 'commander';
 import { initBackend, describeBackend } from '../backend';
+import { readDrinEnv } from './env';
+import * as decode from './decode';
+import * as encode from './encode';
+import * as parity from './parity';
+import * as prepare from './prepare';
+import * as train from './train';
+import * as validate from './validate';
+import * as device from './device';
 
 /** Add each command module here (one line each). */
-const commands: Array<{ register(program: Command): void }> = [
-  // e.g. require('./decode'),
-  require('./parity'),
-  require('./train'),
-  require('./prepare'),
-  require('./decode'),
-  require('./validate'),
-  require('./encode'),
-  require('./device'),
-];
+const commands: Array<{ register(program: Command): void }> = [parity, train, prepare, decode, validate, encode, device];
 
 export async function main(argv: string[]): Promise<void> {
   const program = new Command('drin')
@@ -24,7 +23,7 @@ export async function main(argv: string[]): Promise<void> {
   program
     .command('backend')
     .description('print the tfjs backend this machine picks (DRIN_BACKEND overrides) and why (`drin device`: GPUs, CUDA, every engine)')
-    .action(async () => console.log(describeBackend(await initBackend())));
+    .action(async () => console.log(describeBackend(await initBackend(readDrinEnv().backend))));
   for (const c of commands) c.register(program);
   await program.parseAsync(argv);
 }

@@ -6,19 +6,20 @@
 import { Command } from 'commander';
 import { initBackend } from '../backend';
 import { parseDeviceRequest, resolveOrtDevice } from '../device';
+import { readDrinEnv } from './env';
 
 export function register(program: Command): void {
   program
     .command('parity')
     .description('compare models with reference PyTorch fixtures: scores, loss, grads, params after one Adam step, metrics')
     .argument('<dirs...>', 'fixture directories (or folders holding them), e.g. ../shared/fixtures/drin')
-    .option('--device <d>', "DRIN's ort engine: auto | cpu | cuda (the onnxruntime CUDA provider; an error when it does not work); sets DRIN_DEVICE", 'auto')
+    .option('--device <d>', "DRIN's ort engine: auto | cpu | cuda (the onnxruntime CUDA provider; an error when it does not work)", 'auto')
     .action(async (dirs: string[], o: { device: string }) => {
+      const env = readDrinEnv();
       process.env.DRIN_DEVICE = parseDeviceRequest(o.device, '--device');
-      const b = await initBackend();
+      const b = await initBackend(env.backend);
       if (process.env.DRIN_DEVICE !== 'cpu') console.log(`DRIN ort engine device: ${resolveOrtDevice().note}`);
-      // load the whole library so every model registers its parity factory
-      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      // eslint-disable-next-line @typescript-eslint/no-require-imports -- the library loads after the backend is chosen, so commands start fast
       const lib = require('../index') as typeof import('../index');
       console.log(`tfjs backend: ${b.name}; models: ${lib.parityModelNames().join(', ')}`);
       let failed = 0;
@@ -35,7 +36,7 @@ export function register(program: Command): void {
         for (const dir of found) {
           checked++;
           try {
-            const r = lib.runParity(dir);
+            const r = lib.runParity(dir, lib.PARITY_TOLERANCES, { engine: env.engine, debug: env.parityDebug });
             console.log(lib.formatParityReport(r));
             if (!r.pass) failed++;
           } catch (e) {

@@ -7,6 +7,7 @@ import { Command } from 'commander';
 import { initBackend } from '../backend';
 import { parseDeviceRequest } from '../device';
 import { datasetName, PREPROCESSED } from '../paths';
+import { readDrinEnv } from './env';
 
 export function register(program: Command): void {
   program
@@ -30,17 +31,18 @@ export function register(program: Command): void {
     .option('--no-resume', 'start over even if a checkpoint exists')
     .option('--entity-text <form>', 'WikiMEL entity text: reduced (pre-pooled cache) | raw', 'reduced')
     .option('--limit <n>', 'only the first n mentions of each split')
-    .option('--engine <e>', 'auto | ort (one onnxruntime graph per step) | tfjs (tfjs autodiff, every option); DRIN_ENGINE also sets it', 'auto')
+    .option('--engine <e>', 'auto | ort (one onnxruntime graph per step) | tfjs (tfjs autodiff, every option); default DRIN_ENGINE, else auto')
     .option('--device <d>', 'auto (CUDA when the onnxruntime CUDA provider passes its one-op check, else the CPU, saying why) | cpu | cuda (an error naming what is missing); DRIN_DEVICE also sets it', 'auto')
     .option('--backward-chunk <n>', 'tfjs engine: back-propagate in chunks of n mentions (exact; bounds memory for WikiMEL at batch 64)')
     .option('--weights <file>', 'initial weights: .npz or a directory of <key>.npy (PyTorch state_dict names)')
     .action(async (o) => {
+      const env = readDrinEnv();
       const device = parseDeviceRequest(o.device, '--device');
-      const b = await initBackend({ verbose: true });
-      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      const b = await initBackend({ verbose: true, ...env.backend });
+      // eslint-disable-next-line @typescript-eslint/no-require-imports -- the library loads after the backend is chosen, so commands start fast
       const lib = require('../index') as typeof import('../index');
       const num = (x: string | undefined) => (x === undefined ? undefined : Number(x));
-      const dataDir = path.resolve(o.data ?? process.env.DRIN_PREPROCESSED ?? path.join(PREPROCESSED, datasetName()));
+      const dataDir = path.resolve(o.data ?? env.preprocessed ?? path.join(PREPROCESSED, datasetName(env.dataset)));
       console.log(`training DRIN on ${dataDir} (${b.name})`);
       const res = await lib.runDrinTraining({
         dataDir,
@@ -49,7 +51,7 @@ export function register(program: Command): void {
         entityText: o.entityText,
         limit: num(o.limit),
         weights: o.weights,
-        engine: o.engine,
+        engine: o.engine ?? env.engine,
         device,
         model: {
           gcnDim: Number(o.gcnDim),

@@ -14,7 +14,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { Worker } from 'node:worker_threads';
 
-// eslint-disable-next-line @typescript-eslint/no-var-requires
+// eslint-disable-next-line @typescript-eslint/no-require-imports -- fuzzball is CommonJS; also loaded by the worker file
 const fuzz = require('fuzzball') as typeof import('fuzzball');
 
 /** fuzzywuzzy's `utils.full_process(s, force_ascii=True)`. */
@@ -183,7 +183,7 @@ export async function generateCandidates(mentions: string[], names: string[], op
   const work = uniq.length * choices.length;
   const nWorkers = Math.max(0, Math.min(opts.workers ?? (work > 5e5 ? os.cpus().length : 0), uniq.length));
   const showBar = opts.progress ?? (process.stderr.isTTY || process.env.DRIN_PROGRESS === '1');
-  // eslint-disable-next-line @typescript-eslint/no-var-requires
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- to become src/progress.ts's progressBar (issue #15)
   const cliProgress = require('cli-progress') as typeof import('cli-progress');
   const bar = showBar
     ? new cliProgress.SingleBar({

@@ -1,5 +1,6 @@
 // The data/ part of the library: re-exports of each module in this folder.
 export * from './npy';
+export * from './npy-tensor';
 export * from './tokenize';
 export * from './candidates';
 export * from './sample';

@@ -13,77 +13,12 @@
  */
 import * as fs from 'node:fs';
 import { float16ToFloat32 } from 'npyjs';
+import { itemSizeOf, MAGIC, MAX_READ, NpyArray, NpyData, NpyDtype, NpyError, NpyHeader } from './npy-format';
 
-/** Element types we read and write. `U<n>`: UTF-32LE strings of n code points; `S<n>`: n bytes. */
-export type NpyDtype =
-  | 'f2' | 'f4' | 'f8'
-  | 'i1' | 'i2' | 'i4' | 'i8'
-  | 'u1' | 'u2' | 'u4' | 'u8'
-  | 'b1'
-  | `U${number}` | `S${number}`;
-
-/** What a read returns: typed arrays for numbers (i8 → BigInt64Array, b1 → Uint8Array, f2 → Float32Array), string[] for U/S. */
-export type NpyData =
-  | Float32Array | Float64Array
-  | Int8Array | Int16Array | Int32Array | BigInt64Array
-  | Uint8Array | Uint16Array | Uint32Array | BigUint64Array
-  | string[];
-
-/** A decoded array, always C order. `dtype` is the file's type without byte-order char ('f4', 'i8', 'U7'). */
-export interface NpyArray {
-  data: NpyData;
-  shape: number[];
-  dtype: NpyDtype;
-  fortranOrder: false;
-}
-
-/** Parsed header of a file plus the byte geometry needed for positioned reads. */
-export interface NpyHeader {
-  path: string;
-  version: [number, number];
-  /** The raw descr string, e.g. '<f4', '|u1', '<U7'. */
-  descr: string;
-  dtype: NpyDtype;
-  littleEndian: boolean;
-  shape: number[];
-  /** Bytes per element. */
-  itemSize: number;
-  /** Byte offset of the first element. */
-  dataOffset: number;
-  /** Elements per row (product of shape[1..]); 1 for 1-D arrays. */
-  rowElements: number;
-  /** Bytes per row. */
-  rowBytes: number;
-  /** shape[0] (1 for a 0-d array). */
-  numRows: number;
-  /** Total file size in bytes. */
-  fileSize: number;
-}
-
-const MAGIC = Buffer.from([0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59]); // \x93NUMPY
-const MAX_READ = 1 << 30; // fs.readSync takes at most 2^31-1 bytes per call
-
-/** Error type for every malformed or unsupported .npy input; the message names the file. */
-export class NpyError extends Error {
-  constructor(public file: string, detail: string) {
-    super(`${file}: ${detail}`);
-    this.name = 'NpyError';
-  }
-}
-
-function itemSizeOf(file: string, dtype: string): number {
-  const m = /^([a-zA-Z])(\d+)$/.exec(dtype);
-  if (!m) throw new NpyError(file, `unsupported dtype '${dtype}'`);
-  const [, kind, n] = m;
-  const size = Number(n);
-  if (kind === 'U') return 4 * size;
-  if (kind === 'S') return size;
-  const ok: Record<string, number[]> = { f: [2, 4, 8], i: [1, 2, 4, 8], u: [1, 2, 4, 8], b: [1] };
-  if (!ok[kind] || !ok[kind].includes(size)) {
-    throw new NpyError(file, `unsupported dtype '${dtype}' (expected one of f2 f4 f8 i1 i2 i4 i8 u1 u2 u4 u8 b1 U<n> S<n>)`);
-  }
-  return size;
-}
+// the format's types and the writers: one import path for every .npy user
+export type { NpyArray, NpyData, NpyDtype, NpyHeader } from './npy-format';
+export { NpyError } from './npy-format';
+export * from './npy-write';
 
 /** Parse the header dict text of `file`. */
 function parseHeaderDict(file: string, text: string): { descr: string; fortran: boolean; shape: number[] } {
@@ -104,32 +39,24 @@ function parseHeaderDict(file: string, text: string): { descr: string; fortran: 
   return { descr, fortran: fortM[1] === 'True', shape };
 }
 
-/** Read and check the header of an .npy file given an open descriptor. */
-function readHeaderFd(fd: number, file: string): NpyHeader {
-  const fileSize = fs.fstatSync(fd).size;
-  const pre = Buffer.alloc(12);
-  const got = fs.readSync(fd, pre, 0, 12, 0);
-  if (got < 10 || !pre.subarray(0, 6).equals(MAGIC)) {
+/** Bytes before the header dict: magic, version, header length. Returns where the dict starts and its length. */
+function preamble(file: string, pre: Uint8Array, available: number): { major: number; minor: number; start: number; headerLen: number } {
+  if (available < 10 || !Buffer.from(pre.buffer, pre.byteOffset, 6).equals(MAGIC)) {
     throw new NpyError(file, 'not an .npy file (missing \\x93NUMPY magic)');
   }
+  const view = new DataView(pre.buffer, pre.byteOffset, Math.min(pre.byteLength, 12));
   const major = pre[6];
   const minor = pre[7];
-  let headerLen: number;
-  let start: number;
-  if (major === 1) {
-    headerLen = pre.readUInt16LE(8);
-    start = 10;
-  } else if (major === 2 || major === 3) {
-    if (got < 12) throw new NpyError(file, 'truncated header');
-    headerLen = pre.readUInt32LE(8);
-    start = 12;
-  } else {
-    throw new NpyError(file, `unsupported .npy format version ${major}.${minor}`);
+  if (major === 1) return { major, minor, start: 10, headerLen: view.getUint16(8, true) };
+  if (major === 2 || major === 3) {
+    if (available < 12) throw new NpyError(file, 'truncated header');
+    return { major, minor, start: 12, headerLen: view.getUint32(8, true) };
   }
-  if (start + headerLen > fileSize) throw new NpyError(file, `truncated header (needs ${start + headerLen} bytes, file has ${fileSize})`);
-  const hb = Buffer.alloc(headerLen);
-  fs.readSync(fd, hb, 0, headerLen, start);
-  const text = hb.toString(major === 3 ? 'utf8' : 'latin1');
+  throw new NpyError(file, `unsupported .npy format version ${major}.${minor}`);
+}
+
+/** Check the header dict `text` (found after the preamble) of a file of `fileSize` bytes. */
+function headerFrom(file: string, major: number, minor: number, start: number, headerLen: number, text: string, fileSize: number): NpyHeader {
   const { descr, fortran, shape } = parseHeaderDict(file, text);
   if (descr === '|O' || descr === 'O' || descr.endsWith('O')) {
     throw new NpyError(file, 'object arrays (pickled Python objects) cannot be read; re-save with a numeric or string dtype');
@@ -153,6 +80,41 @@ function readHeaderFd(fd: number, file: string): NpyHeader {
     path: file, version: [major, minor], descr, dtype, littleEndian, shape, itemSize, dataOffset,
     rowElements, rowBytes: rowElements * itemSize, numRows, fileSize,
   };
+}
+
+function headerText(major: number, bytes: Uint8Array): string {
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString(major === 3 ? 'utf8' : 'latin1');
+}
+
+/** Read and check the header of an .npy file given an open descriptor. */
+function readHeaderFd(fd: number, file: string): NpyHeader {
+  const fileSize = fs.fstatSync(fd).size;
+  const pre = Buffer.alloc(12);
+  const got = fs.readSync(fd, pre, 0, 12, 0);
+  const { major, minor, start, headerLen } = preamble(file, pre, got);
+  if (start + headerLen > fileSize) throw new NpyError(file, `truncated header (needs ${start + headerLen} bytes, file has ${fileSize})`);
+  const hb = Buffer.alloc(headerLen);
+  fs.readSync(fd, hb, 0, headerLen, start);
+  return headerFrom(file, major, minor, start, headerLen, headerText(major, hb), fileSize);
+}
+
+/** Parse the header of in-memory .npy bytes (e.g. an .npz entry); `where` names the source in errors. */
+export function parseNpyHeader(bytes: Uint8Array, where: string): NpyHeader {
+  const { major, minor, start, headerLen } = preamble(where, bytes, bytes.byteLength);
+  if (start + headerLen > bytes.byteLength) throw new NpyError(where, `truncated header (needs ${start + headerLen} bytes, file has ${bytes.byteLength})`);
+  return headerFrom(where, major, minor, start, headerLen, headerText(major, bytes.subarray(start, start + headerLen)), bytes.byteLength);
+}
+
+/**
+ * Decode a whole in-memory .npy file (the same rules and errors as `readNpy`).
+ * @throws NpyError naming `where`.
+ */
+export function parseNpy(bytes: Uint8Array, where: string): NpyArray {
+  const h = parseNpyHeader(bytes, where);
+  const n = h.numRows * h.rowBytes;
+  const ab = new ArrayBuffer(n); // a fresh, aligned copy (typed arrays need element alignment)
+  new Uint8Array(ab).set(bytes.subarray(h.dataOffset, h.dataOffset + n));
+  return { data: decodeNpyBytes(h, ab), shape: h.shape, dtype: h.dtype, fortranOrder: false };
 }
 
 /** Read only the header of `path` (shape, dtype, data offset). Throws NpyError on bad input. */
@@ -408,199 +370,4 @@ export function toInt32(arr: NpyData | ArrayLike<number | bigint>, what = 'array
     out[i] = v;
   }
   return out;
-}
-
-/** Input to writeNpy / the result of reads. dtype defaults to the typed array's type (strings: U<max len>). */
-export interface NpyWriteInput {
-  data: NpyData | number[];
-  shape: number[];
-  dtype?: NpyDtype;
-}
-
-function dtypeOf(data: NpyData | number[]): NpyDtype {
-  if (data instanceof Float32Array) return 'f4';
-  if (data instanceof Float64Array) return 'f8';
-  if (data instanceof Int8Array) return 'i1';
-  if (data instanceof Int16Array) return 'i2';
-  if (data instanceof Int32Array) return 'i4';
-  if (data instanceof BigInt64Array) return 'i8';
-  if (data instanceof Uint8Array) return 'u1';
-  if (data instanceof Uint16Array) return 'u2';
-  if (data instanceof Uint32Array) return 'u4';
-  if (data instanceof BigUint64Array) return 'u8';
-  if (Array.isArray(data) && data.length > 0 && typeof data[0] === 'string') {
-    let m = 1;
-    for (const s of data as string[]) m = Math.max(m, [...s].length);
-    return `U${m}`;
-  }
-  return 'f8'; // plain number[] (numpy's default float)
-}
-
-function descrOf(dtype: NpyDtype): string {
-  if (dtype === 'b1') return '|b1';
-  if (dtype[0] === 'S' || dtype === 'i1' || dtype === 'u1') return `|${dtype}`;
-  return `<${dtype}`;
-}
-
-function shapeText(shape: number[]): string {
-  return shape.length === 1 ? `(${shape[0]},)` : `(${shape.join(', ')})`;
-}
-
-/** numpy-style header bytes: dict padded with spaces + '\n' to a multiple of 64 (or to `total` bytes). */
-function headerBytes(dtype: NpyDtype, shape: number[], opts: { total?: number; pad?: 'space' | 'newline' } = {}): Buffer {
-  const dict = `{'descr': '${descrOf(dtype)}', 'fortran_order': False, 'shape': ${shapeText(shape)}, }`;
-  const dictNl = opts.pad === 'newline' ? `{'descr': '${descrOf(dtype)}', 'fortran_order': False, 'shape': ${shapeText(shape)}}` : dict;
-  const body = Buffer.from(dictNl, 'latin1');
-  const v1 = 10 + body.length + 1 <= 65535 + 10;
-  const pre = v1 ? 10 : 12;
-  let total = opts.total ?? Math.ceil((pre + body.length + 1) / 64) * 64;
-  if (pre + body.length + 1 > total) throw new Error(`npy header for shape ${shapeText(shape)} does not fit in ${total} bytes`);
-  const out = Buffer.alloc(total, opts.pad === 'newline' ? 0x0a : 0x20);
-  MAGIC.copy(out, 0);
-  out[6] = v1 ? 1 : 2;
-  out[7] = 0;
-  if (v1) out.writeUInt16LE(total - 10, 8);
-  else out.writeUInt32LE(total - 12, 8);
-  body.copy(out, pre);
-  out[total - 1] = 0x0a;
-  return out;
-}
-
-/** Encode values as bytes of `dtype` (little endian). */
-function encodeData(file: string, data: NpyData | number[], dtype: NpyDtype): Uint8Array {
-  const kind = dtype[0];
-  const n = Number(dtype.slice(1));
-  if (kind === 'U' || kind === 'S') {
-    if (!Array.isArray(data)) throw new Error(`${file}: dtype ${dtype} needs a string[]`);
-    const strs = data as string[];
-    const size = kind === 'U' ? 4 * n : n;
-    const buf = Buffer.alloc(strs.length * size);
-    strs.forEach((s, i) => {
-      if (kind === 'U') {
-        const cps = [...String(s)].map((c) => c.codePointAt(0)!);
-        if (cps.length > n) throw new Error(`${file}: string ${i} has ${cps.length} code points, dtype ${dtype} holds ${n}`);
-        cps.forEach((c, j) => buf.writeUInt32LE(c, i * size + 4 * j));
-      } else {
-        const b = Buffer.from(String(s), 'utf8');
-        if (b.length > n) throw new Error(`${file}: string ${i} has ${b.length} bytes, dtype ${dtype} holds ${n}`);
-        b.copy(buf, i * size);
-      }
-    });
-    return buf;
-  }
-  const ctor: Record<string, new (x: ArrayLike<number> | ArrayLike<bigint>) => ArrayBufferView> = {
-    f4: Float32Array, f8: Float64Array, i1: Int8Array, i2: Int16Array, i4: Int32Array, u1: Uint8Array,
-    b1: Uint8Array, u2: Uint16Array, u4: Uint32Array,
-  };
-  let typed: ArrayBufferView;
-  if (dtype === 'i8' || dtype === 'u8') {
-    const C = dtype === 'i8' ? BigInt64Array : BigUint64Array;
-    const src = data as ArrayLike<number | bigint>;
-    if (data instanceof C) typed = data;
-    else {
-      const t = new C(src.length);
-      for (let i = 0; i < src.length; i++) t[i] = BigInt(src[i]);
-      typed = t;
-    }
-  } else if (dtype === 'f2') {
-    throw new Error(`${file}: writing float16 is not supported; write f4`);
-  } else {
-    const C = ctor[dtype];
-    if (!C) throw new Error(`${file}: unsupported dtype '${dtype}'`);
-    const src = data as ArrayLike<number | bigint>;
-    typed = data instanceof C ? (data as ArrayBufferView) : new C(Array.from(src, Number));
-  }
-  return new Uint8Array(typed.buffer, typed.byteOffset, typed.byteLength);
-}
-
-/** Write a whole array as a standard numpy v1 .npy file (spaces-padded header, 64-byte aligned). */
-export function writeNpy(path: string, arr: NpyWriteInput): void {
-  const dtype = arr.dtype ?? dtypeOf(arr.data);
-  const count = arr.shape.reduce((a, b) => a * b, 1);
-  if (arr.data.length !== count) {
-    throw new Error(`${path}: data has ${arr.data.length} elements, shape ${shapeText(arr.shape)} needs ${count}`);
-  }
-  const bytes = encodeData(path, arr.data, dtype);
-  const fd = fs.openSync(path, 'w');
-  try {
-    fs.writeSync(fd, headerBytes(dtype, arr.shape));
-    let done = 0;
-    while (done < bytes.length) done += fs.writeSync(fd, bytes, done, Math.min(MAX_READ, bytes.length - done));
-  } finally {
-    fs.closeSync(fd);
-  }
-}
-
-/** Options for NpyWriter. */
-export interface NpyWriterOptions {
-  dtype: NpyDtype;
-  /** Shape of one row (everything after axis 0); [] for a 1-D array. */
-  rowShape: number[];
-  /**
-   * 'numpy' (default): space-padded header sized for any row count, 64-byte aligned.
-   * 'fixed128': the reference streaming writer's 128-byte header padded with newlines.
-   */
-  header?: 'numpy' | 'fixed128';
-}
-
-/**
- * Streaming writer for arrays larger than memory: reserve the header, append rows, fix the header
- * (with the final row count) at `close()`. Writes to `<path>.partial` and renames on close, so a
- * crash never leaves a file that looks complete.
- */
-export class NpyWriter {
-  private fd: number;
-  private rows = 0;
-  private readonly rowElements: number;
-  private readonly headerSize: number;
-  private readonly tmp: string;
-  private closed = false;
-
-  constructor(readonly path: string, readonly opts: NpyWriterOptions) {
-    this.rowElements = opts.rowShape.reduce((a, b) => a * b, 1);
-    itemSizeOf(path, opts.dtype);
-    // header size for the largest row count we could ever write
-    this.headerSize = opts.header === 'fixed128' ? 128 : headerBytes(opts.dtype, [1e15, ...opts.rowShape]).length;
-    this.tmp = `${path}.partial`;
-    this.fd = fs.openSync(this.tmp, 'w');
-    fs.writeSync(this.fd, Buffer.alloc(this.headerSize, 0x20));
-  }
-
-  /** Rows written so far. */
-  get length(): number {
-    return this.rows;
-  }
-
-  /** Append whole rows; `data.length` must be a multiple of the row size. */
-  append(data: NpyData | number[]): void {
-    if (this.closed) throw new Error(`${this.path}: writer already closed`);
-    if (data.length % this.rowElements !== 0) {
-      throw new Error(`${this.path}: appended ${data.length} elements, not a multiple of the row size ${this.rowElements} (row shape ${shapeText(this.opts.rowShape)})`);
-    }
-    const bytes = encodeData(this.path, data, this.opts.dtype);
-    let done = 0;
-    while (done < bytes.length) done += fs.writeSync(this.fd, bytes, done, Math.min(MAX_READ, bytes.length - done));
-    this.rows += data.length / this.rowElements;
-  }
-
-  /** Write the final header and move the file into place. */
-  close(): void {
-    if (this.closed) return;
-    const shape = [this.rows, ...this.opts.rowShape];
-    const hb = this.opts.header === 'fixed128'
-      ? headerBytes(this.opts.dtype, shape, { total: 128, pad: 'newline' })
-      : headerBytes(this.opts.dtype, shape, { total: this.headerSize });
-    fs.writeSync(this.fd, hb, 0, hb.length, 0);
-    fs.closeSync(this.fd);
-    fs.renameSync(this.tmp, this.path);
-    this.closed = true;
-  }
-
-  /** Drop the partial output. */
-  abort(): void {
-    if (this.closed) return;
-    fs.closeSync(this.fd);
-    fs.rmSync(this.tmp, { force: true });
-    this.closed = true;
-  }
 }

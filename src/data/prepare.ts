@@ -13,6 +13,7 @@ import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { writeNpy } from './npy';
+import { writeFileAtomic } from '../atomic-write';
 import { candidateRecall, generateCandidates } from './candidates';
 import { loadWordPieceTokenizer, mentionTokenSpan, buildWordPieceVocab, writeTokenizerDir, TOKENIZER_RULES, VocabularyInfo, WordPieceTokenizer } from './tokenize';
 import { findVocabulary, FindVocabularyOptions, FoundVocabulary } from './vocabulary';
@@ -164,9 +165,7 @@ export async function prepareDataset(opts: PrepareOptions): Promise<PrepareRepor
       const res = await generateCandidates(mentions, names, { k: K, workers: opts.workers, progress: opts.progress, label: 'candidates' });
       indices = res.indices;
       log(`candidates: ${res.uniqueQueries} distinct mention strings, ${res.workers} worker(s), ${res.seconds.toFixed(1)} s`);
-      fs.mkdirSync(opts.out, { recursive: true });
-      fs.writeFileSync(cacheFile + '.partial', JSON.stringify({ key, indices }));
-      fs.renameSync(cacheFile + '.partial', cacheFile);
+      writeFileAtomic(cacheFile, JSON.stringify({ key, indices }));
     }
     needFuzzy.forEach((m, i) => (m.candidates = indices![i].map((j) => raw.kbNames[j].qid)));
   } else {

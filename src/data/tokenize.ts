@@ -183,6 +183,7 @@ export function isBertPunctuation(ch: string): boolean {
 }
 
 /** Python's `str.split()` separators (`str.isspace`). */
+// eslint-disable-next-line no-control-regex -- U+001C–U+001F are whitespace to Python's str.split, which this mirrors
 const PY_WHITESPACE = /[\t\n\v\f\r\x1c-\x1f \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]+/u;
 
 /** Python `whitespace_tokenize`: `text.strip().split()`. */

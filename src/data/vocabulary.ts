@@ -66,7 +66,7 @@ const hasVocab = (dir: string) => fs.existsSync(path.join(dir, 'vocab.txt')) || 
 
 /** transformers.js' file cache folder (its `env.cacheDir`), or null when it has none. */
 export function transformersCacheDir(): string | null {
-  // eslint-disable-next-line @typescript-eslint/no-var-requires
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- lazy: transformers.js is heavy and only needed to find its cache
   const { env } = require('@huggingface/transformers') as typeof import('@huggingface/transformers');
   return env.cacheDir ?? null;
 }

@@ -389,7 +389,7 @@ export class EncodeInterrupted extends Error {}
 
 function progressBar(enabled: boolean, task: string, total: number) {
   if (!enabled) return null;
-  // eslint-disable-next-line @typescript-eslint/no-var-requires
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- to become src/progress.ts's progressBar (issue #15)
   const cliProgress = require('cli-progress') as typeof import('cli-progress');
   const bar = new cliProgress.SingleBar({
     format: `${task.padEnd(20)} [{bar}] {value}/{total} rows | {speed} items/s | ETA {eta_formatted}`,

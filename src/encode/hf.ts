@@ -15,7 +15,7 @@ let cached: HF | null = null;
 
 /** The transformers.js module, loaded on first use (stand-in runs never load onnxruntime). */
 export function hfLib(): HF {
-  // eslint-disable-next-line @typescript-eslint/no-var-requires
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- lazy: transformers.js is heavy and loads only when an encoder runs
   if (!cached) cached = require('@huggingface/transformers') as HF;
   return cached;
 }

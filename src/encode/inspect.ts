@@ -6,6 +6,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import sharp from 'sharp';
 import { readNpyHeader, readNpy } from '../data/npy';
+import { detectPreprocessedLayout, validateDir } from '../data/preprocessed';
 import { resizeRGB, type RgbImage } from './images';
 import { DETECTOR_INPUT_SIZE } from './detector';
 import type { Detections } from './types';
@@ -96,7 +97,5 @@ export function zeroShotTop1(dir: string, split: string, modality: 'text' | 'ima
 
 /** The data layer's validation of a preprocessed directory (what `npx drin validate` checks): the problems found, [] when valid. */
 export function checkPreprocessedDir(dir: string): string[] {
-  // eslint-disable-next-line @typescript-eslint/no-var-requires
-  const { validateDir, detectPreprocessedLayout } = require('../data/preprocessed') as typeof import('../data/preprocessed');
   return validateDir(dir, detectPreprocessedLayout(dir)).problems;
 }

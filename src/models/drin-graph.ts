@@ -22,18 +22,14 @@
  * GELU (erf) vertices, sigmoid edges — the paper's family. Other configurations use the tfjs engine.
  */
 import { OnnxGraph } from '../onnx/graph';
-import { DrinConfig, DRIN_EDGE_NAMES } from './drin-config';
+import { DrinConfig } from './drin-config';
 import { DRIN_VERTEX_KEYS } from './vertices';
+import { drinOrtUnsupported } from './drin-support';
 
-/** Why this configuration cannot run as a graph, or undefined when it can. */
+/** Why this configuration cannot run as a graph, or undefined when it can (the declaration: drin-support.ts). */
 export function drinGraphUnsupported(cfg: DrinConfig): string | undefined {
-  if (cfg.edgeFeature !== 'scalar') return 'vector edge features';
-  const name = (a: string): string => a.trim().toLowerCase().replace(/\s*\(.*\)\s*$/, ''); // 'gelu (exact, erf)' → 'gelu'
-  if (name(cfg.vertexActivation) !== 'gelu') return `vertex activation '${cfg.vertexActivation}' (graph has gelu)`;
-  if (name(cfg.edgeActivation) !== 'sigmoid') return `edge activation '${cfg.edgeActivation}' (graph has sigmoid)`;
-  return undefined;
+  return drinOrtUnsupported(cfg);
 }
-
 
 /** Parameter keys the graph reads (state_dict names), in state_dict order. */
 export function drinGraphParamKeys(cfg: DrinConfig): string[] {

@@ -9,15 +9,15 @@
  *   score     cosine(final mention-text vertex, final entity-text vertex)   [B,R]
  */
 import * as tf from '@tensorflow/tfjs';
-import type { RankingModel } from '../train/model';
+import type { RankingModel } from './ranking-model';
 import { DRIN_DEFAULTS, DrinConfig, drinConfig } from './drin-config';
 import { DrinEdges, drinInitialEdges } from './edges';
-import { drinGraphUnsupported } from './drin-graph';
+import { drinOrtUnsupported } from './drin-support';
 import { DrinOrtEngine } from './drin-ort';
 import { ortUnavailable } from '../onnx/session';
 import { DeviceName, DeviceRequest, resolveOrtDevice, resolveTfjsDevice } from '../device';
 import { drinGcnLayer, drinInitGcnLayer } from './gcn-layer';
-import { drinCosine, drinRng, drinInitLinear } from './linear';
+import { drinCosine, drinRng, drinInitLinear } from '../nn';
 import { DRIN_VERTEX_KEYS, DrinBatch, drinCheckBatch, drinEncodeVertices, drinEntityTextInputs, drinMentionSpanMean } from './vertices';
 
 export interface DrinForwardResult {
@@ -84,14 +84,15 @@ export interface DrinModel extends RankingModel {
 }
 
 /**
- * Pick the engine: `requested`, else `DRIN_ENGINE`, else `auto` = `ort` unless tfjs runs on a native
- * backend (tfjs-node / GPU), onnxruntime-node cannot load, or the configuration is outside the graph's family.
+ * Pick the engine: `requested` (the CLI and notebooks pass `DRIN_ENGINE`), where `auto` = `ort` unless tfjs runs
+ * on a native backend (tfjs-node / GPU), onnxruntime-node cannot load, or the configuration is outside the
+ * graph's family (drin-support.ts).
  */
 export function resolveDrinEngine(cfg: DrinConfig, requested: 'auto' | DrinEngineName = 'auto', device?: DeviceRequest): { engine: DrinEngineName; note: string } {
-  const want = requested !== 'auto' ? requested : (process.env.DRIN_ENGINE as 'auto' | DrinEngineName | undefined) || 'auto';
-  if (!['auto', 'ort', 'tfjs'].includes(want)) throw new Error(`DRIN_ENGINE='${want}': expected auto, ort or tfjs`);
+  const want = requested;
+  if (!['auto', 'ort', 'tfjs'].includes(want)) throw new Error(`DRIN engine '${want}': expected auto, ort or tfjs`);
   if (want === 'tfjs') return { engine: 'tfjs', note: 'tfjs engine (asked for)' };
-  const why = drinGraphUnsupported(cfg) ?? ortUnavailable();
+  const why = drinOrtUnsupported(cfg) ?? ortUnavailable();
   if (want === 'ort') {
     if (why) throw new Error(`DRIN engine 'ort' cannot run this model: ${why}`);
     return { engine: 'ort', note: 'onnxruntime engine (asked for)' };

@@ -9,7 +9,7 @@
  *  ii  image–image detector-score-weighted mean of the object cosines
  */
 import * as tf from '@tensorflow/tfjs';
-import { drinCosine, drinNormalize } from './linear';
+import { drinCosine, drinNormalize } from '../nn';
 import { DrinBatch, drinMeanAxisIfRank } from './vertices';
 
 /** The four edges [tt, ti, it, ii], each [B,R]. */

@@ -16,7 +16,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { DrinConfig } from './drin-config';
 import { DrinEdges } from './edges';
-import { drinActivation, drinInitLayerNorm, drinInitLinear, drinLayerNorm, drinLinear, DrinRng } from './linear';
+import { drinActivation, drinInitLayerNorm, drinInitLinear, drinLayerNorm, drinLinear, DrinRng } from '../nn';
 import { DrinVertices } from './vertices';
 
 /** Add layer `index`'s parameters, in the reference's state_dict order (w_h, w_m, w_u, w_v, layer_norm). */

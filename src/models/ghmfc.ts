@@ -20,7 +20,7 @@
  * Scores: cosine(mention, entity) → [B, R].
  */
 import * as tf from '@tensorflow/tfjs';
-import type { RankingModel } from '../train/model';
+import type { RankingModel } from './ranking-model';
 import { initMultiheadAttention, torchMultiheadAttention } from './multihead-attention';
 import { initTransformerEncoder, torchTransformerEncoder, TransformerEncoderConfig } from './transformer-encoder';
 import {
@@ -34,7 +34,7 @@ import {
   torchLayerNormInit,
   torchLinearAt,
   torchLinearInit,
-} from './torch-nn';
+} from '../nn';
 
 /** GHMFC configuration; field names follow the reference's `common/args.py`. */
 export interface GhmfcConfig {

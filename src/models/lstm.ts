@@ -8,7 +8,7 @@
  * i (input), f (forget), g (cell), o (output). Zero initial state.
  */
 import * as tf from '@tensorflow/tfjs';
-import { TorchParams, TorchRng, torchLinear, torchParam, torchUniform } from './torch-nn';
+import { TorchParams, TorchRng, torchLinear, torchParam, torchUniform } from '../nn';
 
 /** Create the weights of a one-layer `nn.LSTM(inputSize, hiddenSize)`: all ~ U(-1/sqrt(H), 1/sqrt(H)). */
 export function initLstm(params: TorchParams, prefix: string, inputSize: number, hiddenSize: number, rng?: TorchRng): void {

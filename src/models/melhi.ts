@@ -17,10 +17,10 @@
  *    scores = cosine → [B, R].
  */
 import * as tf from '@tensorflow/tfjs';
-import type { RankingModel } from '../train/model';
+import type { RankingModel } from './ranking-model';
 import { ghmfcSpanMean } from './ghmfc';
 import { initLstm, torchLstm } from './lstm';
-import { TorchParams, torchBatchMatMul, torchCosineSimilarity, torchLinearAt, torchLinearInit, torchRng } from './torch-nn';
+import { TorchParams, torchBatchMatMul, torchCosineSimilarity, torchLinearAt, torchLinearInit, torchRng } from '../nn';
 
 /** MEL-HI configuration (reference names in comments). */
 export interface MelhiConfig {

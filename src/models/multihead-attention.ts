@@ -12,7 +12,7 @@
  * (training only), then the output projection.
  */
 import * as tf from '@tensorflow/tfjs';
-import { TorchParams, TorchRng, torchBatchMatMul, torchDropout, torchLinear, torchLinearInit, torchParam, torchXavierUniform } from './torch-nn';
+import { TorchParams, TorchRng, torchBatchMatMul, torchDropout, torchLinear, torchLinearInit, torchParam, torchXavierUniform } from '../nn';
 
 /** Shape options of one attention block (the constructor arguments of `nn.MultiheadAttention`). */
 export interface MhaConfig {

@@ -19,7 +19,7 @@ import {
   torchLayerNormInit,
   torchLinearAt,
   torchLinearInit,
-} from './torch-nn';
+} from '../nn';
 
 /** Constructor arguments of `nn.TransformerEncoder(nn.TransformerEncoderLayer(...), numLayers)`. */
 export interface TransformerEncoderConfig {

@@ -5,7 +5,7 @@
  * Dt BERT size, Di ResNet size, Rg image regions, D GCN size.
  */
 import * as tf from '@tensorflow/tfjs';
-import { drinLinear } from './linear';
+import { drinLinear } from '../nn';
 
 /** A batch: fixture / CONTRACTS §3 names → tensors. */
 export type DrinBatch = Record<string, tf.Tensor>;

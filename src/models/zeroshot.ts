@@ -12,8 +12,8 @@
  *   vector, the only one the release keeps).
  */
 import * as tf from '@tensorflow/tfjs';
-import type { RankingModel } from '../train/model';
-import { torchCosineSimilarity } from './torch-nn';
+import type { RankingModel } from './ranking-model';
+import { torchCosineSimilarity } from '../nn';
 
 function need(batch: Record<string, tf.Tensor>, key: string, who: string): tf.Tensor {
   const t = batch[key];

@@ -40,10 +40,10 @@ let loadError: string | undefined;
 export function ortUnavailable(): string | undefined {
   if (modules || loadError) return loadError;
   try {
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    // eslint-disable-next-line @typescript-eslint/no-require-imports -- optional: onnxruntime-node may fail to load; the error is reported, tfjs used
     const ort = require('onnxruntime-node') as { Tensor: OrtModules['Tensor'] };
     const dist = path.dirname(require.resolve('onnxruntime-node'));
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    // eslint-disable-next-line @typescript-eslint/no-require-imports -- onnxruntime-node's binding, found at run time
     const b = require(path.join(dist, 'binding.js')) as { binding: { InferenceSession: OrtModules['Session'] }; initOrt: () => void };
     b.initOrt();
     if (typeof b.binding?.InferenceSession !== 'function') throw new Error('native binding has no InferenceSession');

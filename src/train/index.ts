@@ -11,5 +11,5 @@ export * from './predictions';
 export * from './loop';
 export * from './synthetic';
 export * from './dataset-splits';
-export * from './run-drin';
-import './drin-parity';
+export * from './runs';
+export * from './parity-models';

@@ -10,13 +10,15 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
-import { SingleBar, Presets } from 'cli-progress';
 import { Adam } from './adam';
 import { loadCheckpoint, saveCheckpoint } from './checkpoint';
 import { tripletLoss } from './loss';
 import { goldRanks, RankingMeter, RankingMetrics } from './metrics';
 import { batchTensors, disposeBatch, RankingBatch, RankingModel } from './model';
 import { evaluateRanking, writePredictions } from './predictions';
+import { writeFileAtomic } from '../atomic-write';
+import { progressBar } from '../progress';
+import { seededPermutation } from '../random';
 
 /** One split of a dataset: its size and its batches (shuffled by `shuffleSeed` when given). */
 export interface RankingSplit {
@@ -215,13 +217,10 @@ export async function trainRanking(
     let lossSum = 0;
     let batches = 0;
     let seen = 0;
-    const bar = o.progress && process.stderr.isTTY
-      ? new SingleBar(
-          { format: `epoch ${epoch}/${o.epochs} {bar} {value}/{total} mentions | loss {loss} | {speed} mentions/s | ETA {eta_formatted}`, stream: process.stderr, hideCursor: true },
-          Presets.shades_classic,
-        )
-      : undefined;
-    bar?.start(data.train.size, 0, { loss: '-', speed: '-' });
+    const bar = progressBar({
+      label: `epoch ${epoch}/${o.epochs}`, total: data.train.size, unit: 'mentions', fields: { loss: '-', 'mentions/s': '-' },
+      show: !!o.progress && process.stderr.isTTY,
+    });
     for await (const batch of data.train.batches({ shuffleSeed: epochShuffleSeed(o.seed, epoch) })) {
       const t = batchTensors(batch);
       const { loss, ranks } = trainStep(model, adam, t, o.margin, { chunk: o.backwardChunk });
@@ -230,9 +229,9 @@ export async function trainRanking(
       lossSum += loss;
       batches++;
       seen += ranks.length;
-      bar?.update(seen, { loss: (lossSum / batches).toFixed(4), speed: (seen / ((Date.now() - t0) / 1000)).toFixed(1) });
+      bar.update(seen, { loss: (lossSum / batches).toFixed(4), 'mentions/s': (seen / ((Date.now() - t0) / 1000)).toFixed(1) });
     }
-    bar?.stop();
+    bar.stop();
     const trainSeconds = (Date.now() - t0) / 1000;
     const valid = (await evaluateRanking(model, data.valid.batches({}), { topks: o.topks, predictions: false, absentShare: o.absentShare?.valid })).metrics;
     let test: RankingMetrics | undefined;
@@ -274,10 +273,7 @@ export async function trainRanking(
 
 /** JSON with NaN written as null, via a temporary file and a rename. */
 export function writeJsonAtomic(file: string, value: unknown): void {
-  fs.mkdirSync(path.dirname(file), { recursive: true });
-  const tmp = `${file}.tmp-${process.pid}`;
-  fs.writeFileSync(tmp, JSON.stringify(value, (_k, v) => (typeof v === 'number' && !Number.isFinite(v) ? null : v), 1));
-  fs.renameSync(tmp, file);
+  writeFileAtomic(file, JSON.stringify(value, (_k, v) => (typeof v === 'number' && !Number.isFinite(v) ? null : v), 1));
 }
 
 /**
@@ -289,21 +285,7 @@ export function tensorSplit(tensors: Record<string, tf.Tensor>, batchSize: numbe
   return {
     size: n,
     *batches({ shuffleSeed }) {
-      const order = Array.from({ length: n }, (_, i) => i);
-      if (shuffleSeed !== undefined) {
-        // seedrandom-free xorshift permutation: deterministic per seed
-        let s = shuffleSeed || 1;
-        const rnd = () => {
-          s ^= s << 13;
-          s ^= s >>> 17;
-          s ^= s << 5;
-          return (s >>> 0) / 4294967296;
-        };
-        for (let i = n - 1; i > 0; i--) {
-          const j = Math.floor(rnd() * (i + 1));
-          [order[i], order[j]] = [order[j], order[i]];
-        }
-      }
+      const order = shuffleSeed !== undefined ? seededPermutation(n, shuffleSeed) : Array.from({ length: n }, (_, i) => i);
       for (let b = 0; b < n; b += batchSize) {
         const rows = order.slice(b, b + batchSize);
         const idx = tf.tensor1d(rows, 'int32');

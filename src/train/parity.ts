@@ -2,7 +2,7 @@
  * Number-for-number checks against the reference PyTorch outputs stored in a fixture directory
  * (../shared/fixtures/<family>/<name>/: manifest.json, inputs/, params/, scores.npy, grads/,
  * params_after_adam/, scores_after_adam.npy). The manifest names the model (`model_type`,
- * default `drin`); models register a factory with `registerParityModel`.
+ * default `drin`); `PARITY_MODELS` (parity-models.ts) lists the factories, `registerParityModel` adds one.
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -12,6 +12,7 @@ import { tripletLoss } from './loss';
 import { goldRanks } from './metrics';
 import { RankingModel } from './model';
 import { loadNpyTensor, loadWeights } from './weights';
+import { PARITY_MODELS } from './parity-models';
 
 /** The manifest fields parity reads (all fixture manifests have them; models read their own extras). */
 export interface ParityManifest {
@@ -26,19 +27,32 @@ export interface ParityManifest {
   [key: string]: unknown;
 }
 
+/** How parity builds and reports a model (the CLI fills these from DRIN_ENGINE / DRIN_PARITY_DEBUG). */
+export interface ParityOptions {
+  /** DRIN's engine (default auto). */
+  engine?: 'auto' | 'ort' | 'tfjs';
+  /** Print the worst unexplained Adam element of each parameter. */
+  debug?: boolean;
+}
+
 /** Builds an untrained model of the manifest's configuration (parity then loads params/ into it). */
-export type ParityModelFactory = (manifest: ParityManifest, dir: string) => RankingModel;
+export type ParityModelFactory = (manifest: ParityManifest, dir: string, opts: ParityOptions) => RankingModel;
 
 const registry = new Map<string, ParityModelFactory>();
 
-/** Register the model used for fixtures whose manifest says `model_type: name` (DRIN: `drin`, the default). */
+/** The factory for `name`: an added one (`registerParityModel`), else the listed one (`PARITY_MODELS`). */
+function parityFactory(name: string): ParityModelFactory | undefined {
+  return registry.get(name) ?? PARITY_MODELS[name];
+}
+
+/** Add (or replace) the model used for fixtures whose manifest says `model_type: name`, e.g. a model under development. */
 export function registerParityModel(name: string, factory: ParityModelFactory): void {
   registry.set(name, factory);
 }
 
 /** Names of the models parity can check. */
 export function parityModelNames(): string[] {
-  return [...registry.keys()];
+  return [...new Set([...Object.keys(PARITY_MODELS), ...registry.keys()])];
 }
 
 export interface ParityTolerances {
@@ -118,13 +132,13 @@ export function loadParityBatch(dir: string): Record<string, tf.Tensor> {
  * Check one fixture directory: forward scores, triplet loss, gradients, one Adam step
  * (parameters and scores after it) and the batch's top-k metrics.
  */
-export function runParity(dir: string, tol: ParityTolerances = PARITY_TOLERANCES): ParityReport {
+export function runParity(dir: string, tol: ParityTolerances = PARITY_TOLERANCES, opts: ParityOptions = {}): ParityReport {
   const t0 = Date.now();
   const manifest = readParityManifest(dir);
   const name = manifest.model_type ?? 'drin';
-  const factory = registry.get(name);
+  const factory = parityFactory(name);
   if (!factory) throw new Error(`${dir}: no parity model registered for '${name}' (registered: ${parityModelNames().join(', ') || 'none'})`);
-  const model = factory(manifest, dir);
+  const model = factory(manifest, dir, opts);
   const failures: string[] = [];
   const batch = loadParityBatch(dir);
   try {
@@ -241,7 +255,7 @@ export function runParity(dir: string, tol: ParityTolerances = PARITY_TOLERANCES
         const explained = slope.mul(g1.sub(g2).abs());
         const beyond = d.greater(tol.params);
         const unexplained = d.sub(explained).maximum(0);
-        if (process.env.DRIN_PARITY_DEBUG) {
+        if (opts.debug) {
           const i = unexplained.flatten().argMax().dataSync()[0];
           const at = (t: tf.Tensor) => t.flatten().gather([i]).dataSync()[0];
           console.log(`  [debug] ${k}[${i}]: g ${at(g1)} ref ${at(g2)} |Δp| ${at(d)} explained ${at(explained)}`);

@@ -1,11 +1,10 @@
 /**
  * Evaluation over a split: metrics plus per-mention predictions (CONTRACTS §5) for error analysis.
  */
-import * as fs from 'node:fs';
-import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { goldRanks, RankingMeter, RankingMetrics } from './metrics';
 import { batchTensors, disposeBatch, RankingBatch, RankingModel } from './model';
+import { writeFileAtomic } from '../atomic-write';
 
 /** One line of predictions_{split}.jsonl. */
 export interface MentionPrediction {
@@ -91,8 +90,5 @@ export async function evaluateRanking(
 
 /** Write predictions as JSON lines (atomically). */
 export function writePredictions(file: string, predictions: MentionPrediction[]): void {
-  fs.mkdirSync(path.dirname(file), { recursive: true });
-  const tmp = `${file}.tmp-${process.pid}`;
-  fs.writeFileSync(tmp, predictions.map((p) => JSON.stringify(p)).join('\n') + (predictions.length ? '\n' : ''));
-  fs.renameSync(tmp, file);
+  writeFileAtomic(file, predictions.map((p) => JSON.stringify(p)).join('\n') + (predictions.length ? '\n' : ''));
 }

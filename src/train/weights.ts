@@ -5,37 +5,23 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
+import { parseNpyTensor, readNpyTensor, tensorToNpy } from '../data/npy-tensor';
 import { readZipEntries, writeZipEntries } from './npz';
-
-// npyjs ships a CommonJS entry; required lazily so the library loads without it until needed.
-// eslint-disable-next-line @typescript-eslint/no-require-imports
-const npyjs: { parse(b: ArrayBuffer): { data: ArrayLike<number | bigint>; shape: number[]; dtype: string }; dump(a: Float32Array | Int32Array, shape: number[]): ArrayBuffer } = require('npyjs');
+import { writeFileAtomic } from '../atomic-write';
 
 /** Parse .npy bytes into a tensor (float → float32, integer/bool → int32). `where` names the source in errors. */
 export function npyBytesToTensor(buf: Uint8Array, where: string): tf.Tensor {
-  let arr;
-  try {
-    arr = npyjs.parse(buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.byteLength) as ArrayBuffer);
-  } catch (e) {
-    throw new Error(`${where}: not a readable .npy file (${(e as Error).message})`);
-  }
-  const { data, shape, dtype } = arr;
-  if (dtype.startsWith('U')) throw new Error(`${where}: string array (${dtype}); expected numbers`);
-  if (dtype === 'f4' || dtype === 'f8' || dtype === 'f2') return tf.tensor(Float32Array.from(data as ArrayLike<number>), shape, 'float32');
-  const out = new Int32Array(data.length);
-  for (let i = 0; i < data.length; i++) out[i] = Number(data[i]);
-  return tf.tensor(out, shape, 'int32');
+  return parseNpyTensor(buf, where);
 }
 
 /** Read one `.npy` file into a tensor. */
 export function loadNpyTensor(file: string): tf.Tensor {
-  return npyBytesToTensor(fs.readFileSync(file), file);
+  return readNpyTensor(file);
 }
 
 /** Serialise a tensor as .npy bytes (float32 → `<f4`, int32/bool → `<i4`). */
 export function tensorToNpyBytes(t: tf.Tensor): Uint8Array {
-  const data = t.dtype === 'float32' ? (t.dataSync() as Float32Array) : Int32Array.from(t.dataSync() as ArrayLike<number>);
-  return new Uint8Array(npyjs.dump(data, t.shape.length ? t.shape : []));
+  return tensorToNpy(t);
 }
 
 /** Read a state dict from a directory of `<key>.npy` files or a `.npz` archive. */
@@ -87,10 +73,7 @@ export function writeStateDict(tensors: Map<string, tf.Tensor>, target: string, 
     const entries = new Map<string, Uint8Array>();
     for (const [k, t] of tensors) entries.set(`${k}.npy`, tensorToNpyBytes(t));
     for (const [k, b] of extra) entries.set(k, b);
-    fs.mkdirSync(path.dirname(target), { recursive: true });
-    const tmp = `${target}.tmp-${process.pid}`;
-    fs.writeFileSync(tmp, writeZipEntries(entries));
-    fs.renameSync(tmp, target);
+    writeFileAtomic(target, writeZipEntries(entries));
     return;
   }
   fs.mkdirSync(target, { recursive: true });

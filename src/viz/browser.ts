@@ -20,7 +20,7 @@ export const CHROMIUM_FLAGS = [
 ];
 
 /**
- * Where Chromium is looked for after `$CHROMIUM_PATH`. scripts/ensure-setup.mjs (which installs it for
+ * Where Chromium is looked for when no path is given. scripts/ensure-setup.mjs (which installs it for
  * `npm test`, before node_modules exists, so it cannot import this file) keeps the same list.
  */
 export const CHROMIUM_PATHS = [
@@ -34,21 +34,21 @@ export const CHROMIUM_PATHS = [
 ];
 
 /**
- * Path of the Chromium binary, or undefined: `$CHROMIUM_PATH` when set (authoritative: a path that does
- * not exist means "no Chromium"), else the first of {@link CHROMIUM_PATHS} that exists.
+ * Path of the Chromium binary, or undefined: `explicit` when given (the CLI and the tests pass
+ * `$CHROMIUM_PATH`; authoritative: a path that does not exist means "no Chromium"), else the first of
+ * {@link CHROMIUM_PATHS} that exists.
  */
-export function findChromium(): string | undefined {
-  const chosen = process.env.CHROMIUM_PATH;
-  if (chosen) return fs.existsSync(chosen) ? chosen : undefined;
+export function findChromium(explicit?: string): string | undefined {
+  if (explicit) return fs.existsSync(explicit) ? explicit : undefined;
   return CHROMIUM_PATHS.find((c) => fs.existsSync(c));
 }
 
 /** Like {@link findChromium}, but throws naming the package to install when there is none. */
-export function chromiumPath(): string {
-  const found = findChromium();
+export function chromiumPath(explicit?: string): string {
+  const found = findChromium(explicit);
   if (found) return found;
   throw new Error(
-    `no Chromium found (${process.env.CHROMIUM_PATH ? `CHROMIUM_PATH=${process.env.CHROMIUM_PATH} does not exist` : `tried ${CHROMIUM_PATHS.join(', ')}`}); install the package chromium ` +
+    `no Chromium found (${explicit ? `${explicit} does not exist` : `tried ${CHROMIUM_PATHS.join(', ')}`}); install the package chromium ` +
       '(Debian: apt-get install chromium; `npm test` installs it) or set CHROMIUM_PATH',
   );
 }
@@ -63,14 +63,14 @@ export function chromiumPath(): string {
  */
 export async function withChromium<T>(
   fn: (context: BrowserContext) => Promise<T>,
-  opts: { viewport?: { width: number; height: number }; offline?: boolean } = {},
+  opts: { viewport?: { width: number; height: number }; offline?: boolean; chromiumPath?: string } = {},
 ): Promise<T> {
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- playwright-core is a dev dependency, loaded only when a browser is needed
   const { chromium } = require('playwright-core') as typeof import('playwright-core');
   const profile = fs.mkdtempSync(path.join(os.tmpdir(), 'drin-chromium-'));
   try {
     const context = await chromium.launchPersistentContext(profile, {
-      executablePath: chromiumPath(),
+      executablePath: chromiumPath(opts.chromiumPath),
       headless: true,
       args: CHROMIUM_FLAGS,
       viewport: opts.viewport ?? { width: 1200, height: 900 },

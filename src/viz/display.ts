@@ -11,7 +11,7 @@ export interface HtmlSink {
 /** True when running inside a tslab kernel that is executing a cell. */
 export function inNotebook(): boolean {
   try {
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    // eslint-disable-next-line @typescript-eslint/no-require-imports -- tslab exists only inside a notebook kernel
     const jupyter = require('tslab/dist/jupyter') as { lastWriteDisplayData: unknown };
     return jupyter.lastWriteDisplayData != null;
   } catch {
@@ -26,7 +26,7 @@ export function inNotebook(): boolean {
 export function displayHtml(html: string, fallbackText: string, sink?: HtmlSink): void {
   if (sink) return sink.html(html);
   if (inNotebook()) {
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    // eslint-disable-next-line @typescript-eslint/no-require-imports -- tslab exists only inside a notebook kernel
     (require('tslab') as { display: HtmlSink }).display.html(html);
   } else {
     console.log(fallbackText);

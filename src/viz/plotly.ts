@@ -15,6 +15,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { FIGURES, ROOT } from '../paths';
 import { displayHtml, escapeHtml, HtmlSink } from './display';
+import { findChromium, withChromium } from './browser';
 
 /** A plotly figure: traces, layout and config, as plotly.js takes them. */
 export interface PlotlyFigure {
@@ -38,7 +39,7 @@ let plotCounter = 0;
 let cachedSource: string | undefined;
 
 function plotlyVersion(): string {
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- a JSON file outside src/ (no resolveJsonModule)
   return (require('plotly.js-dist/package.json') as { version: string }).version;
 }
 
@@ -55,7 +56,7 @@ export function plotlySource(): string {
   const srcFile = require.resolve('plotly.js-dist/plotly.js');
   const full = fs.readFileSync(srcFile, 'utf8');
   try {
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    // eslint-disable-next-line @typescript-eslint/no-require-imports -- optional: esbuild minifies when present
     const esbuild = require('esbuild') as { transformSync(code: string, o: object): { code: string } };
     const min = esbuild.transformSync(full, { minify: true, legalComments: 'none' }).code;
     const header = `/* plotly.js v${version} (c) Plotly, Inc., MIT license; minified by esbuild */\n`;
@@ -154,6 +155,8 @@ export interface SavePlotOptions {
   height?: number;
   /** Directory for bare names (default results/figures). */
   dir?: string;
+  /** Chromium binary for the PNG (default: the usual locations; `CHROMIUM_PATH` in the notebooks). */
+  chromiumPath?: string;
 }
 
 /**
@@ -181,12 +184,10 @@ export async function savePlot(fig: PlotlyFigure, file: string, opts: SavePlotOp
   fs.writeFileSync(htmlFile, html);
   if (!opts.png) return { html: htmlFile };
   const pngFile = `${stem}.png`;
-  // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded lazily: playwright-core only when a PNG is wanted
-  const { withChromium, findChromium } = require('./browser') as typeof import('./browser');
-  if (opts.png !== 'required' && !findChromium()) {
+  if (opts.png !== 'required' && !findChromium(opts.chromiumPath)) {
     const pngSkipped =
       `PNG skipped: no Chromium on this machine (${path.relative(process.cwd(), htmlFile)} written); ` +
-      'for PNGs install it (Debian: apt-get install chromium) or set CHROMIUM_PATH';
+      'for PNGs install it (Debian: apt-get install chromium) or pass its path';
     console.log(pngSkipped);
     return { html: htmlFile, pngSkipped };
   }
@@ -202,7 +203,7 @@ export async function savePlot(fig: PlotlyFigure, file: string, opts: SavePlotOp
       )) as string;
       fs.writeFileSync(pngFile, Buffer.from(dataUrl.replace(/^data:image\/png;base64,/, ''), 'base64'));
     },
-    { viewport: { width, height } },
+    { viewport: { width, height }, chromiumPath: opts.chromiumPath },
   );
   return { html: htmlFile, png: pngFile };
 }

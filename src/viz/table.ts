@@ -39,7 +39,11 @@ function normalise(input: TableInput): Normalised {
       if (r === null || typeof r !== 'object' || Array.isArray(r)) {
         throw new Error(`showTable: row ${i} is ${Array.isArray(r) ? 'an array' : String(r)}; expected an object {column: value}`);
       }
-      for (const k of Object.keys(r)) if (!seen.has(k)) (seen.add(k), columns.push(k));
+      for (const k of Object.keys(r)) {
+        if (seen.has(k)) continue;
+        seen.add(k);
+        columns.push(k);
+      }
     });
     return { columns, rows: input.map((r) => columns.map((c) => r[c])) };
   }

@@ -116,7 +116,7 @@ export async function checkPages(pages: Array<{ notebook: string; html: string }
       reports.push({ notebook, html, plots: found.plots, images: found.images, errors, screenshots });
     }
     return reports;
-  });
+  }, { chromiumPath: process.env.CHROMIUM_PATH });
 }
 
 /** Problems found on a page, one line each (empty = all good). */

@@ -31,7 +31,7 @@ function runChild(threads: string): { report: ChildReport; ms: number } {
     const crypto = require('crypto');
     const b = require('./src/backend.ts');
     const fill = (n, seed) => { const a = new Float32Array(n); let s = seed; for (let i = 0; i < n; i++) { s = (s * 1664525 + 1013904223) >>> 0; a[i] = s / 2 ** 32 - 0.5; } return a; };
-    b.initBackend().then((c) => {
+    b.initBackend(require('./src/cli/env.ts').readDrinEnv().backend).then((c) => {
       const tf = b.tf;
       const a = tf.tensor2d(fill(64 * 2048, 1), [64, 2048]), w = tf.tensor2d(fill(2048 * 768, 2), [2048, 768]);
       const x = tf.tensor2d(fill(96 * 256, 3), [96, 256]), y = tf.tensor2d(fill(80 * 256, 4), [80, 256]);

@@ -16,7 +16,7 @@ function pick(drinBackend: string | undefined): { ok: boolean; name?: string; tf
   if (drinBackend !== undefined) env.DRIN_BACKEND = drinBackend;
   const code = `
     const b = require('./src/backend.ts');
-    b.initBackend().then(
+    b.initBackend(require('./src/cli/env.ts').readDrinEnv().backend).then(
       (c) => console.log(JSON.stringify({ ok: true, name: c.name, tfBackend: b.tf.getBackend(), text: b.describeBackend(c) })),
       (e) => console.log(JSON.stringify({ ok: false, error: e.message })));`;
   const r = spawnSync(process.execPath, ['--import', 'tsx', '-e', code], { cwd: ROOT, env, encoding: 'utf8', timeout: 60000 });

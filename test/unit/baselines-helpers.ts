@@ -3,27 +3,13 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { SHARED } from '../../src/paths';
+import { readNpyTensor } from '../../src/data/npy-tensor';
 
 export const BASELINE_FIXTURES = path.join(SHARED, 'fixtures', 'baselines');
 
-/** Minimal .npy reader for the fixtures (little-endian f4/f8/i4/i8/u1/b1), int64 → int32. */
+/** A fixture .npy file as a tensor (the library's one reader: floats → float32, integers → int32). */
 export function loadNpy(file: string): tf.Tensor {
-  const buf = fs.readFileSync(file);
-  const hlen = buf.readUInt16LE(8);
-  const header = buf.subarray(10, 10 + hlen).toString('latin1');
-  const descr = /'descr':\s*'([^']+)'/.exec(header)?.[1];
-  const shapeTxt = /'shape':\s*\(([^)]*)\)/.exec(header)?.[1] ?? '';
-  const shape = shapeTxt.split(',').map((x) => x.trim()).filter(Boolean).map(Number);
-  const raw = buf.subarray(10 + hlen);
-  const ab = raw.buffer.slice(raw.byteOffset, raw.byteOffset + raw.byteLength);
-  switch (descr) {
-    case '<f4': return tf.tensor(new Float32Array(ab), shape, 'float32');
-    case '<f8': return tf.tensor(Float32Array.from(new Float64Array(ab)), shape, 'float32');
-    case '<i4': return tf.tensor(new Int32Array(ab), shape, 'int32');
-    case '<i8': return tf.tensor(Int32Array.from(new BigInt64Array(ab), (x) => Number(x)), shape, 'int32');
-    case '|u1': case '|b1': return tf.tensor(Int32Array.from(new Uint8Array(ab)), shape, 'int32');
-    default: throw new Error(`${file}: unsupported dtype ${descr}`);
-  }
+  return readNpyTensor(file);
 }
 
 export interface Fixture {

@@ -8,7 +8,7 @@ import { createMelhi, melhiLstmExtract } from '../../src/models/melhi';
 import { createBertZeroShot, createClipZeroShot } from '../../src/models/zeroshot';
 import { initMultiheadAttention, torchMultiheadAttention } from '../../src/models/multihead-attention';
 
-import { toyBatch, B, R, T, N, L, Dt, Di } from '../helpers/toy-batch';
+import { toyBatch, B, R, Dt, Di } from '../helpers/toy-batch';
 
 const small: Partial<GhmfcConfig> = { bertDim: Dt, resnetDim: Di, mentionOutputDim: 12, entityOutputDim: 12, numHeads: 4, transformerLayers: 2, transformerFfnDim: 20 };
 

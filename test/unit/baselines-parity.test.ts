@@ -6,7 +6,7 @@ import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../../src/backend';
 import { createGhmfc, ghmfcConfigFromManifest, ghmfcForward } from '../../src/models/ghmfc';
 import { createMelhi, melhiConfigFromManifest, melhiForward } from '../../src/models/melhi';
-import { torchLoadParams } from '../../src/models/torch-nn';
+import { torchLoadParams } from '../../src/nn';
 import { tripletLoss } from '../../src/train/loss';
 import { Adam } from '../../src/train/adam';
 import { RankingModel } from '../../src/train/model';

@@ -7,7 +7,7 @@ import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../../src/backend';
 import { SHARED } from '../../src/paths';
-import { baselineTableRow, evaluateZeroShot, sliceBaselineFeatures } from '../../src/models/baseline-runs';
+import { baselineTableRow, evaluateZeroShot, sliceBaselineFeatures } from '../../src/train/runs/baselines';
 import { createBertZeroShot } from '../../src/models/zeroshot';
 import { openPreprocessed } from '../../src/data/preprocessed';
 import { lacks } from '../helpers/needs';

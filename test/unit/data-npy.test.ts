@@ -5,9 +5,10 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { parse as npyjsParse } from 'npyjs';
 import {
-  readNpy, readNpyRows, readNpyHeader, writeNpy, NpyWriter, NpyFile, toInt32, NpyError,
+  readNpy, readNpyRows, readNpyHeader, writeNpy, NpyWriter, NpyFile, toInt32, NpyError, parseNpy, encodeNpy,
 } from '../../src/data/npy';
 import { needs } from '../helpers/needs';
+import { parseNpyTensor, readNpyTensor, tensorToNpy } from '../../src/data/npy-tensor';
 
 const FIX = path.resolve(__dirname, '../../../shared/fixtures/preprocessed');
 const haveShared = fs.existsSync(FIX);
@@ -155,4 +156,32 @@ test('bad inputs: errors name the file and what is wrong', () => {
   assert.throws(() => readNpy(notnpy), /not\.npy: not an \.npy file/);
   assert.throws(() => readNpy(path.join(tmp, 'missing.npy')), /missing\.npy: cannot open/);
   assert.throws(() => toInt32(new BigInt64Array([2n ** 40n]), 'x.npy'), /x\.npy\): element 0 = 1099511627776 does not fit in int32/);
+});
+
+test('in-memory .npy and tensors: parseNpy = readNpy, encodeNpy = writeNpy, int64 → int32 checked, strings rejected', () => {
+  const f = path.join(tmp, 'mem.npy');
+  writeNpy(f, { data: new Float64Array([1.5, -2, 3.25, 4, 5, 6]), shape: [2, 3] });
+  const bytes = fs.readFileSync(f);
+  assert.deepEqual(parseNpy(bytes, 'mem'), readNpy(f));
+  assert.deepEqual(Buffer.from(encodeNpy({ data: new Float64Array([1.5, -2, 3.25, 4, 5, 6]), shape: [2, 3] })), bytes);
+  // an unaligned view (as an .npz entry is) decodes the same
+  const shifted = new Uint8Array(bytes.length + 1);
+  shifted.set(bytes, 1);
+  assert.deepEqual(parseNpy(shifted.subarray(1), 'shifted').data, readNpy(f).data);
+  assert.throws(() => parseNpy(bytes.subarray(0, bytes.length - 8), 'cut.npy'), /cut\.npy: truncated data/);
+  // tensors: f8 → float32, i8 → int32 (checked), strings → error
+  const t = readNpyTensor(f);
+  assert.equal(t.dtype, 'float32');
+  assert.deepEqual(t.shape, [2, 3]);
+  assert.deepEqual(Array.from(t.dataSync()), [1.5, -2, 3.25, 4, 5, 6]);
+  const i8 = encodeNpy({ data: new BigInt64Array([3n, -1n, 7n]), shape: [3] });
+  const ti = parseNpyTensor(i8, 'i8.npy');
+  assert.equal(ti.dtype, 'int32');
+  assert.deepEqual(Array.from(ti.dataSync()), [3, -1, 7]);
+  assert.throws(() => parseNpyTensor(encodeNpy({ data: new BigInt64Array([2n ** 33n]), shape: [1] }), 'big.npy'), /big\.npy\): element 0 = 8589934592 does not fit in int32/);
+  assert.throws(() => parseNpyTensor(encodeNpy({ data: ['a', 'bc'], shape: [2] }), 'str.npy'), /str\.npy: string array \(U2\); expected numbers/);
+  // tensor → bytes → tensor
+  const back = parseNpyTensor(tensorToNpy(ti), 'back');
+  assert.deepEqual(Array.from(back.dataSync()), [3, -1, 7]);
+  assert.equal(back.dtype, 'int32');
 });

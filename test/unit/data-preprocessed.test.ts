@@ -99,7 +99,7 @@ test('WikiDiverse DRIN batch equals the values in the files (reference loader se
 });
 
 test('WikiMEL DRIN batch maps candidate QIDs through qid2idx; reduced form equals the raw path', { skip }, async () => {
-  const ds = openPreprocessed(path.join(FIX, 'wikimel'), { cacheDir: path.join(tmp, 'cache-mel') });
+  const ds = openPreprocessed(path.join(FIX, 'wikimel'), { cacheDir: path.join(tmp, 'cache-mel'), reduceEntityText });
   const rows = [1, 3];
   const raw = await ds.drinHostBatch('train', rows, { entityText: 'raw' });
   const R = 101;
@@ -216,11 +216,11 @@ test('bad directories: missing file, shape mismatch, truncated file, absent QID,
 test('the derived cache is reused, and rebuilt when the source changes', { skip }, async () => {
   const dir = linkCopy('wikimel', 'cache-reuse');
   const cacheDir = path.join(tmp, 'cache-reuse-out');
-  let ds: PreprocessedDataset = openPreprocessed(dir, { cacheDir });
+  let ds: PreprocessedDataset = openPreprocessed(dir, { cacheDir, reduceEntityText });
   await ds.ensureReducedCache();
   const t1 = fs.statSync(ds.reducedCachePath).mtimeMs;
   ds.close();
-  ds = openPreprocessed(dir, { cacheDir });
+  ds = openPreprocessed(dir, { cacheDir, reduceEntityText });
   await ds.ensureReducedCache();
   assert.equal(fs.statSync(ds.reducedCachePath).mtimeMs, t1, 'reused');
   assert.deepEqual(readNpy(ds.reducedCachePath).shape, [30, 2, 768]);

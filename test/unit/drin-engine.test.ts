@@ -6,6 +6,7 @@ import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
 import { createDrin, DrinConfig } from '../../src/models';
 import { resolveDrinEngine } from '../../src/models/drin';
+import { readDrinEnv } from '../../src/cli/env';
 import { drinConfig } from '../../src/models/drin-config';
 import { drinGraphGradKeys } from '../../src/models/drin-graph';
 import { OnnxGraph } from '../../src/onnx/graph';
@@ -120,20 +121,24 @@ test('a training step on the ort engine moves the parameters as the tfjs engine 
 test('engine choice: vector edges fall back to tfjs with the reason; asking for ort names it', () => {
   const v = createDrin({ bertDim: 8, resnetDim: 8, gcnDim: 8, edgeFeature: 'vector' });
   assert.equal(v.engine, 'tfjs');
-  assert.match(v.engineNote, /vector edge features/);
+  assert.match(v.engineNote, /edgeFeature "vector"/);
   assert.equal(v.lossAndGrads, undefined);
-  assert.throws(() => createDrin({ bertDim: 8, resnetDim: 8, gcnDim: 8, vertexActivation: 'relu' }, 0, { engine: 'ort' }), /cannot run this model: vertex activation 'relu'/);
+  assert.throws(() => createDrin({ bertDim: 8, resnetDim: 8, gcnDim: 8, vertexActivation: 'relu' }, 0, { engine: 'ort' }), /cannot run this model: vertexActivation "relu"/);
   assert.equal(resolveDrinEngine(drinConfig({}), 'auto').engine, 'ort');
+  // the engine is an argument: the library reads no environment variable; the CLI reads DRIN_ENGINE
   const saved = process.env.DRIN_ENGINE;
   try {
     process.env.DRIN_ENGINE = 'tfjs';
-    assert.equal(resolveDrinEngine(drinConfig({})).engine, 'tfjs');
-    process.env.DRIN_ENGINE = 'fast';
-    assert.throws(() => resolveDrinEngine(drinConfig({})), /DRIN_ENGINE='fast': expected auto, ort or tfjs/);
+    assert.equal(resolveDrinEngine(drinConfig({})).engine, 'ort', 'DRIN_ENGINE is not read by the library');
   } finally {
     if (saved === undefined) delete process.env.DRIN_ENGINE;
     else process.env.DRIN_ENGINE = saved;
   }
+  assert.equal(resolveDrinEngine(drinConfig({}), 'tfjs').engine, 'tfjs');
+  assert.throws(() => resolveDrinEngine(drinConfig({}), 'fast' as 'auto'), /DRIN engine 'fast': expected auto, ort or tfjs/);
+  assert.equal(readDrinEnv({ DRIN_ENGINE: 'tfjs' }).engine, 'tfjs');
+  assert.equal(readDrinEnv({}).engine, 'auto');
+  assert.throws(() => readDrinEnv({ DRIN_ENGINE: 'fast' }), /DRIN_ENGINE='fast': expected auto, ort or tfjs/);
 });
 
 test('OnnxGraph + OrtSession: a Gemm with attributes, split outputs, constants', () => {

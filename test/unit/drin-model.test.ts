@@ -68,15 +68,16 @@ test('image-image edge: detector-score weighted mean of object cosines', () => {
   assert.ok(Math.abs(e - expect) < 1e-6, `${e} vs ${expect}`);
 });
 
-test('pre-pooled entity text (CONTRACTS §3) gives the same scores as token features', () => {
-  const model = createDrin({ bertDim: 16, resnetDim: 12, gcnDim: 8 }, 3);
-  const b = batchFor(3, 5, 9, 16, 12);
-  const { pooled, cls } = reduceEntityText(b.entity_text_feature, b.entity_text_mask);
-  const { entity_text_feature: _f, entity_text_mask: _m, ...rest } = b;
-  const a = model.scores(b).arraySync();
-  const c = model.scores({ ...rest, entity_text_pooled: pooled, entity_text_cls: cls }).arraySync();
-  assert.deepEqual(c, a);
-});
+for (const engine of ['ort', 'tfjs'] as const)
+  test(`pre-pooled entity text (CONTRACTS §3) gives the same scores as token features (${engine} engine)`, () => {
+    const model = createDrin({ bertDim: 16, resnetDim: 12, gcnDim: 8 }, 3, { engine });
+    const b = batchFor(3, 5, 9, 16, 12);
+    const { pooled, cls } = reduceEntityText(b.entity_text_feature, b.entity_text_mask);
+    const { entity_text_feature: _f, entity_text_mask: _m, ...rest } = b;
+    const a = model.scores(b).arraySync();
+    const c = model.scores({ ...rest, entity_text_pooled: pooled, entity_text_cls: cls }).arraySync();
+    assert.deepEqual(c, a);
+  });
 
 test('options: parameter names and shapes follow the reference state_dict', () => {
   const v = createDrin({ bertDim: 16, resnetDim: 12, gcnDim: 8, edgeFeature: 'vector', numLayers: 3 });
@@ -89,23 +90,24 @@ test('options: parameter names and shapes follow the reference state_dict', () =
   assert.throws(() => createDrin({ edgeFeature: 'vector', gcnDim: 7 }), /even gcnDim/);
 });
 
-test('every option changes the scores; static edges and masks run; gold-slot mask hides the gold features', () => {
-  const b = batchFor(2, 4, 7, 16, 12, 2);
-  const base = createDrin({ bertDim: 16, resnetDim: 12, gcnDim: 8 }, 5).scores(b).arraySync();
-  for (const opt of [{ edgeType: 'static' as const }, { edgeEnabled: [1, 0, 1, 0] as [number, number, number, number] }, { maskGoldSlot: true }]) {
-    const s = createDrin({ bertDim: 16, resnetDim: 12, gcnDim: 8, ...opt }, 5).scores(b).arraySync();
-    assert.notDeepEqual(s, base, JSON.stringify(opt));
-  }
-  // with the gold slot masked, changing the gold slot's image changes only the gold score
-  const m = createDrin({ bertDim: 16, resnetDim: 12, gcnDim: 8, maskGoldSlot: true }, 5);
-  const img = b.entity_image_feature;
-  const bumped = tf.concat([img.slice([0, 0, 0, 0], [2, 3, 1, 12]), img.slice([0, 3, 0, 0], [2, 1, 1, 12]).add(1)], 1);
-  const s1 = m.scores(b).slice([0, 0], [2, 3]).arraySync();
-  const s2 = m.scores({ ...b, entity_image_feature: bumped }).slice([0, 0], [2, 3]).arraySync();
-  assert.deepEqual(s2, s1);
-  const f = createDrin({ bertDim: 16, resnetDim: 12, gcnDim: 8 }, 5); // faithful: the gold leaks into every score
-  assert.notDeepEqual(f.scores({ ...b, entity_image_feature: bumped }).slice([0, 0], [2, 3]).arraySync(), f.scores(b).slice([0, 0], [2, 3]).arraySync());
-});
+for (const engine of ['ort', 'tfjs'] as const)
+  test(`every option changes the scores; static edges and masks run; gold-slot mask hides the gold features (${engine} engine)`, () => {
+    const b = batchFor(2, 4, 7, 16, 12, 2);
+    const base = createDrin({ bertDim: 16, resnetDim: 12, gcnDim: 8 }, 5, { engine }).scores(b).arraySync();
+    for (const opt of [{ edgeType: 'static' as const }, { edgeEnabled: [1, 0, 1, 0] as [number, number, number, number] }, { maskGoldSlot: true }]) {
+      const s = createDrin({ bertDim: 16, resnetDim: 12, gcnDim: 8, ...opt }, 5, { engine }).scores(b).arraySync();
+      assert.notDeepEqual(s, base, JSON.stringify(opt));
+    }
+    // with the gold slot masked, changing the gold slot's image changes only the gold score
+    const m = createDrin({ bertDim: 16, resnetDim: 12, gcnDim: 8, maskGoldSlot: true }, 5, { engine });
+    const img = b.entity_image_feature;
+    const bumped = tf.concat([img.slice([0, 0, 0, 0], [2, 3, 1, 12]), img.slice([0, 3, 0, 0], [2, 1, 1, 12]).add(1)], 1);
+    const s1 = m.scores(b).slice([0, 0], [2, 3]).arraySync();
+    const s2 = m.scores({ ...b, entity_image_feature: bumped }).slice([0, 0], [2, 3]).arraySync();
+    assert.deepEqual(s2, s1);
+    const f = createDrin({ bertDim: 16, resnetDim: 12, gcnDim: 8 }, 5, { engine }); // faithful: the gold leaks into every score
+    assert.notDeepEqual(f.scores({ ...b, entity_image_feature: bumped }).slice([0, 0], [2, 3]).arraySync(), f.scores(b).slice([0, 0], [2, 3]).arraySync());
+  });
 
 test('extras: per-layer gold-slot edges [B, layers, 4]', () => {
   const m = createDrin({ bertDim: 16, resnetDim: 12, gcnDim: 8, numLayers: 3 });

@@ -6,7 +6,7 @@ import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
 import { SHARED } from '../../src/paths';
-import { findFixtureDirs, runParity, formatParityReport } from '../../src/train';
+import { findFixtureDirs, runParity, formatParityReport, PARITY_TOLERANCES } from '../../src/train';
 import { needs } from '../helpers/needs';
 
 const root = path.join(SHARED, 'fixtures', 'drin');
@@ -17,19 +17,12 @@ for (const [backend, engine] of [['wasm', 'ort'], ['wasm', 'tfjs'], ['cpu', 'ort
     assert.ok(await tf.setBackend(backend), `backend ${backend} unavailable`);
     const dirs = findFixtureDirs(root);
     assert.ok(dirs.length >= 2, 'expected the wikidiverse-small and wikimel-small fixtures');
-    const saved = process.env.DRIN_ENGINE;
-    process.env.DRIN_ENGINE = engine; // the parity model factory builds with engine 'auto', which reads it
-    try {
-      for (const dir of dirs) checkDir(dir, engine);
-    } finally {
-      if (saved === undefined) delete process.env.DRIN_ENGINE;
-      else process.env.DRIN_ENGINE = saved;
-    }
+    for (const dir of dirs) checkDir(dir, engine as 'ort' | 'tfjs');
   });
 }
 
-function checkDir(dir: string, engine: string): void {
-  const r = runParity(dir);
+function checkDir(dir: string, engine: 'ort' | 'tfjs'): void {
+  const r = runParity(dir, PARITY_TOLERANCES, { engine });
   assert.match(r.backend, new RegExp(`${engine} engine`));
   assert.ok(r.pass, formatParityReport(r));
   assert.ok(r.scores <= 1e-5 && r.loss <= 1e-5 && r.scoresAfterAdam <= 1e-5, formatParityReport(r));

@@ -13,7 +13,6 @@ import {
   rankingMetrics,
   tripletLoss,
   trainRanking,
-  trainStep,
   lossAndGradients,
   tensorSplit,
   syntheticDrinTensors,
@@ -98,45 +97,48 @@ test('Adam follows PyTorch: p − lr/(1−β1^t) · m / (√v/√(1−β2^t) + e
   assert.deepEqual(Object.keys(adam.getState().steps), ['p']);
 });
 
-test('training on a generated problem lifts top-1 well above chance', async () => {
-  await tf.setBackend('wasm');
-  const mk = (n: number, seed: number) => tensorSplit(syntheticDrinTensors({ mentions: n, seed, candidates: 10 }), 32);
-  const model = createDrin({ bertDim: 32, resnetDim: 48, gcnDim: 32 }, 0);
-  const res = await trainRanking(model, { train: mk(384, 1), valid: mk(128, 2) }, { epochs: 6, testEvery: 3, progress: false, log: () => {} });
-  const chance = 1 / 10;
-  assert.ok(res.history[res.history.length - 1].trainLoss < res.history[0].trainLoss, 'loss falls');
-  assert.ok(res.valid.top1 > 3 * chance, `valid top-1 ${res.valid.top1} vs chance ${chance}`);
-});
-
-test('checkpoint + resume reproduces the uninterrupted run; run files are written', async () => {
-  await tf.setBackend('wasm');
-  const dir1 = fs.mkdtempSync(path.join(os.tmpdir(), 'drin-run-'));
-  const dir2 = fs.mkdtempSync(path.join(os.tmpdir(), 'drin-run-'));
-  const data = () => ({
-    train: tensorSplit(syntheticDrinTensors({ mentions: 96, seed: 1, bertDim: 16, resnetDim: 8 }), 32),
-    valid: tensorSplit(syntheticDrinTensors({ mentions: 32, seed: 2, bertDim: 16, resnetDim: 8 }), 32),
-    test: tensorSplit(syntheticDrinTensors({ mentions: 32, seed: 3, bertDim: 16, resnetDim: 8 }), 32),
+for (const engine of ['ort', 'tfjs'] as const) {
+  test(`training on a generated problem lifts top-1 well above chance (${engine} engine)`, async () => {
+    await tf.setBackend('wasm');
+    const mk = (n: number, seed: number) => tensorSplit(syntheticDrinTensors({ mentions: n, seed, candidates: 10 }), 32);
+    const model = createDrin({ bertDim: 32, resnetDim: 48, gcnDim: 32 }, 0, { engine });
+    assert.equal(model.engine, engine);
+    const res = await trainRanking(model, { train: mk(384, 1), valid: mk(128, 2) }, { epochs: 6, testEvery: 3, progress: false, log: () => {} });
+    const chance = 1 / 10;
+    assert.ok(res.history[res.history.length - 1].trainLoss < res.history[0].trainLoss, 'loss falls');
+    assert.ok(res.valid.top1 > 3 * chance, `valid top-1 ${res.valid.top1} vs chance ${chance}`);
   });
-  const cfg = { bertDim: 16, resnetDim: 8, gcnDim: 8 };
-  const opts = { epochs: 4, testEvery: 2, progress: false, log: () => {} };
-  const a = createDrin(cfg, 1);
-  await trainRanking(a, data(), { ...opts, outDir: dir1 });
-  const b = createDrin(cfg, 1);
-  await trainRanking(b, data(), { ...opts, outDir: dir2, stopAfter: 3 }); // "crash" after epoch 3
-  const b2 = createDrin(cfg, 99); // a fresh process: different init, restored from the checkpoint
-  const res = await trainRanking(b2, data(), { ...opts, outDir: dir2 });
-  assert.equal(res.history.length, 4);
-  for (const [k, p] of a.params) assert.deepEqual(b2.params.get(k)!.arraySync(), p.arraySync(), k);
-  for (const f of ['checkpoint.npz', 'history.json', 'metrics.json', 'predictions_valid.jsonl', 'predictions_test.jsonl'])
-    assert.ok(fs.existsSync(path.join(dir2, f)), f);
-  const hist = JSON.parse(fs.readFileSync(path.join(dir2, 'history.json'), 'utf8'));
-  assert.deepEqual(hist.map((h: { epoch: number; test?: unknown }) => [h.epoch, !!h.test]), [[1, false], [2, true], [3, false], [4, true]]);
-  const line = JSON.parse(fs.readFileSync(path.join(dir2, 'predictions_test.jsonl'), 'utf8').split('\n')[0]);
-  assert.equal(line.scores.length, 10);
-  assert.equal(line.top.length, 10);
-  assert.equal(line.edges.length, 2);
-  assert.equal(line.edges[0].length, 4);
-});
+
+  test(`checkpoint + resume reproduces the uninterrupted run; run files are written (${engine} engine)`, async () => {
+    await tf.setBackend('wasm');
+    const dir1 = fs.mkdtempSync(path.join(os.tmpdir(), 'drin-run-'));
+    const dir2 = fs.mkdtempSync(path.join(os.tmpdir(), 'drin-run-'));
+    const data = () => ({
+      train: tensorSplit(syntheticDrinTensors({ mentions: 96, seed: 1, bertDim: 16, resnetDim: 8 }), 32),
+      valid: tensorSplit(syntheticDrinTensors({ mentions: 32, seed: 2, bertDim: 16, resnetDim: 8 }), 32),
+      test: tensorSplit(syntheticDrinTensors({ mentions: 32, seed: 3, bertDim: 16, resnetDim: 8 }), 32),
+    });
+    const cfg = { bertDim: 16, resnetDim: 8, gcnDim: 8 };
+    const opts = { epochs: 4, testEvery: 2, progress: false, log: () => {} };
+    const a = createDrin(cfg, 1, { engine });
+    await trainRanking(a, data(), { ...opts, outDir: dir1 });
+    const b = createDrin(cfg, 1, { engine });
+    await trainRanking(b, data(), { ...opts, outDir: dir2, stopAfter: 3 }); // "crash" after epoch 3
+    const b2 = createDrin(cfg, 99, { engine }); // a fresh process: different init, restored from the checkpoint
+    const res = await trainRanking(b2, data(), { ...opts, outDir: dir2 });
+    assert.equal(res.history.length, 4);
+    for (const [k, p] of a.params) assert.deepEqual(b2.params.get(k)!.arraySync(), p.arraySync(), k);
+    for (const f of ['checkpoint.npz', 'history.json', 'metrics.json', 'predictions_valid.jsonl', 'predictions_test.jsonl'])
+      assert.ok(fs.existsSync(path.join(dir2, f)), f);
+    const hist = JSON.parse(fs.readFileSync(path.join(dir2, 'history.json'), 'utf8'));
+    assert.deepEqual(hist.map((h: { epoch: number; test?: unknown }) => [h.epoch, !!h.test]), [[1, false], [2, true], [3, false], [4, true]]);
+    const line = JSON.parse(fs.readFileSync(path.join(dir2, 'predictions_test.jsonl'), 'utf8').split('\n')[0]);
+    assert.equal(line.scores.length, 10);
+    assert.equal(line.top.length, 10);
+    assert.equal(line.edges.length, 2);
+    assert.equal(line.edges[0].length, 4);
+  });
+}
 
 test('weights export / import: npy directory and npz round trip; wrong shapes are named', () => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'drin-w-'));

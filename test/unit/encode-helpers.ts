@@ -44,7 +44,7 @@ export function makeTinyPrepared(dir: string, perSplit = 3): string {
   const mentionImages = ['scene', 'portrait.jpg', 'corrupt', 'noise.png', null, 'missing-file'];
   let row = 0;
   for (const split of ['train', 'valid', 'test']) {
-    const ms = Array.from({ length: perSplit }, (_, i) => {
+    const ms = Array.from({ length: perSplit }, () => {
       const k = row++;
       const gold = ENTITIES[k % ENTITIES.length].qid;
       const cands = k % 2 === 0 ? [gold, ENTITIES[(k + 2) % 5].qid] : [ENTITIES[(k + 1) % 5].qid, ENTITIES[(k + 2) % 5].qid]; // gold at 0, or absent

@@ -10,7 +10,7 @@ import { findChromium } from '../../src/viz/browser';
 import { checkPages, pageProblems } from '../helpers/browser-check';
 import { needs } from '../helpers/needs';
 
-const noChromium = needs(findChromium() !== undefined, 'no Chromium (system package `chromium`; npm test installs it)');
+const noChromium = needs(findChromium(process.env.CHROMIUM_PATH) !== undefined, 'no Chromium (system package `chromium`; npm test installs it)');
 
 test('the first plot inlines plotly.js once; later plots do not', () => {
   resetPlotlyInline();
@@ -94,23 +94,21 @@ test('savePlot writes standalone HTML and PNG; every common trace type draws dat
 
 test('without Chromium, savePlot({png: true}) writes the HTML and says in one line that the PNG was skipped', async () => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'drin-viz-'));
-  const saved = { env: process.env.CHROMIUM_PATH, log: console.log };
+  const log = console.log;
   const lines: string[] = [];
+  // an explicit Chromium path is authoritative: pointing it at nothing hides any system Chromium
+  const chromiumPath = path.join(dir, 'no-chromium');
   try {
-    // an explicit CHROMIUM_PATH is authoritative: pointing it at nothing hides any system Chromium
-    process.env.CHROMIUM_PATH = path.join(dir, 'no-chromium');
     console.log = (...a: unknown[]) => void lines.push(a.join(' '));
-    const r = await savePlot({ data: [{ y: [1, 2] }] }, path.join(dir, 'fig'), { png: true });
+    const r = await savePlot({ data: [{ y: [1, 2] }] }, path.join(dir, 'fig'), { png: true, chromiumPath });
     assert.equal(r.png, undefined);
     assert.ok(fs.statSync(r.html).size > 3_000_000, 'the HTML (with plotly.js inlined) is written');
     assert.equal(fs.existsSync(path.join(dir, 'fig.png')), false);
     assert.match(r.pngSkipped!, /PNG skipped: no Chromium.*apt-get install chromium/);
     assert.deepEqual(lines, [r.pngSkipped]);
-    await assert.rejects(savePlot({ data: [{ y: [1] }] }, path.join(dir, 'fig2'), { png: 'required' }), /no Chromium found/);
+    await assert.rejects(savePlot({ data: [{ y: [1] }] }, path.join(dir, 'fig2'), { png: 'required', chromiumPath }), /no Chromium found/);
   } finally {
-    console.log = saved.log;
-    if (saved.env === undefined) delete process.env.CHROMIUM_PATH;
-    else process.env.CHROMIUM_PATH = saved.env;
+    console.log = log;
     fs.rmSync(dir, { recursive: true, force: true });
   }
 });

@@ -48,6 +48,7 @@ const utf8Replace = new TextDecoder('utf-8', { fatal: false, ignoreBOM: true });
  */
 export function pyUnquote(s: string): string {
   if (!s.includes('%')) return s;
+  // eslint-disable-next-line no-control-regex -- the ASCII range (U+0000 included) is exactly what unquote decodes
   return s.replace(/[\x00-\x7f]+/g, (run) => {
     const bytes = new Uint8Array(run.length);
     let n = 0;

@@ -6,13 +6,13 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
-import type { PreprocessedDataset } from '../data/preprocessed';
-import { RankingSplit, trainRanking, TrainOptions, TrainResult, writeJsonAtomic } from '../train/loop';
-import type { RankingMetrics } from '../train/metrics';
-import type { RankingBatch, RankingModel } from '../train/model';
-import { evaluateRanking, writePredictions } from '../train/predictions';
-import { GhmfcConfig } from './ghmfc';
-import { MelhiConfig } from './melhi';
+import type { PreprocessedDataset } from '../../data/preprocessed';
+import { RankingSplit, trainRanking, TrainOptions, TrainResult, writeJsonAtomic } from '../loop';
+import type { RankingMetrics } from '../metrics';
+import type { RankingBatch, RankingModel } from '../model';
+import { evaluateRanking, writePredictions } from '../predictions';
+import { GhmfcConfig } from '../../models/ghmfc';
+import { MelhiConfig } from '../../models/melhi';
 
 export interface BaselineSplitOptions {
   /** Which batch form (src/data `baselineBatches`): GHMFC gets no entity image, MEL-HI does. */

@@ -3,18 +3,20 @@
  * open the data, build the model from its sizes, train with the reference's settings, save weights.
  */
 import * as path from 'node:path';
-import { openPreprocessed } from '../data/preprocessed';
-import { createDrin, DrinEngineName, DrinModel } from '../models/drin';
-import { DrinConfig } from '../models/drin-config';
-import type { DeviceRequest } from '../device';
-import { datasetName, PREPROCESSED, RUNS } from '../paths';
-import { drinSplitsFromDataset, referenceTrainSettings } from './dataset-splits';
-import { TrainOptions, TrainResult, trainRanking, writeJsonAtomic } from './loop';
-import { loadWeights, saveWeights } from './weights';
+import { openPreprocessedForDrin } from './open';
+import { createDrin, DrinEngineName, DrinModel } from '../../models/drin';
+import { DrinConfig } from '../../models/drin-config';
+import type { DeviceRequest } from '../../device';
+import { datasetName, PREPROCESSED, RUNS } from '../../paths';
+import { drinSplitsFromDataset, referenceTrainSettings } from '../dataset-splits';
+import { TrainOptions, TrainResult, trainRanking, writeJsonAtomic } from '../loop';
+import { loadWeights, saveWeights } from '../weights';
 
 export interface DrinRunOptions {
   /** Preprocessed directory (default results/preprocessed/<dataset>). */
   dataDir?: string;
+  /** The raw dataset directory whose name picks the default `dataDir` (`DRIN_DATASET`; default the sample). */
+  dataset?: string;
   /** Run directory (default results/runs/<dataset name>/drin). */
   outDir?: string;
   /** Model options on top of the data's sizes (gcnDim, numLayers, edge options, maskGoldSlot). */
@@ -54,8 +56,8 @@ export interface DrinRunResult extends TrainResult {
  * ```
  */
 export async function runDrinTraining(o: DrinRunOptions = {}): Promise<DrinRunResult> {
-  const dataDir = path.resolve(o.dataDir ?? path.join(PREPROCESSED, datasetName()));
-  const ds = openPreprocessed(dataDir);
+  const dataDir = path.resolve(o.dataDir ?? path.join(PREPROCESSED, datasetName(o.dataset)));
+  const ds = openPreprocessedForDrin(dataDir);
   try {
     const ref = referenceTrainSettings(ds.layout);
     const seed = o.train?.seed ?? 0;
