@@ -313,6 +313,8 @@ function openJpeg2000(b: Uint8Array): OpenedImage {
   const bits = (cs[42] & 0x7f) + 1;
   const mode = comps === 1 ? (bits > 8 ? 'I;16' : 'L') : comps === 2 ? 'LA' : comps === 3 ? 'RGB' : comps === 4 ? 'RGBA' : '';
   if (!mode) throw corrupt(`JPEG2000: unsupported component count ${comps}`);
+  // @cornerstonejs/codec-openjpeg decodes 1 and 3 components (4 fail); over 8 bits Pillow's scaling is not checked here
+  if (comps === 2 || comps === 4 || bits > 8) throw new PillowImageError('unsupported', `JPEG2000 ${mode} with ${bits}-bit components: Pillow reads it, the OpenJPEG build used here does not`);
   return {
     header: { format: 'JPEG2000', mode, width, height },
     decode: async () => {
@@ -324,7 +326,7 @@ function openJpeg2000(b: Uint8Array): OpenedImage {
       const lib = await openjpeg;
       const dec = new lib.J2KDecoder();
       try {
-        dec.getEncodedBuffer(cs.length).set(cs);
+        dec.getEncodedBuffer(b.length).set(b); // the whole file: OpenJPEG reads JP2 boxes itself, as Pillow's decoder does
         dec.decode();
         const info = dec.getFrameInfo();
         if (info.width !== width || info.height !== height) throw corrupt('JPEG2000: decoded size differs from the header');
@@ -332,7 +334,7 @@ function openJpeg2000(b: Uint8Array): OpenedImage {
         const n = width * height;
         const c = info.componentCount;
         const samples = info.bitsPerSample > 8 ? new Uint16Array(raw.buffer.slice(raw.byteOffset, raw.byteOffset + raw.byteLength)) : new Uint8Array(raw);
-        return c <= 2 ? greyToRgb(samples, n, c) : takeRgb(samples, n, c);
+        return c === 1 ? greyToRgb(samples, n, 1) : takeRgb(samples, n, 3);
       } catch (e) {
         if (e instanceof PillowImageError) throw e;
         throw corrupt(`JPEG2000: ${String((e as Error)?.message ?? e)}`);
