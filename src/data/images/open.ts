@@ -187,6 +187,30 @@ async function openSharp(b: Uint8Array, format: 'PNG' | 'JPEG' | 'TIFF' | 'WEBP'
 // ---- GIF -------------------------------------------------------------------------------------------
 interface GifFrame { image?: { descriptor: { left: number; top: number; width: number; height: number } }; gce?: { extras?: { transparentColorGiven?: boolean }; transparentColorIndex?: number } }
 
+/** True when the first image's LZW sub-blocks end (0 terminator) inside the file; Pillow raises otherwise. */
+function gifFirstImageComplete(b: Uint8Array): boolean {
+  let p = 13 + (b[10] & 0x80 ? 3 * (2 << (b[10] & 7)) : 0);
+  const skipSubBlocks = (): boolean => {
+    while (p < b.length) {
+      const n = b[p++];
+      if (n === 0) return true;
+      p += n;
+    }
+    return false;
+  };
+  while (p < b.length) {
+    const code = b[p++];
+    if (code === 0x21) { p++; if (!skipSubBlocks()) return false; }
+    else if (code === 0x2c) {
+      if (p + 9 > b.length) return false;
+      const flags = b[p + 8];
+      p += 9 + (flags & 0x80 ? 3 * (2 << (flags & 7)) : 0) + 1; // descriptor, local table, LZW minimum code size
+      return skipSubBlocks();
+    } else return false;
+  }
+  return false;
+}
+
 function openGif(b: Uint8Array): OpenedImage {
   if (b.length < 13) throw corrupt('GIF: truncated header');
   let width = b[6] | (b[7] << 8), height = b[8] | (b[9] << 8);
@@ -206,6 +230,7 @@ function openGif(b: Uint8Array): OpenedImage {
   return {
     header: { format: 'GIF', mode: hasPalette ? 'P' : 'L', width, height },
     decode: async () => {
+      if (!gifFirstImageComplete(b)) throw corrupt('image file is truncated');
       let f: ReturnType<typeof decompressFrame>;
       try { f = decoded(); } catch (e) { throw corrupt(`GIF: ${(e as Error).message}`); }
       const trns = frame.gce?.extras?.transparentColorGiven ? frame.gce.transparentColorIndex ?? 0 : 0;
