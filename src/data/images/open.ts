@@ -151,7 +151,9 @@ async function openSharp(b: Uint8Array, format: 'PNG' | 'JPEG' | 'TIFF' | 'WEBP'
     if (!meta.width || !meta.height) throw corrupt(`${format}: no size in header`);
     width = meta.width; height = meta.height;
     const alpha = meta.hasAlpha;
-    if (meta.space === 'cmyk') mode = 'CMYK';
+    if (meta.depth === 'float' || meta.depth === 'double') mode = 'F';
+    else if (meta.depth === 'int' || meta.depth === 'uint') mode = 'I';
+    else if (meta.space === 'cmyk') mode = 'CMYK';
     else if (meta.space === 'grey16') mode = alpha ? 'LA' : 'I;16';
     else if (meta.space === 'b-w') mode = meta.bitsPerSample === 1 ? '1' : alpha ? 'LA' : 'L';
     else mode = alpha ? 'RGBA' : 'RGB';
@@ -169,7 +171,7 @@ async function openSharp(b: Uint8Array, format: 'PNG' | 'JPEG' | 'TIFF' | 'WEBP'
           if (info.channels !== 4) throw corrupt(`${format}: CMYK decoded to ${info.channels} channels`);
           return cmykToRgb(data, n);
         }
-        if (mode === 'I' || mode.startsWith('I;16')) {
+        if ((format === 'PNG' && mode === 'I') || mode.startsWith('I;16')) { // 16-bit grey, read raw, clipped (F and 32-bit I: libvips' cast clips the same way)
           const { data, info } = await sharp(b, SHARP_OPTS).pipelineColourspace('grey16').toColourspace('grey16').raw({ depth: 'ushort' }).toBuffer({ resolveWithObject: true });
           return greyToRgb(new Uint16Array(data.buffer, data.byteOffset, data.byteLength / 2), n, info.channels);
         }
