@@ -7,6 +7,7 @@ import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import * as zlib from 'node:zlib';
 import { execFileSync } from 'node:child_process';
 import { loadImageFile, loadImageBase } from '../../src/data/images/load';
 import { openImage } from '../../src/data/images/open';
@@ -79,6 +80,7 @@ test('decompression bomb: the header decides before any decode (no pixel memory)
   // just under the limit opens (header only: decode is never called here)
   const ok = Buffer.from(fs.readFileSync(file));
   ok.writeUInt32BE(13377, 16); ok.writeUInt32BE(13377, 20); // 178,944,129 pixels
+  ok.writeUInt32BE(zlib.crc32(ok.subarray(12, 29)), 29); // the IHDR CRC (Pillow checks it at open)
   const opened = await openImage(new Uint8Array(ok));
   assert.deepEqual([opened.header.width, opened.header.height, opened.header.mode], [13377, 13377, '1']);
 });
