@@ -39,7 +39,6 @@ const startsWith = (b: Uint8Array, bytes: number[] | string, at = 0) =>
 /** Pillow formats (9.4, with an `_accept` on the first bytes) that this port does not decode. */
 const UNPORTED: Array<[string, (b: Uint8Array) => boolean]> = [
   ['BLP', (b) => startsWith(b, 'BLP1') || startsWith(b, 'BLP2')],
-  ['CUR', (b) => startsWith(b, [0, 0, 2, 0]) && (b[4] | (b[5] << 8)) > 0], // no entry: Pillow's CUR raises TypeError and moves on (TGA)
   ['DCX', (b) => startsWith(b, [0xb1, 0x68, 0xde, 0x3a])],
   ['DDS', (b) => startsWith(b, 'DDS ')],
   ['EPS', (b) => startsWith(b, '%!PS') || startsWith(b, [0xc5, 0xd0, 0xd3, 0xc6])],
@@ -63,9 +62,14 @@ export async function openImage(bytes: Uint8Array, name = 'image'): Promise<Open
   let opened: OpenedImage | null = null;
   if (startsWith(b, 'BM')) opened = openBmp(b);
   else if (startsWith(b, 'GIF87a') || startsWith(b, 'GIF89a')) opened = openGif(b);
-  else if (startsWith(b, [0xff, 0xd8, 0xff])) opened = await openSharp(b, 'JPEG');
+  else if (startsWith(b, [0xff, 0xd8, 0xff])) {
+    const lossless = jpegFrameCheck(b);
+    opened = await openSharp(b, 'JPEG');
+    if (lossless) opened = { header: opened.header, decode: async () => { throw corrupt('JPEG: lossless JPEG, which Pillow 9.4 (libjpeg-turbo 2.1) opens but cannot decode'); } };
+  }
   else if (b[0] === 0x50 && b.length > 1 && '0123456y'.includes(String.fromCharCode(b[1])) && ppmMagic(b)) opened = openPpm(b);
   else if (startsWith(b, PNG_MAGIC)) opened = await openSharp(b, 'PNG');
+  else if (startsWith(b, [0, 0, 2, 0]) && (b[4] | (b[5] << 8)) > 0) opened = openCur(b); // no entry: Pillow's CUR raises TypeError, TGA is tried
   else if (startsWith(b, [0, 0, 1, 0])) opened = await openIco(b);
   else if (startsWith(b, [0xff, 0x4f, 0xff, 0x51]) || startsWith(b, [0, 0, 0, 0x0c, 0x6a, 0x50, 0x20, 0x20, 0x0d, 0x0a, 0x87, 0x0a])) opened = openJpeg2000(b);
   else if (['MM\0*', 'II*\0', 'MM*\0', 'II\0*', 'MM\0+', 'II+\0'].some((m) => startsWith(b, m))) opened = await openSharp(b, 'TIFF');
@@ -104,6 +108,29 @@ function openPpm(b: Uint8Array): OpenedImage {
 function openBmp(b: Uint8Array): OpenedImage {
   const h = bmpHeader(b);
   return { header: { format: 'BMP', mode: h.mode, width: h.width, height: h.height }, decode: async () => decodeDib(b, h.dib) };
+}
+
+/**
+ * Pillow 9.4 decodes JPEG with Debian's libjpeg-turbo 2.1 (8-bit baseline/progressive/arithmetic only);
+ * sharp's newer libjpeg-turbo also reads 12/16-bit and lossless JPEG, which Pillow cannot. Other than
+ * 8-bit samples: Pillow's open fails (raised here). Lossless frame: open succeeds, decoding fails
+ * (returns true).
+ */
+function jpegFrameCheck(b: Uint8Array): boolean {
+  for (let p = 2; p + 4 <= b.length;) {
+    if (b[p] !== 0xff) { p++; continue; }
+    const marker = b[p + 1];
+    if (marker === 0xff) { p++; continue; }
+    if (marker === 0xd8 || (marker >= 0xd0 && marker <= 0xd7) || marker === 0x01) { p += 2; continue; }
+    if (marker === 0xda || marker === 0xd9) return false; // start of scan / end before any frame: left to the decoder
+    const len = (b[p + 2] << 8) | b[p + 3];
+    if (marker >= 0xc0 && marker <= 0xcf && marker !== 0xc4 && marker !== 0xc8 && marker !== 0xcc) {
+      if (b[p + 4] !== 8) throw corrupt(`JPEG: ${b[p + 4]}-bit samples, which Pillow 9.4 (libjpeg-turbo 2.1) cannot decode`);
+      return [0xc3, 0xc7, 0xcb, 0xcf].includes(marker);
+    }
+    p += 2 + len;
+  }
+  return false;
 }
 
 // ---- sharp: PNG, JPEG, TIFF, WebP ----------------------------------------------------------------
@@ -362,6 +389,22 @@ async function openIco(b: Uint8Array): Promise<OpenedImage> {
   // Pillow decodes the frame inside open(): errors there are open errors (same default image)
   const data = await frame.decode();
   return { header: { ...frame.header, format: 'ICO' }, decode: async () => data };
+}
+
+// ---- CUR -------------------------------------------------------------------------------------------
+/** Pillow's CurImagePlugin: the first entry, replaced by any later one strictly wider and taller (raw directory bytes), read as a DIB with half its height. */
+function openCur(b: Uint8Array): OpenedImage {
+  const count = b[4] | (b[5] << 8);
+  let m = -1;
+  for (let i = 0; i < count; i++) {
+    const e = 6 + 16 * i;
+    if (e + 16 > b.length) break;
+    if (m < 0 || (b[e] > b[m] && b[e + 1] > b[m + 1])) m = e;
+  }
+  if (m < 0) throw corrupt('CUR: truncated directory');
+  const at = b[m + 12] | (b[m + 13] << 8) | (b[m + 14] << 16) | (b[m + 15] << 24);
+  const dib = parseDib(b, at, null, true);
+  return { header: { format: 'CUR', mode: dib.mode, width: dib.width, height: dib.height }, decode: async () => decodeDib(b, dib) };
 }
 
 // ---- TGA -------------------------------------------------------------------------------------------

@@ -16,7 +16,7 @@
 export type ImageDefaultReason = 'missing' | 'corrupt' | 'small' | 'tooLarge' | 'unsupported';
 
 /** Pillow's format names (`Image.format`) of the formats this port decodes. */
-export type PillowFormat = 'BMP' | 'GIF' | 'ICO' | 'JPEG' | 'JPEG2000' | 'PNG' | 'PPM' | 'TGA' | 'TIFF' | 'WEBP';
+export type PillowFormat = 'BMP' | 'CUR' | 'GIF' | 'ICO' | 'JPEG' | 'JPEG2000' | 'PNG' | 'PPM' | 'TGA' | 'TIFF' | 'WEBP';
 
 /** What `Image.open` learns from the header, before any pixel is decoded. */
 export interface PillowHeader {
