@@ -25,11 +25,10 @@ export type FileLoad =
   | { status: Exclude<ImageDefaultReason, 'missing'>; file: string; header: PillowHeader | null; error: string };
 
 /**
- * Open, size-check and decode one existing path as the reference does. `decode: false` stops after
- * the size check (header-only verdict, empty `data`); a file that opens but fails to decode is still a
- * default image in the reference, so callers that decide default vs loaded keep the full decode.
+ * Open, size-check and decode one existing path as the reference does (a file that opens but fails to
+ * decode is a default image too, so the verdict needs the full decode). Never throws.
  */
-export async function loadImageFile(file: string, opts: { decode?: boolean } = {}): Promise<FileLoad> {
+export async function loadImageFile(file: string): Promise<FileLoad> {
   let header: PillowHeader | null = null;
   try {
     let bytes: Buffer;
@@ -41,7 +40,6 @@ export async function loadImageFile(file: string, opts: { decode?: boolean } = {
     const opened = await openImage(new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength), file);
     header = opened.header;
     if (header.width < MIN_IMAGE_SIZE || header.height < MIN_IMAGE_SIZE) return { status: 'small', file, header, error: 'Image is too small' };
-    if (opts.decode === false) return { status: 'ok', file, image: { ...header, data: new Uint8Array(0) } };
     return { status: 'ok', file, image: { ...header, data: await opened.decode() } };
   } catch (e) {
     if (e instanceof PillowImageError) return { status: e.reason, file, header, error: e.message };
@@ -59,8 +57,8 @@ export function findImageFile(base: string): string | null {
 }
 
 /** `load_image(base)`: the loaded image, or the reason the default image is used. */
-export async function loadImageBase(base: string, opts: { decode?: boolean } = {}): Promise<FileLoad | { status: 'missing'; file: null; header: null; error: string }> {
+export async function loadImageBase(base: string): Promise<FileLoad | { status: 'missing'; file: null; header: null; error: string }> {
   const file = findImageFile(base);
   if (file === null) return { status: 'missing', file: null, header: null, error: `${base}: no file with any of the suffixes ${IMAGE_SUFFIXES.join(' ')}` };
-  return loadImageFile(file, opts);
+  return loadImageFile(file);
 }
