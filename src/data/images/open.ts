@@ -13,16 +13,18 @@
  *   orientation is not applied (Pillow's open does not). Animated WebP/PNG: the first frame.
  * - gifuct-js for GIF (palette indices of the first frame, transparency ignored as `P` → RGB does;
  *   outside the first frame: the transparent index, else index 0);
- * - own readers for BMP/DIB ({@link ./bmp}), PPM ({@link ./ppm}) and the ICO directory (Pillow's entry
- *   choice: largest area, then highest colour depth);
+ * - own readers for BMP/DIB ({@link ./bmp}), PPM ({@link ./ppm}), PCX ({@link ./pcx}), SGI ({@link ./sgi}),
+ *   CUR and the ICO directory (Pillow's entry choice: largest area, then highest colour depth);
  * - @lunapaint/tga-codec for TGA, @cornerstonejs/codec-openjpeg (OpenJPEG in WebAssembly) for JPEG 2000.
- * Formats Pillow reads but this port does not (PSD, PCX, DDS, …) raise `unsupported`.
+ * Formats Pillow reads but this port does not (PSD, DDS, ICNS, …) raise `unsupported`.
  */
 import sharp from 'sharp';
 import { parseGIF, decompressFrame } from 'gifuct-js';
 import { bmpHeader, decodeDib, parseDib } from './bmp';
 import { cmykToRgb, greyToRgb, paletteToRgb, takeRgb } from './convert';
+import { decodePcx, pcxHeader } from './pcx';
 import { decodePpm, ppmHeader } from './ppm';
+import { decodeSgi, sgiHeader } from './sgi';
 import { PILLOW_BOMB_ERROR_PIXELS, PillowImageError, type PillowHeader, type PillowRgb } from './types';
 
 /** An opened image: its header, and the decode that `convert('RGB')` would run. */
@@ -47,10 +49,8 @@ const UNPORTED: Array<[string, (b: Uint8Array) => boolean]> = [
   ['FTEX', (b) => startsWith(b, 'FTEX')],
   ['ICNS', (b) => startsWith(b, 'icns')],
   ['MSP', (b) => startsWith(b, 'DanM') || startsWith(b, 'LinS')],
-  ['PCX', (b) => b[0] === 10 && [0, 2, 3, 5].includes(b[1])],
   ['PIXAR', (b) => startsWith(b, [0x80, 0xe8, 0, 0])],
   ['PSD', (b) => startsWith(b, '8BPS')],
-  ['SGI', (b) => b[0] === 0x01 && b[1] === 0xda],
   ['SUN', (b) => startsWith(b, [0x59, 0xa6, 0x6a, 0x95])],
   ['XBM', (b) => Buffer.from(b.subarray(0, 64)).toString('latin1').trimStart().startsWith('#define')],
   ['XPM', (b) => startsWith(b, '/* XPM */')],
@@ -74,6 +74,8 @@ export async function openImage(bytes: Uint8Array, name = 'image'): Promise<Open
   else if (startsWith(b, [0xff, 0x4f, 0xff, 0x51]) || startsWith(b, [0, 0, 0, 0x0c, 0x6a, 0x50, 0x20, 0x20, 0x0d, 0x0a, 0x87, 0x0a])) opened = openJpeg2000(b);
   else if (['MM\0*', 'II*\0', 'MM*\0', 'II\0*', 'MM\0+', 'II+\0'].some((m) => startsWith(b, m))) opened = await openSharp(b, 'TIFF');
   else if (startsWith(b, 'RIFF') && startsWith(b, 'WEBP', 8)) opened = await openSharp(b, 'WEBP');
+  else if (b[0] === 10 && [0, 2, 3, 5].includes(b[1])) { const h = pcxHeader(b); opened = { header: pcxPillow(h), decode: async () => decodePcx(b, h) }; }
+  else if (b[0] === 0x01 && b[1] === 0xda) { const h = sgiHeader(b); opened = { header: pcxPillow(h), decode: async () => decodeSgi(b, h) }; }
   else {
     const unported = UNPORTED.find(([, test]) => test(b));
     if (unported) throw new PillowImageError('unsupported', `${unported[0]}: Pillow 9.4 reads this format, this port does not decode it`);
@@ -92,6 +94,9 @@ export async function decodeImage(bytes: Uint8Array, name = 'image'): Promise<Pi
   const o = await openImage(bytes, name);
   return { ...o.header, data: await o.decode() };
 }
+
+/** The Pillow header part of a format reader's header. */
+const pcxPillow = (h: PillowHeader): PillowHeader => ({ format: h.format, mode: h.mode, width: h.width, height: h.height });
 
 // ---- PPM / BMP ------------------------------------------------------------------------------------
 function ppmMagic(b: Uint8Array): boolean {

@@ -10,13 +10,13 @@
  * - `corrupt`: Pillow cannot identify or decode the file (any exception in open or convert);
  * - `small`: width or height under 50;
  * - `tooLarge`: over 2 × `Image.MAX_IMAGE_PIXELS` = 178,956,970 pixels (Pillow's DecompressionBombError at open);
- * - `unsupported`: a format Pillow 9.4 reads (PSD, PCX, DDS, ICNS, SGI, …) that this port does not decode.
+ * - `unsupported`: a format Pillow 9.4 reads (PSD, DDS, ICNS, XBM, …) that this port does not decode.
  *   The reference would load it: a deviation, counted on its own so that it is never silent.
  */
 export type ImageDefaultReason = 'missing' | 'corrupt' | 'small' | 'tooLarge' | 'unsupported';
 
 /** Pillow's format names (`Image.format`) of the formats this port decodes. */
-export type PillowFormat = 'BMP' | 'CUR' | 'GIF' | 'ICO' | 'JPEG' | 'JPEG2000' | 'PNG' | 'PPM' | 'TGA' | 'TIFF' | 'WEBP';
+export type PillowFormat = 'BMP' | 'CUR' | 'GIF' | 'ICO' | 'JPEG' | 'JPEG2000' | 'PCX' | 'PNG' | 'PPM' | 'SGI' | 'TGA' | 'TIFF' | 'WEBP';
 
 /** What `Image.open` learns from the header, before any pixel is decoded. */
 export interface PillowHeader {
