@@ -2,9 +2,10 @@
  * `npx drin image FILE... --out DIR [--json]`: what the reference's `load_image` (Pillow 9.4) makes of
  * each file, through the loader prepare and encode use (src/data/images).
  *
- * Per file, one line on stdout: `loaded` or `default <reason>` (prepare's count names: missing,
- * corrupt, small, tooLarge, unsupported), Pillow's format and mode name, and the size W×H (with
- * `--json`: one JSON object per line, {file, result, reason?, format?, mode?, size?, error?}).
+ * Per file, one line on stdout: `loaded` or `default <reason> [<prepare count>]` (reasons: missing,
+ * corrupt, small, tooLarge, unsupported; counted by prepare as mentionImage<Reason> / image<Reason>),
+ * Pillow's format and mode name, and the size W×H (with `--json`: one JSON object per line,
+ * {file, result, reason?, count?, format?, mode?, size?, npy?, error?}).
  * Loaded files also get `DIR/<file name>.npy`: the H×W×3 uint8 RGB array the encoders start from,
  * before any resize. Each FILE is tried as the reference tries a base path (as given, then with
  * .jpg .JPG .jpeg .JPEG .png .PNG .tif .TIF .tiff .TIFF).
@@ -20,6 +21,8 @@ export interface ImageVerdict {
   file: string;
   result: 'loaded' | 'default';
   reason?: string;
+  /** The prepare count this reason goes to for a mention image (entities: `image<Reason>`). */
+  count?: string;
   format?: string;
   mode?: string;
   /** [W, H] as Pillow's `Image.size`. */
@@ -48,7 +51,7 @@ export async function imageVerdicts(files: string[], out: string, onEach?: (v: I
       writeNpy(npy, { data, shape: [h, w, 3], dtype: 'u1' });
       v = { file: f, result: 'loaded', format: r.image.format, mode: r.image.mode, size: [w, h], npy };
     } else {
-      v = { file: f, result: 'default', reason: r.status, error: r.error };
+      v = { file: f, result: 'default', reason: r.status, count: `mentionImage${r.status.charAt(0).toUpperCase()}${r.status.slice(1)}`, error: r.error };
       if (r.header) Object.assign(v, { format: r.header.format, mode: r.header.mode, size: [r.header.width, r.header.height] });
     }
     verdicts.push(v);
@@ -59,7 +62,7 @@ export async function imageVerdicts(files: string[], out: string, onEach?: (v: I
 
 /** The human line of a verdict. */
 export function verdictLine(v: ImageVerdict): string {
-  const what = v.result === 'loaded' ? 'loaded' : `default ${v.reason}`;
+  const what = v.result === 'loaded' ? 'loaded' : `default ${v.reason} [${v.count}]`;
   const hdr = v.format ? ` ${v.format} ${v.mode} ${v.size![0]}x${v.size![1]}` : '';
   return `${v.file}: ${what}${hdr}${v.error ? ` (${v.error})` : ''}`;
 }

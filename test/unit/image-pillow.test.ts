@@ -122,6 +122,8 @@ test('npx drin image over ../shared/cases/images matches expected.jsonl and the 
         assert.equal(v.result, 'default', e.file);
         const want = /DecompressionBombError/.test(e.why ?? '') ? 'tooLarge' : /too small/.test(e.why ?? '') ? 'small' : 'corrupt';
         assert.equal(v.reason, e.reason ?? want, e.file);
+        assert.equal(v.count, `mentionImage${v.reason.charAt(0).toUpperCase()}${v.reason.slice(1)}`, e.file);
+        if (v.reason === 'tooLarge') assert.deepEqual(v.size, [14000, 14000], 'the header size is reported, nothing decoded');
         assert.ok(!fs.existsSync(path.join(out, `${e.file}.npy`)), `${e.file}: no array for a default image`);
       }
     });

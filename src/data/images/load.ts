@@ -42,7 +42,7 @@ export async function loadImageFile(file: string): Promise<FileLoad> {
     if (header.width < MIN_IMAGE_SIZE || header.height < MIN_IMAGE_SIZE) return { status: 'small', file, header, error: 'Image is too small' };
     return { status: 'ok', file, image: { ...header, data: await opened.decode() } };
   } catch (e) {
-    if (e instanceof PillowImageError) return { status: e.reason, file, header, error: e.message };
+    if (e instanceof PillowImageError) return { status: e.reason, file, header: header ?? e.header, error: e.message };
     return { status: 'corrupt', file, header, error: String((e as Error)?.message ?? e) };
   }
 }

@@ -48,12 +48,14 @@ const UNPORTED: Array<[string, (b: Uint8Array) => boolean]> = [
   ['FLI', (b) => b.length > 6 && [0xaf11, 0xaf12].includes(b[4] | (b[5] << 8))],
   ['FTEX', (b) => startsWith(b, 'FTEX')],
   ['ICNS', (b) => startsWith(b, 'icns')],
+  ['IM', (b) => startsWith(b, 'Image type:')],
   ['MSP', (b) => startsWith(b, 'DanM') || startsWith(b, 'LinS')],
   ['PIXAR', (b) => startsWith(b, [0x80, 0xe8, 0, 0])],
   ['PSD', (b) => startsWith(b, '8BPS')],
   ['SUN', (b) => startsWith(b, [0x59, 0xa6, 0x6a, 0x95])],
   ['XBM', (b) => Buffer.from(b.subarray(0, 64)).toString('latin1').trimStart().startsWith('#define')],
   ['XPM', (b) => startsWith(b, '/* XPM */')],
+  ['XVTHUMB', (b) => startsWith(b, 'P7 332')],
 ];
 
 /** Open `bytes` as Pillow does (identification + header + bomb check). Throws PillowImageError. */
@@ -84,7 +86,7 @@ export async function openImage(bytes: Uint8Array, name = 'image'): Promise<Open
   if (!opened) throw corrupt(`cannot identify image file '${name}'`);
   const { width, height } = opened.header;
   if (width * height > PILLOW_BOMB_ERROR_PIXELS) {
-    throw new PillowImageError('tooLarge', `DecompressionBombError: Image size (${width * height} pixels) exceeds limit of ${PILLOW_BOMB_ERROR_PIXELS} pixels, could be decompression bomb DOS attack.`);
+    throw new PillowImageError('tooLarge', `DecompressionBombError: Image size (${width * height} pixels) exceeds limit of ${PILLOW_BOMB_ERROR_PIXELS} pixels, could be decompression bomb DOS attack.`, opened.header);
   }
   return opened;
 }

@@ -34,7 +34,7 @@ export interface PillowRgb extends PillowHeader {
 
 /** An error of `Image.open` or `convert`, with the default-image reason it gives. */
 export class PillowImageError extends Error {
-  constructor(readonly reason: Exclude<ImageDefaultReason, 'missing' | 'small'>, message: string) {
+  constructor(readonly reason: Exclude<ImageDefaultReason, 'missing' | 'small'>, message: string, readonly header: PillowHeader | null = null) {
     super(message);
     this.name = 'PillowImageError';
   }
