@@ -141,7 +141,8 @@ function jpegFrameCheck(b: Uint8Array): boolean {
 }
 
 // ---- sharp: PNG, JPEG, TIFF, WebP ----------------------------------------------------------------
-const SHARP_OPTS = { failOn: 'error', limitInputPixels: false } as const;
+// ignoreIcc: Pillow ignores embedded ICC profiles; without it libvips converts a P3 / Adobe RGB image to sRGB
+const SHARP_OPTS = { failOn: 'error', limitInputPixels: false, ignoreIcc: true } as const;
 
 const CRC_TABLE = Array.from({ length: 256 }, (_, n) => {
   let c = n;
