@@ -57,11 +57,16 @@ export function builtinDefaultImage(): RgbImage {
 
 /**
  * Decode one file as `Image.open(file).convert('RGB')` under Pillow 9.4 (src/data/images: every mode
- * and format rule). Throws a PillowImageError (with the default-image reason) when Pillow would raise.
+ * and format rule; no 50×50 minimum). Throws (a PillowImageError with the default-image reason, or the
+ * file system's error), the message naming the file, when Pillow would raise.
  */
 export async function decodeRGB(file: string): Promise<RgbImage> {
-  const img = await decodeImage(new Uint8Array(fs.readFileSync(file)), file);
-  return { width: img.width, height: img.height, data: img.data, source: file };
+  try {
+    const img = await decodeImage(new Uint8Array(fs.readFileSync(file)), file);
+    return { width: img.width, height: img.height, data: img.data, source: file };
+  } catch (e) {
+    throw Object.assign(e as Error, { message: `${file}: Pillow 9.4 would not load it: ${(e as Error).message}` });
+  }
 }
 
 /**
