@@ -463,6 +463,18 @@ function j2kCodestream(b: Uint8Array): Uint8Array {
   throw corrupt('JPEG2000: no codestream (jp2c box)');
 }
 
+/** True when the main header's COD marker says reversible 5/3 wavelet (lossless-capable integer path). */
+function j2kReversible(cs: Uint8Array): boolean {
+  for (let p = 2; p + 4 <= cs.length;) {
+    if (cs[p] !== 0xff) return false;
+    const marker = cs[p + 1], len = (cs[p + 2] << 8) | cs[p + 3];
+    if (marker === 0x52) return p + 13 < cs.length && cs[p + 13] === 1;
+    if (marker === 0x90) return false; // first tile part: no COD in the main header
+    p += 2 + len;
+  }
+  return false;
+}
+
 function openJpeg2000(b: Uint8Array): OpenedImage {
   const cs = j2kCodestream(b);
   if (cs.length < 42 || !startsWith(cs, [0xff, 0x4f, 0xff, 0x51])) throw corrupt('JPEG2000: no SIZ marker');
@@ -472,8 +484,30 @@ function openJpeg2000(b: Uint8Array): OpenedImage {
   const bits = (cs[42] & 0x7f) + 1;
   const mode = comps === 1 ? (bits > 8 ? 'I;16' : 'L') : comps === 2 ? 'LA' : comps === 3 ? 'RGB' : comps === 4 ? 'RGBA' : '';
   if (!mode) throw corrupt(`JPEG2000: unsupported component count ${comps}`);
-  // @cornerstonejs/codec-openjpeg decodes 1 and 3 components (4 fail); over 8 bits Pillow's scaling is not checked here
-  if (comps === 2 || comps === 4 || bits > 8) throw new PillowImageError('unsupported', `JPEG2000 ${mode} with ${bits}-bit components: Pillow reads it, the OpenJPEG build used here does not`);
+  // @cornerstonejs/codec-openjpeg decodes 1 and 3 components (4 fail); 2 and 4 reversible (5/3, lossless)
+  // components go to the jpeg2000 package (pdf.js' JPX decoder: exact when lossless, not on 9/7 wavelets);
+  // over 8 bits Pillow's scaling is not checked here
+  if (bits > 8 || ((comps === 2 || comps === 4) && !j2kReversible(cs))) {
+    throw new PillowImageError('unsupported', `JPEG2000 ${mode} with ${bits}-bit components${bits > 8 ? '' : ', irreversible wavelet'}: Pillow reads it, the decoders used here do not reproduce it`);
+  }
+  if (comps === 2 || comps === 4) {
+    return {
+      header: { format: 'JPEG2000', mode, width, height },
+      decode: async () => {
+        // eslint-disable-next-line @typescript-eslint/no-require-imports
+        const { JpxImage } = require('jpeg2000') as { JpxImage: new () => { parse(d: Uint8Array): void; width: number; height: number; componentsCount: number; tiles: Array<{ width: number; height: number; items: Uint8Array }> } };
+        const jpx = new JpxImage();
+        try {
+          jpx.parse(Buffer.from(cs.buffer, cs.byteOffset, cs.byteLength)); // it reads with Buffer methods
+        } catch (e) {
+          throw corrupt(`JPEG2000: ${String((e as Error)?.message ?? e)}`);
+        }
+        const t = jpx.tiles[0];
+        if (jpx.tiles.length !== 1 || t.width !== width || t.height !== height) throw corrupt('JPEG2000: decoded size differs from the header');
+        return comps === 2 ? greyToRgb(t.items, width * height, 2) : takeRgb(t.items, width * height, 4);
+      },
+    };
+  }
   return {
     header: { format: 'JPEG2000', mode, width, height },
     decode: async () => {
