@@ -9,13 +9,15 @@
  * - sharp (libvips) for PNG, JPEG, TIFF and WebP, where it agrees with Pillow — except the modes it
  *   would colour-manage or rescale, which are decoded raw and converted with Pillow's formulas:
  *   16-bit grey (`I`, `I;16`: values clipped at 255, no rescale) and CMYK (Pillow's naive
- *   MULDIV255 inversion, no ICC profile; JPEG CMYK read with Pillow's Adobe convention). EXIF
- *   orientation is not applied (Pillow's open does not). Animated WebP/PNG: the first frame.
+ *   MULDIV255 inversion; JPEG CMYK read with Pillow's Adobe convention). Embedded ICC profiles are
+ *   ignored (sharp's `ignoreIcc`), EXIF orientation is not applied (Pillow does neither). Animated
+ *   WebP/PNG: the first frame.
  * - gifuct-js for GIF (palette indices of the first frame, transparency ignored as `P` → RGB does;
  *   outside the first frame: the transparent index, else index 0);
  * - own readers for BMP/DIB ({@link ./bmp}), PPM ({@link ./ppm}), PCX ({@link ./pcx}), SGI ({@link ./sgi}),
  *   CUR and the ICO directory (Pillow's entry choice: largest area, then highest colour depth);
- * - @lunapaint/tga-codec for TGA, @cornerstonejs/codec-openjpeg (OpenJPEG in WebAssembly) for JPEG 2000.
+ * - @lunapaint/tga-codec for TGA; @cornerstonejs/codec-openjpeg (OpenJPEG in WebAssembly) for JPEG 2000,
+ *   and the jpeg2000 package (pdf.js' JPX decoder) for its 2- and 4-component lossless files.
  * Formats Pillow reads but this port does not (PSD, DDS, ICNS, …) raise `unsupported`.
  */
 import sharp from 'sharp';
