@@ -119,6 +119,8 @@ function field(px: number, mask: number): number {
 /** Decode a parsed DIB into RGB (palette looked up, alpha dropped). Raises on truncated data. */
 export function decodeDib(b: Uint8Array, d: DibInfo): Uint8Array {
   const { width: w, height: h, bpp } = d;
+  const stride = (((w * bpp + 31) >>> 5) << 2);
+  if (d.compression !== 1 && d.compression !== 2 && d.dataOffset + stride * (h - 1) + Math.ceil((w * bpp) / 8) > b.length) throw bad('image file is truncated');
   const out = new Uint8Array(w * h * 3);
   const rowOf = (y: number) => (d.topDown ? y : h - 1 - y); // file row y → image row
   if (d.compression === 1 || d.compression === 2) {
@@ -129,8 +131,6 @@ export function decodeDib(b: Uint8Array, d: DibInfo): Uint8Array {
     }
     return out;
   }
-  const stride = (((w * bpp + 31) >>> 5) << 2);
-  if (d.dataOffset + stride * (h - 1) + Math.ceil((w * bpp) / 8) > b.length) throw bad('image file is truncated');
   const v = new DataView(b.buffer, b.byteOffset, b.byteLength);
   for (let fy = 0; fy < h; fy++) {
     const row = d.dataOffset + fy * stride;

@@ -50,8 +50,10 @@ export function decodePpm(b: Uint8Array, h: PpmHeader): Uint8Array {
   const n = h.width * h.height;
   const bands = h.mode === 'RGB' ? 3 : 1;
   const outMax = h.mode === 'I' ? 65535 : 255;
-  const samples = new Uint32Array(n * bands);
   const plain = h.magic === 'P1' || h.magic === 'P2' || h.magic === 'P3';
+  const rawBytes = h.magic === 'P4' ? Math.ceil(h.width / 8) * h.height : n * bands * (h.maxval < 256 ? 1 : 2);
+  if (!plain && h.dataOffset + rawBytes > b.length) throw bad('image file is truncated'); // before allocating
+  const samples = new Uint32Array(n * bands);
   const scale = (v: number) => (h.maxval === outMax ? v : Math.min(outMax, roundHalfEven((v / h.maxval) * outMax)));
   if (h.magic === 'P4') {
     const stride = Math.ceil(h.width / 8);
