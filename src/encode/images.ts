@@ -19,7 +19,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { decodeImage } from '../data/images/open';
-import { loadImageBase } from '../data/images/load';
+import { IMAGE_SUFFIXES, MIN_IMAGE_SIZE, loadImageBase } from '../data/images/load';
 
 /** A decoded RGB image: HWC uint8, plus where it came from. */
 export interface RgbImage {
@@ -33,10 +33,10 @@ export interface RgbImage {
   defaulted?: string;
 }
 
-/** Suffixes tried after the path as given, in the reference's order. */
-export const LOAD_IMAGE_SUFFIXES = ['', '.jpg', '.JPG', '.jpeg', '.JPEG', '.png', '.PNG', '.tif', '.TIF', '.tiff', '.TIFF'];
-/** Images smaller than this (either side) are replaced by the default image. */
-export const MIN_IMAGE_SIDE = 50;
+/** Suffixes tried after the path as given, in the reference's order (the loader's list). */
+export const LOAD_IMAGE_SUFFIXES = IMAGE_SUFFIXES;
+/** Images smaller than this (either side) are replaced by the default image (the loader's minimum). */
+export const MIN_IMAGE_SIDE = MIN_IMAGE_SIZE;
 /** The reference's box for "no object detected", in the 224×224 detector frame: [x0, y0, x1, y1]. */
 export const DEFAULT_OBJECT_BOX: [number, number, number, number] = [0, 0, 50, 50];
 
