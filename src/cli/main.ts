@@ -12,9 +12,10 @@ import * as prepare from './prepare';
 import * as train from './train';
 import * as validate from './validate';
 import * as device from './device';
+import * as image from './image';
 
 /** Add each command module here (one line each). */
-const commands: Array<{ register(program: Command): void }> = [parity, train, prepare, decode, validate, encode, device];
+const commands: Array<{ register(program: Command): void }> = [parity, train, prepare, decode, validate, encode, device, image];
 
 export async function main(argv: string[]): Promise<void> {
   const program = new Command('drin')

@@ -18,6 +18,7 @@ import { candidateRecall, generateCandidates } from './candidates';
 import { loadWordPieceTokenizer, mentionTokenSpan, buildWordPieceVocab, writeTokenizerDir, TOKENIZER_RULES, VocabularyInfo, WordPieceTokenizer } from './tokenize';
 import { findVocabulary, FindVocabularyOptions, FoundVocabulary } from './vocabulary';
 import { prepareMapLimit, resolveImage, ImageStatus } from './raw/images';
+import { IMAGE_LOADER } from './images/rules';
 import { readWikimel } from './raw/wikimel';
 import { readMelbench } from './raw/melbench';
 import { readWikidiverse, WikidiverseSlots } from './raw/wikidiverse';
@@ -68,6 +69,8 @@ export interface PrepareReport {
   counts: Record<PrepareSplit, Record<string, number>> & { entities: Record<string, number> };
   recall: Record<string, number>;
   recallBySplit: Record<PrepareSplit, Record<string, number>>;
+  /** The image decoder rules used for the default-image checks (src/data/images/rules.ts). */
+  imageLoader: typeof IMAGE_LOADER;
   notes: string[];
   seconds: number;
   secondsBySteps: Record<string, number>;
@@ -114,7 +117,8 @@ export function readRawDataset(format: RawFormat, input: string): RawDataset {
   }
 }
 
-const imageKey = (s: ImageStatus) => (s === 'missing' ? 'Missing' : s === 'corrupt' ? 'Corrupt' : 'Small');
+/** Count-key suffix of a default-image reason: Missing, Corrupt, Small, TooLarge, Unsupported. */
+const imageKey = (s: ImageStatus) => s.charAt(0).toUpperCase() + s.slice(1);
 
 /** Prepare a raw dataset into `opts.out` (see the module comment); returns the report. */
 export async function prepareDataset(opts: PrepareOptions): Promise<PrepareReport> {
@@ -278,7 +282,7 @@ export async function prepareDataset(opts: PrepareOptions): Promise<PrepareRepor
     format: opts.format, input: path.resolve(opts.input), out: path.resolve(opts.out), candidates: raw.padTo ?? K, candidateSource: source,
     tokenizer: path.resolve(tokSource), tokenizerStandIn: standIn, vocabulary, limit: opts.limit ?? null, counts,
     recall: candidateRecall(pooled.map((m) => m.candidates), pooled.map((m) => m.goldQid)), recallBySplit,
-    notes: raw.notes, seconds: (Date.now() - t0) / 1000, secondsBySteps: steps,
+    imageLoader: IMAGE_LOADER, notes: raw.notes, seconds: (Date.now() - t0) / 1000, secondsBySteps: steps,
   };
   fs.writeFileSync(path.join(opts.out, 'prepare.json'), JSON.stringify(report, null, 2) + '\n');
   return report;

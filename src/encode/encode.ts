@@ -31,6 +31,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { NpyWriter, readNpy, writeNpy, type NpyDtype } from '../data/npy';
 import { loadImageRGB, cropRGB, decodeRGB, type RgbImage } from './images';
+import { IMAGE_LOADER } from '../data/images/rules';
 import { DETECTOR_INPUT_SIZE as DETECTOR_FRAME } from './detector';
 import { candidateLogits } from './clip';
 import type { EncoderSet } from './types';
@@ -573,6 +574,7 @@ function mergeParts(opts: EncodeOptions, data: PreparedData, tasks: EncodeTask[]
       ? 'STAND-IN encoders were used for the parts marked standin: true; those features are deterministic substitutes of the same shapes, not pretrained-model features.'
       : 'pretrained encoders',
     detectorNote: 'objects: DETR (or the stand-in) replaces the reference\'s Faster R-CNN',
+    imageLoader: IMAGE_LOADER,
     written: new Date().toISOString(),
   };
   delete (manifest as Partial<typeof manifest>).tasks;

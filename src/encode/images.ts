@@ -1,12 +1,13 @@
 /**
- * Image loading and the encoders' image preprocessing, with sharp, following the reference
+ * Image loading and the encoders' image preprocessing, following the reference
  * (preprocess/resnet.py, preprocess/clip.py, common/utils.py `load_image`).
  *
- * Loading: try the path as given, then with the suffixes .jpg .JPG .jpeg .JPEG .png .PNG .tif .TIF
- * .tiff .TIFF; the first file that exists is opened; if it cannot be decoded or is under 50×50 the
- * DEFAULT image is used (the reference does not try the remaining suffixes after a failure); RGB.
+ * Loading: src/data/images (shared with prepare): try the path as given, then with the suffixes .jpg
+ * .JPG .jpeg .JPEG .png .PNG .tif .TIF .tiff .TIFF; the first path that exists is opened; if Pillow 9.4
+ * could not open or decode it, or it is under 50×50, the DEFAULT image is used (the reference does not
+ * try the remaining suffixes after a failure); then Pillow's convert('RGB').
  *
- * Preprocessing, bit-exact with PIL (sharp decodes; {@link resizeRGB} is Pillow's 8-bit bicubic
+ * Preprocessing, bit-exact with PIL ({@link resizeRGB} is Pillow's 8-bit bicubic
  * resampler ported, because sharp's own `cubic` is off by up to ~150 levels at edges when upscaling):
  * - ResNet: `image.resize((224, 224))`, then the model's ConvNext-style processor: shortest edge
  *   → 224 / crop_pct (256), center crop 224, /255, ImageNet mean/std, CHW.
@@ -17,7 +18,8 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import sharp from 'sharp';
+import { decodeImage } from '../data/images/open';
+import { IMAGE_SUFFIXES, MIN_IMAGE_SIZE, loadImageBase } from '../data/images/load';
 
 /** A decoded RGB image: HWC uint8, plus where it came from. */
 export interface RgbImage {
@@ -27,14 +29,14 @@ export interface RgbImage {
   data: Uint8Array;
   /** The file actually read, or null for the default image. */
   source: string | null;
-  /** Why the default image was used ('missing' | 'unreadable' | 'too small' | 'none given'), if it was. */
+  /** Why the default image was used (prepare's reasons 'missing' | 'corrupt' | 'small' | 'tooLarge' | 'unsupported', or 'none given'), if it was. */
   defaulted?: string;
 }
 
-/** Suffixes tried after the path as given, in the reference's order. */
-export const LOAD_IMAGE_SUFFIXES = ['', '.jpg', '.JPG', '.jpeg', '.JPEG', '.png', '.PNG', '.tif', '.TIF', '.tiff', '.TIFF'];
-/** Images smaller than this (either side) are replaced by the default image. */
-export const MIN_IMAGE_SIDE = 50;
+/** Suffixes tried after the path as given, in the reference's order (the loader's list). */
+export const LOAD_IMAGE_SUFFIXES = IMAGE_SUFFIXES;
+/** Images smaller than this (either side) are replaced by the default image (the loader's minimum). */
+export const MIN_IMAGE_SIDE = MIN_IMAGE_SIZE;
 /** The reference's box for "no object detected", in the 224×224 detector frame: [x0, y0, x1, y1]. */
 export const DEFAULT_OBJECT_BOX: [number, number, number, number] = [0, 0, 50, 50];
 
@@ -53,47 +55,31 @@ export function builtinDefaultImage(): RgbImage {
   return { width: 224, height: 224, data: new Uint8Array(224 * 224 * 3).fill(128), source: null, defaulted: 'none given' };
 }
 
-/** Decode any file sharp reads into RGB (alpha dropped like PIL's convert('RGB'), grey expanded). */
+/**
+ * Decode one file as `Image.open(file).convert('RGB')` under Pillow 9.4 (src/data/images: every mode
+ * and format rule; no 50×50 minimum). Throws (a PillowImageError with the default-image reason, or the
+ * file system's error), the message naming the file, when Pillow would raise.
+ */
 export async function decodeRGB(file: string): Promise<RgbImage> {
-  const { data, info } = await sharp(file, { failOn: 'error' }).raw().toBuffer({ resolveWithObject: true });
-  return { ...toRGB(new Uint8Array(data.buffer, data.byteOffset, data.byteLength), info.width, info.height, info.channels), source: file };
-}
-
-function toRGB(src: Uint8Array, width: number, height: number, channels: number): RgbImage {
-  if (channels === 3) return { width, height, data: new Uint8Array(src), source: null };
-  const n = width * height;
-  const out = new Uint8Array(n * 3);
-  for (let i = 0; i < n; i++) {
-    if (channels <= 2) {
-      const g = src[i * channels];
-      out[i * 3] = g; out[i * 3 + 1] = g; out[i * 3 + 2] = g;
-    } else {
-      out[i * 3] = src[i * channels]; out[i * 3 + 1] = src[i * channels + 1]; out[i * 3 + 2] = src[i * channels + 2];
-    }
+  try {
+    const img = await decodeImage(new Uint8Array(fs.readFileSync(file)), file);
+    return { width: img.width, height: img.height, data: img.data, source: file };
+  } catch (e) {
+    throw Object.assign(e as Error, { message: `${file}: Pillow 9.4 would not load it: ${(e as Error).message}` });
   }
-  return { width, height, data: out, source: null };
 }
 
 /**
- * Load an image the reference's way (see the file comment). `base` null means "no image" and gives
- * the default image. Never throws for a bad image: the reason is in `defaulted`.
+ * Load an image the reference's way (src/data/images/load.ts, the loader prepare uses too). `base`
+ * null means "no image" and gives the default image. Never throws for a bad image: the reason is in
+ * `defaulted` (prepare's names: missing, corrupt, small, tooLarge, unsupported; 'none given' for null).
  */
 export async function loadImageRGB(base: string | null, opts: { defaultImage?: RgbImage } = {}): Promise<RgbImage> {
   const fallback = (why: string): RgbImage => ({ ...(opts.defaultImage ?? builtinDefaultImage()), defaulted: why });
   if (base === null || base === '') return fallback('none given');
-  for (const suffix of LOAD_IMAGE_SUFFIXES) {
-    const file = base + suffix;
-    if (!fs.existsSync(file) || !fs.statSync(file).isFile()) continue;
-    let img: RgbImage;
-    try {
-      img = await decodeRGB(file);
-    } catch {
-      return fallback('unreadable');
-    }
-    if (img.width < MIN_IMAGE_SIDE || img.height < MIN_IMAGE_SIDE) return fallback('too small');
-    return img;
-  }
-  return fallback('missing');
+  const r = await loadImageBase(base);
+  if (r.status !== 'ok') return fallback(r.status);
+  return { width: r.image.width, height: r.image.height, data: r.image.data, source: r.file };
 }
 
 // ---- PIL's bicubic resampling (Pillow's Resample.c), exact on uint8 -----------------------------

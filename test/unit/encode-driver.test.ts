@@ -55,7 +55,7 @@ test('stand-ins: full WikiMEL layout, valid, with the reference headers and shap
   // a missing / corrupt / null image → the default image, counted
   const enc = JSON.parse(fs.readFileSync(path.join(out, 'encode.json'), 'utf8'));
   assert.equal(enc.encoders.text.standin, true);
-  assert.ok(enc.counts['mentionImageDefault:unreadable'] >= 1 && enc.counts['mentionImageDefault:missing'] >= 1 && enc.counts['entityImageDefault:too small'] === 1, JSON.stringify(enc.counts));
+  assert.ok(enc.counts['mentionImageDefault:corrupt'] >= 1 && enc.counts['mentionImageDefault:missing'] >= 1 && enc.counts['entityImageDefault:small'] === 1, JSON.stringify(enc.counts));
   assert.ok(!fs.existsSync(path.join(out, '_encode')), 'parts removed after merging');
   // CLIP slots follow entity-name-raw: the gold slot (last) of a mention whose gold is Q1 equals the Q1 candidate's
   const miet = readNpy(path.join(out, 'similarity-miet_train.npy')).data as Float32Array;

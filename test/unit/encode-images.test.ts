@@ -21,8 +21,8 @@ test('loadImageRGB: suffix trials, and missing / corrupt / under 50x50 images gi
   assert.deepEqual(Array.from(scene.data.subarray(0, 3)), [30, 90, 200]); // the background colour drawn by PIL
   const portrait = await loadImageRGB(path.join(TINY_IMAGES, 'portrait')); // .jpg
   assert.equal(portrait.source, path.join(TINY_IMAGES, 'portrait.jpg'));
-  assert.equal((await loadImageRGB(path.join(TINY_IMAGES, 'tiny'))).defaulted, 'too small');
-  assert.equal((await loadImageRGB(path.join(TINY_IMAGES, 'corrupt.jpg'))).defaulted, 'unreadable');
+  assert.equal((await loadImageRGB(path.join(TINY_IMAGES, 'tiny'))).defaulted, 'small');
+  assert.equal((await loadImageRGB(path.join(TINY_IMAGES, 'corrupt.jpg'))).defaulted, 'corrupt');
   assert.equal((await loadImageRGB(path.join(TINY_IMAGES, 'nope'))).defaulted, 'missing');
   const dflt = await loadImageRGB(null);
   assert.deepEqual([dflt.width, dflt.height, dflt.defaulted, dflt.data[0]], [224, 224, 'none given', 128]);

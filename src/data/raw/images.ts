@@ -1,57 +1,42 @@
 /**
- * Image rules of the reference preprocessing: an image that is missing, fails to decode, or is
- * smaller than 50x50 is replaced by the default image (null here); WikiDiverse image files are
- * named by the md5 of the URL's file name plus its extension, `.svg` read as `.png`.
+ * Image rules of the reference preprocessing: an image that is missing, that Pillow 9.4 cannot open or
+ * decode, that is over Pillow's decompression-bomb limit, or that is smaller than 50x50 is replaced by
+ * the default image (null here), decided by the loader the encoders use (src/data/images); WikiDiverse
+ * image files are named by the md5 of the URL's file name plus its extension, `.svg` read as `.png`.
  */
 import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import sharp from 'sharp';
+import { findImageFile, loadImageFile } from '../images/load';
+import type { ImageDefaultReason } from '../images/types';
 import type { ImageSpec } from './types';
 
-/** Smallest accepted width and height (reference `min_image_size`). */
-export const MIN_IMAGE_SIZE = 50;
-/** Suffixes tried by the reference's `load_image`, in order. */
-export const IMAGE_SUFFIXES = ['', '.jpg', '.JPG', '.jpeg', '.JPEG', '.png', '.PNG', '.tif', '.TIF', '.tiff', '.TIFF'];
+export { MIN_IMAGE_SIZE, IMAGE_SUFFIXES } from '../images/load';
 
-/** Outcome of checking one image. */
-export type ImageStatus = 'ok' | 'missing' | 'corrupt' | 'small';
+/** Outcome of checking one image: 'ok' or the default-image reason (src/data/images/types.ts). */
+export type ImageStatus = 'ok' | ImageDefaultReason;
 
-/** Check that `file` exists, decodes fully and is at least 50x50. */
+/**
+ * Check one path as the reference's `load_image` would treat it (Pillow 9.4 open, 50×50 minimum,
+ * convert('RGB'), through the loader the encoders use): 'ok' or why the default image is used.
+ */
 export async function checkImageFile(file: string): Promise<ImageStatus> {
-  let st: fs.Stats;
-  try {
-    st = fs.statSync(file);
-  } catch {
-    return 'missing';
-  }
-  if (!st.isFile()) return 'missing';
-  try {
-    const meta = await sharp(file).metadata();
-    if (!meta.width || !meta.height) return 'corrupt';
-    if (meta.width < MIN_IMAGE_SIZE || meta.height < MIN_IMAGE_SIZE) return 'small';
-    await sharp(file).resize(8, 8, { fit: 'fill' }).raw().toBuffer(); // force a full decode, like PIL's resize
-    return 'ok';
-  } catch {
-    return 'corrupt';
-  }
+  if (!fs.existsSync(file)) return 'missing';
+  return (await loadImageFile(file)).status;
 }
 
 /**
  * Resolve an image spec to a usable file or null (default image) with the reason.
- * `base`: first existing suffix decides (an invalid file there is not skipped for the next suffix).
+ * `base`: the first suffix that exists decides (an invalid file there is not skipped for the next suffix).
  * `files`: the first valid file wins; the reason reported is the first file's.
  */
 export async function resolveImage(spec: ImageSpec): Promise<{ path: string | null; status: ImageStatus }> {
   if (spec === null) return { path: null, status: 'missing' };
   if ('base' in spec) {
-    for (const s of IMAGE_SUFFIXES) {
-      const f = spec.base + s;
-      if (!fs.existsSync(f) || !fs.statSync(f).isFile()) continue;
-      const status = await checkImageFile(f);
-      return { path: status === 'ok' ? path.resolve(f) : null, status };
-    }
-    return { path: null, status: 'missing' };
+    const f = findImageFile(spec.base);
+    if (f === null) return { path: null, status: 'missing' };
+    const status = await checkImageFile(f);
+    return { path: status === 'ok' ? path.resolve(f) : null, status };
   }
   let first: ImageStatus | null = null;
   for (const f of spec.files) {
