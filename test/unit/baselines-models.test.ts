@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../../src/backend';
 import { createGhmfc, GhmfcConfig, ghmfcPoolEntityTokens } from '../../src/models/ghmfc';
-import { createMelhi, melhiLstmExtract } from '../../src/models/melhi';
+import { createMelhi, melhiForward, melhiLstmExtract } from '../../src/models/melhi';
 import { createBertZeroShot, createClipZeroShot } from '../../src/models/zeroshot';
 import { initMultiheadAttention, torchMultiheadAttention } from '../../src/models/multihead-attention';
 
@@ -53,6 +53,7 @@ test('GHMFC: dropout only in training mode; eval is deterministic', async () => 
   const a = m.scores(batch).arraySync();
   const b = m.scores(batch).arraySync();
   const c = m.scores(batch, { training: true }).arraySync();
+  assert.ok(a.flat().every(Number.isFinite) && c.flat().every(Number.isFinite), 'finite scores (NaN would compare equal)');
   assert.deepEqual(a, b);
   assert.notDeepEqual(a, c);
 });
@@ -119,10 +120,45 @@ test('MEL-HI: [B, R] scores, gate closes with impossible thresholds, no leaks', 
   assert.deepEqual(s.shape, [B, R]);
   s.dispose();
   assert.equal(tf.memory().numTensors, before);
+  // thresholds every cosine passes (> -2) open the gate, impossible ones (> 2) close it; the toy batch's
+  // default gate is already closed, so both ends are forced here
+  const open = createMelhi({ bertDim: Dt, resnetDim: Di, thresTmim: -2, thresImie: -2 });
   const closed = createMelhi({ bertDim: Dt, resnetDim: Di, thresTmim: 2 });
+  const gateOf = (model: ReturnType<typeof createMelhi>) => Array.from(melhiForward(model, batch, { inner: true }).inner.image_gate!.dataSync());
+  assert.deepEqual(gateOf(open), [1, 1, 1]);
+  assert.deepEqual(gateOf(closed), [0, 0, 0]);
+  // a closed gate removes the images: brighter images leave every score as it was; an open gate lets them in
+  const brighter = { ...batch, mention_image_feature: batch.mention_image_feature!.add(1), entity_image_feature: batch.entity_image_feature!.mul(3) };
+  const finite = (x: number[][]) => x.flat().every(Number.isFinite);
+  const c0 = closed.scores(batch).arraySync(), c1 = closed.scores(brighter).arraySync();
+  assert.ok(finite(c0), 'finite scores');
+  assert.deepEqual(c1, c0, 'closed gate: scores do not depend on the images');
+  const o0 = open.scores(batch).arraySync(), o1 = open.scores(brighter).arraySync();
+  assert.ok(finite(o0) && finite(o1), 'finite scores');
+  assert.ok(Math.max(...o0.flat().map((x, i) => Math.abs(x - o1.flat()[i]!))) > 1e-3, 'open gate: the images change the scores');
+  // per mention, strict >: sim_tmim = cos(CLS, image_map_text(mean region)), computed here by hand
+  const W = melhiWeights(m, 'image_map_text.weight'), bias = melhiWeights(m, 'image_map_text.bias')[0]!;
+  const text = batch.mention_text_feature!.arraySync() as number[][][];
+  const regions = batch.mention_image_feature!.arraySync() as number[][][];
+  const sims = regions.map((reg, b) => {
+    const mean = reg[0]!.map((_, d) => reg.reduce((s, r) => s + r[d]!, 0) / reg.length);
+    const mapped = W.map((row, o) => row.reduce((s, w, d) => s + w * mean[d]!, bias[o]!));
+    const cls = text[b]![0]!;
+    const dot = cls.reduce((s, x, d) => s + x * mapped[d]!, 0);
+    return dot / Math.sqrt(cls.reduce((s, x) => s + x * x, 0) * mapped.reduce((s, x) => s + x * x, 0));
+  });
+  const sorted = [...sims].sort((a, b) => a - b);
+  for (const thres of [(sorted[0]! + sorted[1]!) / 2, (sorted[1]! + sorted[2]!) / 2]) { // opens for 2, then 1 mention(s)
+    const between = createMelhi({ bertDim: Dt, resnetDim: Di, thresTmim: thres, thresImie: -2 });
+    const want = sims.map((s) => (s > thres ? 1 : 0));
+    assert.ok(want.includes(0) && want.includes(1), `the threshold ${thres} splits the batch (sim_tmim by hand: ${sims})`);
+    assert.deepEqual(gateOf(between), want, `gate at thres_tmim ${thres} (sim_tmim by hand: ${sims})`);
+  }
+  // the LSTM read-out option reaches the scores
   const fixed = createMelhi({ bertDim: Dt, resnetDim: Di, lstmExtract: 'last' });
-  assert.deepEqual(closed.scores(batch).shape, [B, R]);
-  assert.deepEqual(fixed.scores(batch).shape, [B, R]);
+  const f0 = fixed.scores(batch).arraySync();
+  assert.ok(finite(f0));
+  assert.notDeepEqual(f0, m.scores(batch).arraySync(), "lstmExtract 'last' reads other LSTM outputs than 'reference'");
   assert.throws(() => m.scores(toyBatch('wikimel')), /WikiDiverse layout/);
 });
 
@@ -142,3 +178,9 @@ test('zero-shot rankers: CLIP = mean of the two CLIP similarities; BERT = CLS co
     assert.ok(Math.abs(bert[1]![2]! - dot / n) < 1e-5, layout);
   }
 });
+
+/** A MEL-HI parameter as nested arrays (Linear weights are [out, in]). */
+function melhiWeights(m: ReturnType<typeof createMelhi>, key: string): number[][] {
+  const p = m.params.get(key)!;
+  return (p.rank === 1 ? [p.arraySync()] : p.arraySync()) as number[][];
+}
