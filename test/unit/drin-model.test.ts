@@ -75,6 +75,7 @@ test('pre-pooled entity text (CONTRACTS §3) gives the same scores as token feat
   const { entity_text_feature: _f, entity_text_mask: _m, ...rest } = b;
   const a = model.scores(b).arraySync();
   const c = model.scores({ ...rest, entity_text_pooled: pooled, entity_text_cls: cls }).arraySync();
+  assert.ok(a.flat().every((x) => Number.isFinite(x) && Math.abs(x) <= 1 + 1e-6) && new Set(a.flat()).size > 1, 'finite, varied cosines (NaN would compare equal)');
   assert.deepEqual(c, a);
 });
 
@@ -102,6 +103,7 @@ test('every option changes the scores; static edges and masks run; gold-slot mas
   const bumped = tf.concat([img.slice([0, 0, 0, 0], [2, 3, 1, 12]), img.slice([0, 3, 0, 0], [2, 1, 1, 12]).add(1)], 1);
   const s1 = m.scores(b).slice([0, 0], [2, 3]).arraySync();
   const s2 = m.scores({ ...b, entity_image_feature: bumped }).slice([0, 0], [2, 3]).arraySync();
+  assert.ok(s1.flat().every(Number.isFinite), 'finite scores (NaN would compare equal)');
   assert.deepEqual(s2, s1);
   const f = createDrin({ bertDim: 16, resnetDim: 12, gcnDim: 8 }, 5); // faithful: the gold leaks into every score
   assert.notDeepEqual(f.scores({ ...b, entity_image_feature: bumped }).slice([0, 0], [2, 3]).arraySync(), f.scores(b).slice([0, 0], [2, 3]).arraySync());
