@@ -72,6 +72,17 @@ test('GHMFC WikiMEL: the memory-saving entity_text_pooled form gives the same sc
   const want = f[0]![0]![1]!.map((x, d) => (x + f[0]![0]![2]![d]!) / 2);
   const got = pooled.arraySync()[0]![0]!;
   want.forEach((x, d) => assert.ok(Math.abs(x - got[d]!) < 1e-6));
+  // 'max': elementwise max of tokens 1..n-2 (slot (0,2): n = 6 → tokens 1..4); 'bert default': the CLS token
+  const maxPooled = ghmfcPoolEntityTokens(batch.entity_text_feature as tf.Tensor4D, batch.entity_text_mask as tf.Tensor3D, 'max').arraySync();
+  const toks = f[0]![2]!;
+  assert.deepEqual(maxPooled[0]![2], toks[1]!.map((_, d) => Math.max(toks[1]![d]!, toks[2]![d]!, toks[3]![d]!, toks[4]![d]!)));
+  assert.deepEqual(ghmfcPoolEntityTokens(batch.entity_text_feature as tf.Tensor4D, batch.entity_text_mask as tf.Tensor3D, 'bert default').arraySync()[1]![3], f[1]![3]![0]);
+  // and the model pools as configured: entityPooling 'max' on token features = the same weights fed the 'max'-pooled vectors
+  const mx = createGhmfc({ ...small, entityPooling: 'max' });
+  const viaMax = m.scores({ ...rest, entity_text_pooled: tf.tensor(maxPooled) }).dataSync();
+  const fullMax = mx.scores(batch).dataSync();
+  assert.ok(fullMax.every((x, i) => Number.isFinite(x) && Math.abs(x - viaMax[i]!) < 1e-6), "entityPooling 'max' reaches the scores");
+  assert.ok(fullMax.some((x, i) => Math.abs(x - full[i]!) > 1e-4), "'max' and 'avg' pooling score differently");
 });
 
 test('MultiheadAttention with kdim != embed dim uses separate q/k/v weights', async () => {
