@@ -24,17 +24,21 @@ test('GHMFC: every mention option gives [B, R] cosine scores and leaks no tensor
     { mentionLayer: 'transformer', mentionRepresentation: 'avg extract', entityOutputDim: Dt, entityPooling: 'max' },
     { mentionLayer: 'none', entityOutputDim: Dt, entityPooling: 'bert default' },
   ];
+  const all: number[][] = [];
   for (const o of options) {
     const m = createGhmfc({ ...small, ...o });
     const before = tf.memory().numTensors;
     const s = m.scores(batch);
     assert.deepEqual(s.shape, [B, R], JSON.stringify(o));
     const v = Array.from(s.dataSync());
+    all.push(v);
     assert.ok(v.every((x) => Number.isFinite(x) && Math.abs(x) <= 1 + 1e-6), `cosines in [-1, 1] for ${JSON.stringify(o)}`);
     s.dispose();
     assert.equal(tf.memory().numTensors, before, `no leak for ${JSON.stringify(o)}`);
     m.params.forEach((p) => p.dispose());
   }
+  // options 1 and 2 have the same weights (same seed and sizes) and differ only in the mention read-out
+  assert.ok(all[2]!.some((x, i) => Math.abs(x - all[1]![i]!) > 1e-4), "mentionRepresentation 'avg extract' reaches the scores");
 });
 
 test('GHMFC: transformer option has the torch state_dict keys; size mismatches are refused', async () => {
