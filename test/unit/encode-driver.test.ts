@@ -160,6 +160,13 @@ test('WikiDiverse layout: pooled entity text per candidate slot, per-split entit
   assert.equal(r.layout, 'wikidiverse');
   assert.deepEqual(validateDir(out, 'wikidiverse').problems, []);
   assert.deepEqual(readNpyHeader(path.join(out, 'entity-attr-feature_train.npy')).shape, [6, 16]);
+  // train mention 0 has slots [Q1, Q3, gold Q1]: each row is the text encoder's pooled vector of that slot's entity text
+  const eaf = readNpy(path.join(out, 'entity-attr-feature_train.npy')).data as Float32Array;
+  const slotTexts = readNpy(path.join(prep, 'entity-attr-raw_train.npy')).data as string[];
+  assert.deepEqual(slotTexts.slice(0, 3), ['Michael Jordan. Sex: male; Occupation: basketball player', 'Alpha Centauri. star', 'Michael Jordan. Sex: male; Occupation: basketball player']);
+  const want = await small().text.pooled(slotTexts.slice(0, 3));
+  assert.ok(want.every((w, j) => Math.abs(eaf[j]! - w) < 1e-6), 'slots 0-2 = pooled(entity text)');
+  assert.ok(want.subarray(0, 16).some((w, j) => Math.abs(w - want[16 + j]!) > 1e-3), 'the two entities differ');
   assert.deepEqual(readNpyHeader(path.join(out, 'entity-image-feature_valid.npy')).shape, [6, 1, 32]);
   assert.deepEqual(readNpyHeader(path.join(out, 'entity-object-score_test.npy')).shape, [6, 1]);
   assert.deepEqual(readNpyHeader(path.join(out, 'similarity-eimt_test.npy')).shape, [2, 3]);
