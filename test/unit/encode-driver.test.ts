@@ -148,6 +148,12 @@ test('tiny real models through the driver: transformers.js offline, valid layout
   assert.equal(r.merged, true);
   assert.deepEqual(validateDir(out, 'wikimel').problems, []);
   assert.deepEqual(readNpyHeader(path.join(out, 'entity-attr-feature.npy')).shape, [5, 64, 32]);
+  // entity 0 (Q1 in qid2idx order): its 64 token rows are the BERT encoder's hidden states of its text
+  const q1 = JSON.parse(fs.readFileSync(path.join(prep, 'entities.jsonl'), 'utf8').split('\n')[0]!) as { qid: string; text: string };
+  assert.equal(q1.qid, 'Q1');
+  const h = await encoders.text.hidden([q1.text], 64);
+  const eaf = readNpy(path.join(out, 'entity-attr-feature.npy')).data as Float32Array;
+  assert.ok(h.hidden.every((x, j) => Math.abs(eaf[j]! - x) < 1e-5), 'entity 0 = BERT hidden states of its text');
   assert.deepEqual(readNpyHeader(path.join(out, 'mention-image-feature_train.npy')).shape, [2, 49, 24]);
   const enc = JSON.parse(fs.readFileSync(path.join(out, 'encode.json'), 'utf8'));
   assert.deepEqual(Object.values(enc.encoders).map((e) => (e as { standin: boolean }).standin), [false, false, false, false]);
