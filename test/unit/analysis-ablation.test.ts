@@ -32,11 +32,23 @@ test('scoreDrinWithEdgeMask reproduces the reference scores with all edges and c
   assert.deepEqual(full.rows, [100, 101, 102, 103, 104]);
   const table = await edgeAblation((mask) => scoreDrinWithEdgeMask(model.params, model.config, [batch], mask));
   assert.equal(table.length, 5);
+  // top-1 and MRR by hand: rank = 1 + candidates scored strictly above the gold; absent gold (answer = C) is a miss
+  const byHand = (r: { scores: number[][]; answers: number[] }) => {
+    const ranks = r.scores.map((row, i) => (r.answers[i]! < row.length ? 1 + row.filter((x) => x > row[r.answers[i]!]!).length : Infinity));
+    return { top1: ranks.filter((k) => k === 1).length / ranks.length, mrr: ranks.reduce((acc, k) => acc + 1 / k, 0) / ranks.length };
+  };
+  const all = byHand(full);
+  assert.deepEqual([table[0]!.variant, table[0]!.top1, table[0]!.drop], ['all edges', all.top1, 0]);
+  assert.ok(Math.abs(table[0]!.mrr - all.mrr) < 1e-12, `all edges: MRR ${table[0]!.mrr} vs ${all.mrr} by hand`);
   for (const [i, mask] of [[0, 1, 1, 1], [1, 0, 1, 1], [1, 1, 0, 1], [1, 1, 1, 0]].entries()) {
     const off = await scoreDrinWithEdgeMask(model.params, model.config, [batch], mask as [number, number, number, number]);
     const diff = Math.max(...off.scores.flatMap((r, a) => r.map((s, b) => Math.abs(s - full.scores[a][b]))));
     assert.ok(diff > 1e-6, `disabling edge ${i} changes the scores (max diff ${diff})`);
+    const row = table[i + 1]!, want = byHand(off);
+    assert.deepEqual([row.variant, row.edgeEnabled, row.top1], [`without ${['tt', 'ti', 'it', 'ii'][i]}`, mask, want.top1]);
+    assert.ok(Math.abs(row.mrr - want.mrr) < 1e-12 && Math.abs(row.mrrDrop - (all.mrr - want.mrr)) < 1e-12, `${row.variant}: MRR ${row.mrr} vs ${want.mrr} by hand`);
   }
+  assert.ok(new Set(table.map((r) => r.mrr.toFixed(9))).size > 1, 'the variants differ in MRR');
 });
 
 test('loadDrinRun finds the weights below a run directory and infers the sizes', async (t) => {

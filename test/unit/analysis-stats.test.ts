@@ -82,6 +82,10 @@ test('successOverlap splits mentions by which model is right', async () => {
   assert.throws(() => successOverlap(a, b.slice(1)), /different rows/);
   const s = scorePairs(a);
   assert.equal(s.gold.length, 5);
+  // rows 0-4 (row 5 has no gold), from the synthetic scores: gold, best wrong candidate, gold − best wrong
+  assert.deepEqual(s.gold, [0.9, 0.5, 0.7, 0.4, 0.8]);
+  assert.deepEqual(s.bestWrong, [0.8, 0.9, 0.3, 0.5, 0.3]);
+  [0.1, -0.4, 0.4, -0.1, 0.5].forEach((m, i) => assert.ok(Math.abs(s.margin[i]! - m) < 1e-12, `margin ${i}: ${s.margin[i]} vs ${m}`));
 });
 
 test('error table sorts by gold rank and filters', async () => {

@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../../src/backend';
 import { createGhmfc, GhmfcConfig, ghmfcPoolEntityTokens } from '../../src/models/ghmfc';
-import { createMelhi, melhiLstmExtract } from '../../src/models/melhi';
+import { createMelhi, melhiForward, melhiLstmExtract } from '../../src/models/melhi';
 import { createBertZeroShot, createClipZeroShot } from '../../src/models/zeroshot';
 import { initMultiheadAttention, torchMultiheadAttention } from '../../src/models/multihead-attention';
 
@@ -24,17 +24,21 @@ test('GHMFC: every mention option gives [B, R] cosine scores and leaks no tensor
     { mentionLayer: 'transformer', mentionRepresentation: 'avg extract', entityOutputDim: Dt, entityPooling: 'max' },
     { mentionLayer: 'none', entityOutputDim: Dt, entityPooling: 'bert default' },
   ];
+  const all: number[][] = [];
   for (const o of options) {
     const m = createGhmfc({ ...small, ...o });
     const before = tf.memory().numTensors;
     const s = m.scores(batch);
     assert.deepEqual(s.shape, [B, R], JSON.stringify(o));
     const v = Array.from(s.dataSync());
+    all.push(v);
     assert.ok(v.every((x) => Number.isFinite(x) && Math.abs(x) <= 1 + 1e-6), `cosines in [-1, 1] for ${JSON.stringify(o)}`);
     s.dispose();
     assert.equal(tf.memory().numTensors, before, `no leak for ${JSON.stringify(o)}`);
     m.params.forEach((p) => p.dispose());
   }
+  // options 1 and 2 have the same weights (same seed and sizes) and differ only in the mention read-out
+  assert.ok(all[2]!.some((x, i) => Math.abs(x - all[1]![i]!) > 1e-4), "mentionRepresentation 'avg extract' reaches the scores");
 });
 
 test('GHMFC: transformer option has the torch state_dict keys; size mismatches are refused', async () => {
@@ -53,6 +57,7 @@ test('GHMFC: dropout only in training mode; eval is deterministic', async () => 
   const a = m.scores(batch).arraySync();
   const b = m.scores(batch).arraySync();
   const c = m.scores(batch, { training: true }).arraySync();
+  assert.ok(a.flat().every(Number.isFinite) && c.flat().every(Number.isFinite), 'finite scores (NaN would compare equal)');
   assert.deepEqual(a, b);
   assert.notDeepEqual(a, c);
 });
@@ -71,6 +76,17 @@ test('GHMFC WikiMEL: the memory-saving entity_text_pooled form gives the same sc
   const want = f[0]![0]![1]!.map((x, d) => (x + f[0]![0]![2]![d]!) / 2);
   const got = pooled.arraySync()[0]![0]!;
   want.forEach((x, d) => assert.ok(Math.abs(x - got[d]!) < 1e-6));
+  // 'max': elementwise max of tokens 1..n-2 (slot (0,2): n = 6 → tokens 1..4); 'bert default': the CLS token
+  const maxPooled = ghmfcPoolEntityTokens(batch.entity_text_feature as tf.Tensor4D, batch.entity_text_mask as tf.Tensor3D, 'max').arraySync();
+  const toks = f[0]![2]!;
+  assert.deepEqual(maxPooled[0]![2], toks[1]!.map((_, d) => Math.max(toks[1]![d]!, toks[2]![d]!, toks[3]![d]!, toks[4]![d]!)));
+  assert.deepEqual(ghmfcPoolEntityTokens(batch.entity_text_feature as tf.Tensor4D, batch.entity_text_mask as tf.Tensor3D, 'bert default').arraySync()[1]![3], f[1]![3]![0]);
+  // and the model pools as configured: entityPooling 'max' on token features = the same weights fed the 'max'-pooled vectors
+  const mx = createGhmfc({ ...small, entityPooling: 'max' });
+  const viaMax = m.scores({ ...rest, entity_text_pooled: tf.tensor(maxPooled) }).dataSync();
+  const fullMax = mx.scores(batch).dataSync();
+  assert.ok(fullMax.every((x, i) => Number.isFinite(x) && Math.abs(x - viaMax[i]!) < 1e-6), "entityPooling 'max' reaches the scores");
+  assert.ok(fullMax.some((x, i) => Math.abs(x - full[i]!) > 1e-4), "'max' and 'avg' pooling score differently");
 });
 
 test('MultiheadAttention with kdim != embed dim uses separate q/k/v weights', async () => {
@@ -119,10 +135,45 @@ test('MEL-HI: [B, R] scores, gate closes with impossible thresholds, no leaks', 
   assert.deepEqual(s.shape, [B, R]);
   s.dispose();
   assert.equal(tf.memory().numTensors, before);
+  // thresholds every cosine passes (> -2) open the gate, impossible ones (> 2) close it; the toy batch's
+  // default gate is already closed, so both ends are forced here
+  const open = createMelhi({ bertDim: Dt, resnetDim: Di, thresTmim: -2, thresImie: -2 });
   const closed = createMelhi({ bertDim: Dt, resnetDim: Di, thresTmim: 2 });
+  const gateOf = (model: ReturnType<typeof createMelhi>) => Array.from(melhiForward(model, batch, { inner: true }).inner.image_gate!.dataSync());
+  assert.deepEqual(gateOf(open), [1, 1, 1]);
+  assert.deepEqual(gateOf(closed), [0, 0, 0]);
+  // a closed gate removes the images: brighter images leave every score as it was; an open gate lets them in
+  const brighter = { ...batch, mention_image_feature: batch.mention_image_feature!.add(1), entity_image_feature: batch.entity_image_feature!.mul(3) };
+  const finite = (x: number[][]) => x.flat().every(Number.isFinite);
+  const c0 = closed.scores(batch).arraySync(), c1 = closed.scores(brighter).arraySync();
+  assert.ok(finite(c0), 'finite scores');
+  assert.deepEqual(c1, c0, 'closed gate: scores do not depend on the images');
+  const o0 = open.scores(batch).arraySync(), o1 = open.scores(brighter).arraySync();
+  assert.ok(finite(o0) && finite(o1), 'finite scores');
+  assert.ok(Math.max(...o0.flat().map((x, i) => Math.abs(x - o1.flat()[i]!))) > 1e-3, 'open gate: the images change the scores');
+  // per mention, strict >: sim_tmim = cos(CLS, image_map_text(mean region)), computed here by hand
+  const W = melhiWeights(m, 'image_map_text.weight'), bias = melhiWeights(m, 'image_map_text.bias')[0]!;
+  const text = batch.mention_text_feature!.arraySync() as number[][][];
+  const regions = batch.mention_image_feature!.arraySync() as number[][][];
+  const sims = regions.map((reg, b) => {
+    const mean = reg[0]!.map((_, d) => reg.reduce((s, r) => s + r[d]!, 0) / reg.length);
+    const mapped = W.map((row, o) => row.reduce((s, w, d) => s + w * mean[d]!, bias[o]!));
+    const cls = text[b]![0]!;
+    const dot = cls.reduce((s, x, d) => s + x * mapped[d]!, 0);
+    return dot / Math.sqrt(cls.reduce((s, x) => s + x * x, 0) * mapped.reduce((s, x) => s + x * x, 0));
+  });
+  const sorted = [...sims].sort((a, b) => a - b);
+  for (const thres of [(sorted[0]! + sorted[1]!) / 2, (sorted[1]! + sorted[2]!) / 2]) { // opens for 2, then 1 mention(s)
+    const between = createMelhi({ bertDim: Dt, resnetDim: Di, thresTmim: thres, thresImie: -2 });
+    const want = sims.map((s) => (s > thres ? 1 : 0));
+    assert.ok(want.includes(0) && want.includes(1), `the threshold ${thres} splits the batch (sim_tmim by hand: ${sims})`);
+    assert.deepEqual(gateOf(between), want, `gate at thres_tmim ${thres} (sim_tmim by hand: ${sims})`);
+  }
+  // the LSTM read-out option reaches the scores
   const fixed = createMelhi({ bertDim: Dt, resnetDim: Di, lstmExtract: 'last' });
-  assert.deepEqual(closed.scores(batch).shape, [B, R]);
-  assert.deepEqual(fixed.scores(batch).shape, [B, R]);
+  const f0 = fixed.scores(batch).arraySync();
+  assert.ok(finite(f0));
+  assert.notDeepEqual(f0, m.scores(batch).arraySync(), "lstmExtract 'last' reads other LSTM outputs than 'reference'");
   assert.throws(() => m.scores(toyBatch('wikimel')), /WikiDiverse layout/);
 });
 
@@ -142,3 +193,9 @@ test('zero-shot rankers: CLIP = mean of the two CLIP similarities; BERT = CLS co
     assert.ok(Math.abs(bert[1]![2]! - dot / n) < 1e-5, layout);
   }
 });
+
+/** A MEL-HI parameter as nested arrays (Linear weights are [out, in]). */
+function melhiWeights(m: ReturnType<typeof createMelhi>, key: string): number[][] {
+  const p = m.params.get(key)!;
+  return (p.rank === 1 ? [p.arraySync()] : p.arraySync()) as number[][];
+}

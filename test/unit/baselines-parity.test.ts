@@ -34,6 +34,7 @@ for (const name of NAMES) {
       ? melhiForward(model as ReturnType<typeof createMelhi>, fx.inputs, { inner: true })
       : ghmfcForward(model as ReturnType<typeof createGhmfc>, fx.inputs, { inner: true });
     assert.ok(maxAbsDiff(out.scores, fx.scores) < 1e-5, 'scores');
+    assert.deepEqual(Object.keys(fx.inter).sort(), Object.keys(fx.manifest.intermediates).sort(), 'every inner block the manifest lists is compared');
     for (const [k, ref] of Object.entries(fx.inter)) {
       assert.ok(out.inner[k], `inner block ${k} produced`);
       assert.ok(maxAbsDiff(out.inner[k]!, ref) < 1e-5, `inner block ${k}`);

@@ -10,6 +10,7 @@ import { SHARED } from '../../src/paths';
 import { baselineTableRow, evaluateZeroShot, sliceBaselineFeatures } from '../../src/train/runs/baselines';
 import { createBertZeroShot } from '../../src/models/zeroshot';
 import { openPreprocessed } from '../../src/data/preprocessed';
+import { readNpy, toInt32 } from '../../src/data/npy';
 import { lacks } from '../helpers/needs';
 
 test('sliceBaselineFeatures keeps the first dims of text and image features only', async () => {
@@ -54,6 +55,28 @@ test('evaluateZeroShot writes predictions, metrics and history like a run', asyn
     assert.equal(preds[0].scores.length, ds.candidates);
     const metrics = JSON.parse(fs.readFileSync(path.join(out, 'metrics.json'), 'utf8'));
     assert.equal(metrics.test.total, ds.splits.test.mentions);
+    // by hand from the files: score = cos(mention [CLS], candidate entity's [CLS] token), slots 0..C-1 (the gold slot C dropped)
+    const npy = (f: string) => readNpy(path.join(dir, f));
+    const mtf = npy('mention-text-feature_test.npy'), eaf = npy('entity-attr-feature.npy');
+    const names = npy('entity-name-raw_test.npy').data as string[], answers = Array.from(toInt32(npy('answer_test.npy').data));
+    const q2i = JSON.parse(fs.readFileSync(path.join(dir, 'qid2idx.json'), 'utf8')) as Record<string, number>;
+    const [T, D] = [mtf.shape[1]!, mtf.shape[2]!], [L, C] = [eaf.shape[1]!, ds.candidates];
+    const m = mtf.data as Float32Array, e = eaf.data as Float32Array;
+    let hits = 0, rr = 0;
+    preds.forEach((p: { row: number; scores: number[] }, i: number) => {
+      assert.equal(p.row, i);
+      const a = m.subarray(i * T * D, i * T * D + D);
+      const want = Array.from({ length: C }, (_, r) => {
+        const at = q2i[names[i * (C + 1) + r]!]! * L * D, b = e.subarray(at, at + D);
+        return a.reduce((acc, x, d) => acc + x * b[d]!, 0) / Math.sqrt(a.reduce((acc, x) => acc + x * x, 0) * b.reduce((acc, x) => acc + x * x, 0));
+      });
+      want.forEach((w, r) => assert.ok(Math.abs(p.scores[r]! - w) < 1e-5, `mention ${i} slot ${r}: ${p.scores[r]} vs ${w} by hand`));
+      const rank = answers[i]! < C ? 1 + want.filter((w) => w > want[answers[i]!]!).length : Infinity; // ties count for the gold
+      if (rank === 1) hits++;
+      rr += 1 / rank;
+    });
+    assert.ok(Math.abs(metrics.test.top1 - hits / preds.length) < 1e-12, `top-1 ${metrics.test.top1} vs ${hits}/${preds.length} by hand`);
+    assert.ok(rr > 0 && Math.abs(metrics.test.mrr - rr / preds.length) < 1e-6, `MRR ${metrics.test.mrr} vs ${rr / preds.length} by hand`);
     assert.equal(JSON.parse(fs.readFileSync(path.join(out, 'history.json'), 'utf8'))[0].epoch, 0);
   } finally {
     ds.close();

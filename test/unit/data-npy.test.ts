@@ -94,8 +94,39 @@ test('whole-array write/read round trip for every dtype', () => {
     assert.deepEqual(back.shape, shape);
     assert.deepEqual(Array.from(back.data as any), Array.from(data), dtype);
     assert.equal(readNpyHeader(p).dataOffset % 64, 0);
+    assert.deepEqual(fs.readFileSync(p), numpyBytes(dtype, data, shape), `${dtype}: the file numpy.save writes`);
   }
 });
+
+/**
+ * What numpy.save writes (format 1.0, written out here from the format spec, independently of src/data/npy):
+ * magic, version, header length, the header dict padded with spaces to a multiple of 64 bytes and
+ * ending in '\n', then the little-endian data (<U: UTF-32LE code points, |S: bytes, both zero-padded).
+ */
+function numpyBytes(dtype: string, data: ArrayLike<unknown> & Iterable<unknown>, shape: number[]): Buffer {
+  const descr = (dtype === 'i1' || dtype === 'u1' || dtype.startsWith('S') ? '|' : '<') + dtype; // byte order only where it matters
+  const dict = `{'descr': '${descr}', 'fortran_order': False, 'shape': (${shape.join(', ')}${shape.length === 1 ? ',' : ''}), }`;
+  const total = Math.ceil((10 + dict.length + 1) / 64) * 64;
+  const header = Buffer.alloc(total, 0x20);
+  Buffer.from([0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59, 1, 0]).copy(header, 0);
+  header.writeUInt16LE(total - 10, 8);
+  header.write(dict, 10, 'latin1');
+  header[total - 1] = 0x0a;
+  let body: Buffer;
+  if (dtype.startsWith('U') || dtype.startsWith('S')) {
+    const n = Number(dtype.slice(1));
+    const width = dtype.startsWith('U') ? 4 : 1;
+    body = Buffer.alloc((data as string[]).length * n * width);
+    (data as string[]).forEach((str, i) => [...str].forEach((ch, j) => {
+      if (width === 4) body.writeUInt32LE(ch.codePointAt(0)!, (i * n + j) * 4);
+      else body[i * n + j] = ch.charCodeAt(0);
+    }));
+  } else {
+    const t = data as unknown as ArrayBufferView;
+    body = Buffer.from(t.buffer, t.byteOffset, t.byteLength);
+  }
+  return Buffer.concat([header, body]);
+}
 
 test('f16, bool, big-endian, version-2 and newline-padded headers read correctly', () => {
   const f16 = new Uint16Array([0x3e00, 0xc000, 0x3400, 0x7bff]); // 1.5, -2, 0.25, 65504

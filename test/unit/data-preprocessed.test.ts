@@ -4,7 +4,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
-import { readNpy, writeNpy, toInt32 } from '../../src/data/npy';
+import { readNpy, readNpyHeader, writeNpy, toInt32 } from '../../src/data/npy';
 import {
   openPreprocessed, PreprocessedValidationError, preprocessedFileNames, PreprocessedDataset,
 } from '../../src/data/preprocessed';
@@ -224,5 +224,21 @@ test('the derived cache is reused, and rebuilt when the source changes', { skip 
   await ds.ensureReducedCache();
   assert.equal(fs.statSync(ds.reducedCachePath).mtimeMs, t1, 'reused');
   assert.deepEqual(readNpy(ds.reducedCachePath).shape, [30, 2, 768]);
+  const old = Float32Array.from(readNpy(ds.reducedCachePath).data as Float32Array);
   ds.close();
+  // the source changes (entity 0's token features doubled, in a real file replacing the link): rebuilt
+  const src = path.join(dir, 'entity-attr-feature.npy');
+  const bytes = Buffer.from(fs.readFileSync(src));
+  const off = readNpyHeader(src).dataOffset;
+  const feat = new Float32Array(bytes.buffer, bytes.byteOffset + off, 64 * 768);
+  for (let i = 0; i < feat.length; i++) feat[i] *= 2;
+  fs.rmSync(src);
+  fs.writeFileSync(src, bytes);
+  ds = openPreprocessed(dir, { cacheDir });
+  await ds.ensureReducedCache();
+  const now = readNpy(ds.reducedCachePath).data as Float32Array;
+  ds.close();
+  assert.ok(old.subarray(0, 2 * 768).some((x) => x !== 0), 'entity 0 has non-zero reductions');
+  assert.ok(now.subarray(0, 2 * 768).every((x, i) => Math.abs(x - 2 * old[i]) <= 1e-6 * Math.max(1, Math.abs(x))), 'entity 0: pooled and CLS doubled');
+  assert.deepEqual(now.subarray(2 * 768), old.subarray(2 * 768), 'other entities as before');
 });

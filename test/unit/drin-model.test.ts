@@ -118,3 +118,18 @@ test('extras: per-layer gold-slot edges [B, layers, 4]', () => {
   const expectTi = b.mtei_similarity.arraySync() as number[][];
   assert.ok(Math.abs(l0[1] - expectTi[0][3] / 100) < 1e-6); // ti of the gold slot = mtei / 100
 });
+
+// The equal-score checks above (pre-pooled = token features; masked gold slot) use deepEqual, under which NaN
+// equals NaN: they hold only together with finite scores on the same inputs, checked here for both engines.
+for (const engine of ['ort', 'tfjs'] as const)
+  test(`the scores the equality checks compare are finite, varied cosines (${engine} engine)`, () => {
+    const finite = (s: number[][]) => s.flat().every((x) => Number.isFinite(x) && Math.abs(x) <= 1 + 1e-6) && new Set(s.flat()).size > 1;
+    const b = batchFor(3, 5, 9, 16, 12);
+    const { pooled, cls } = reduceEntityText(b.entity_text_feature, b.entity_text_mask);
+    const { entity_text_feature: _f, entity_text_mask: _m, ...rest } = b;
+    const model = createDrin({ bertDim: 16, resnetDim: 12, gcnDim: 8 }, 3, { engine });
+    assert.ok(finite(model.scores(b).arraySync() as number[][]), 'token features');
+    assert.ok(finite(model.scores({ ...rest, entity_text_pooled: pooled, entity_text_cls: cls }).arraySync() as number[][]), 'pre-pooled');
+    const masked = createDrin({ bertDim: 16, resnetDim: 12, gcnDim: 8, maskGoldSlot: true }, 5, { engine });
+    assert.ok(finite(masked.scores(batchFor(2, 4, 7, 16, 12, 2)).arraySync() as number[][]), 'gold slot masked');
+  });

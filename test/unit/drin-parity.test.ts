@@ -27,5 +27,6 @@ function checkDir(dir: string, engine: 'ort' | 'tfjs'): void {
   assert.ok(r.pass, formatParityReport(r));
   assert.ok(r.scores <= 1e-5 && r.loss <= 1e-5 && r.scoresAfterAdam <= 1e-5, formatParityReport(r));
   assert.ok(r.paramsAfterAdamFromRefGrads <= 1e-6, `Adam alone: ${r.paramsAfterAdamFromRefGrads}`);
+  assert.deepEqual(Object.keys(r.metrics).sort(), ['top-1', 'top-3', 'top-5'], `${dir}: the manifest's top-k metrics were compared`);
   for (const [k, [ours, ref]] of Object.entries(r.metrics)) assert.ok(Math.abs(ours - ref) < 1e-6, `${dir} ${k}: ${ours} vs ${ref}`);
 }

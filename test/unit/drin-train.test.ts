@@ -4,6 +4,8 @@ import assert, { AssertionError } from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import * as zlib from 'node:zlib';
+import { parse as npyParse } from 'npyjs';
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
 import { createDrin } from '../../src/models';
@@ -128,6 +130,7 @@ for (const engine of ['ort', 'tfjs'] as const) {
     const res = await trainRanking(b2, data(), { ...opts, outDir: dir2 });
     assert.equal(res.history.length, 4);
     for (const [k, p] of a.params) assert.deepEqual(b2.params.get(k)!.arraySync(), p.arraySync(), k);
+    for (const [k, p] of a.params) assert.ok(Array.from(p.dataSync()).every(Number.isFinite), `${k}: finite (NaN would compare equal)`);
     for (const f of ['checkpoint.npz', 'history.json', 'metrics.json', 'predictions_valid.jsonl', 'predictions_test.jsonl'])
       assert.ok(fs.existsSync(path.join(dir2, f)), f);
     const hist = JSON.parse(fs.readFileSync(path.join(dir2, 'history.json'), 'utf8'));
@@ -151,6 +154,33 @@ test('weights export / import: npy directory and npz round trip; wrong shapes ar
     for (const [k, p] of a.params) assert.deepEqual(b.params.get(k)!.arraySync(), p.arraySync(), k);
   }
   assert.equal(readStateDict(path.join(dir, 'w.npz')).size, a.params.size);
+  // the .npz as any zip reader sees it (walked here, not with src/train/npz.ts): one stored entry per
+  // key, each local header's CRC-32 equal to node:zlib's, each entry an .npy (npyjs) with the values
+  const zip = fs.readFileSync(path.join(dir, 'w.npz'));
+  const entries = new Map<string, Buffer>();
+  for (let at = 0; zip.readUInt32LE(at) === 0x04034b50;) {
+    const [method, crc, size] = [zip.readUInt16LE(at + 8), zip.readUInt32LE(at + 14), zip.readUInt32LE(at + 18)];
+    const name = zip.subarray(at + 30, at + 30 + zip.readUInt16LE(at + 26)).toString('utf8');
+    const start = at + 30 + zip.readUInt16LE(at + 26) + zip.readUInt16LE(at + 28);
+    const body = zip.subarray(start, start + size);
+    assert.equal(method, 0, `${name}: stored`);
+    assert.equal(crc, zlib.crc32(body), `${name}: CRC-32`);
+    entries.set(name, body);
+    at = start + size;
+  }
+  assert.deepEqual([...entries.keys()].sort(), [...a.params.keys()].map((k) => `${k}.npy`).sort());
+  for (const [k, p] of a.params) {
+    const e = entries.get(`${k}.npy`)!;
+    const npy = npyParse(e.buffer.slice(e.byteOffset, e.byteOffset + e.byteLength));
+    assert.deepEqual([npy.shape, Array.from(npy.data as Float32Array)], [p.shape, Array.from(p.dataSync())], k);
+  }
+  // and state dicts numpy wrote (np.savez stored, np.savez_compressed deflated; test/fixtures/npz/make_npz.py)
+  for (const f of ['savez.npz', 'savez_compressed.npz']) {
+    const sd = readStateDict(path.join(__dirname, '..', 'fixtures', 'npz', f));
+    assert.deepEqual([...sd.keys()].sort(), ['gcn_layers.0.w_h.bias', 'vertex_encoder.mention_text_linear.weight'], f);
+    assert.deepEqual(sd.get('vertex_encoder.mention_text_linear.weight')!.arraySync(), [[-0.625, -0.375, -0.125], [0.125, 0.375, 0.625]], f);
+    assert.deepEqual(Array.from(sd.get('gcn_layers.0.w_h.bias')!.dataSync()), [1.5, -2, Math.fround(1e-3)], f);
+  }
   const c = createDrin({ bertDim: 16, resnetDim: 8, gcnDim: 12 }, 2);
   assert.throws(() => loadWeights(c.params, path.join(dir, 'w.npz')), /expects \[12/);
 });

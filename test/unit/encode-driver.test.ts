@@ -60,6 +60,16 @@ test('stand-ins: full WikiMEL layout, valid, with the reference headers and shap
   // CLIP slots follow entity-name-raw: the gold slot (last) of a mention whose gold is Q1 equals the Q1 candidate's
   const miet = readNpy(path.join(out, 'similarity-miet_train.npy')).data as Float32Array;
   assert.ok(Math.abs(miet[2]) <= 100 && miet.every((v) => Number.isFinite(v)));
+  // mention 0 (image scene.png) has slots [Q1, Q3, gold Q1]: 100 · <CLIP image, CLIP entity text>, recomputed here
+  const clip = small().clip;
+  const ents = new Map(fs.readFileSync(path.join(prep, 'entities.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { qid: string; text: string }).map((e) => [e.qid, e.text]));
+  const ie = await clip.imageEmbeds([await loadImageRGB(path.join(TINY, 'images', 'scene.png'))]);
+  const te = await clip.textEmbeds([ents.get('Q1')!, ents.get('Q3')!]);
+  const logit = (t: number) => clip.logitScale * ie.reduce((acc, x, j) => acc + x * te[t * clip.dim + j]!, 0);
+  const want = [logit(0), logit(1), logit(0)];
+  assert.ok(want.every((w, r) => Math.abs(miet[r]! - w) < 1e-3), `miet row 0 ${Array.from(miet.subarray(0, 3))} vs ${want}`);
+  assert.equal(miet[2], miet[0], 'the gold slot repeats the Q1 candidate');
+  assert.notEqual(miet[1], miet[0]);
   // text-side files copied unchanged
   assert.ok(fs.readFileSync(path.join(out, 'qid2idx.json')).equals(fs.readFileSync(path.join(prep, 'qid2idx.json'))));
 });
@@ -138,6 +148,12 @@ test('tiny real models through the driver: transformers.js offline, valid layout
   assert.equal(r.merged, true);
   assert.deepEqual(validateDir(out, 'wikimel').problems, []);
   assert.deepEqual(readNpyHeader(path.join(out, 'entity-attr-feature.npy')).shape, [5, 64, 32]);
+  // entity 0 (Q1 in qid2idx order): its 64 token rows are the BERT encoder's hidden states of its text
+  const q1 = JSON.parse(fs.readFileSync(path.join(prep, 'entities.jsonl'), 'utf8').split('\n')[0]!) as { qid: string; text: string };
+  assert.equal(q1.qid, 'Q1');
+  const h = await encoders.text.hidden([q1.text], 64);
+  const eaf = readNpy(path.join(out, 'entity-attr-feature.npy')).data as Float32Array;
+  assert.ok(h.hidden.every((x, j) => Math.abs(eaf[j]! - x) < 1e-5), 'entity 0 = BERT hidden states of its text');
   assert.deepEqual(readNpyHeader(path.join(out, 'mention-image-feature_train.npy')).shape, [2, 49, 24]);
   const enc = JSON.parse(fs.readFileSync(path.join(out, 'encode.json'), 'utf8'));
   assert.deepEqual(Object.values(enc.encoders).map((e) => (e as { standin: boolean }).standin), [false, false, false, false]);
@@ -150,6 +166,13 @@ test('WikiDiverse layout: pooled entity text per candidate slot, per-split entit
   assert.equal(r.layout, 'wikidiverse');
   assert.deepEqual(validateDir(out, 'wikidiverse').problems, []);
   assert.deepEqual(readNpyHeader(path.join(out, 'entity-attr-feature_train.npy')).shape, [6, 16]);
+  // train mention 0 has slots [Q1, Q3, gold Q1]: each row is the text encoder's pooled vector of that slot's entity text
+  const eaf = readNpy(path.join(out, 'entity-attr-feature_train.npy')).data as Float32Array;
+  const slotTexts = readNpy(path.join(prep, 'entity-attr-raw_train.npy')).data as string[];
+  assert.deepEqual(slotTexts.slice(0, 3), ['Michael Jordan. Sex: male; Occupation: basketball player', 'Alpha Centauri. star', 'Michael Jordan. Sex: male; Occupation: basketball player']);
+  const want = await small().text.pooled(slotTexts.slice(0, 3));
+  assert.ok(want.every((w, j) => Math.abs(eaf[j]! - w) < 1e-6), 'slots 0-2 = pooled(entity text)');
+  assert.ok(want.subarray(0, 16).some((w, j) => Math.abs(w - want[16 + j]!) > 1e-3), 'the two entities differ');
   assert.deepEqual(readNpyHeader(path.join(out, 'entity-image-feature_valid.npy')).shape, [6, 1, 32]);
   assert.deepEqual(readNpyHeader(path.join(out, 'entity-object-score_test.npy')).shape, [6, 1]);
   assert.deepEqual(readNpyHeader(path.join(out, 'similarity-eimt_test.npy')).shape, [2, 3]);
@@ -169,7 +192,17 @@ test('crop frame, inspection helpers: scaled boxes change the object features; s
   assert.equal(rows.find((r) => r.file === 'mention-image-feature_train.npy')!.header, '128 B, newline-padded');
   assert.deepEqual(checkPreprocessedDir(ref), []);
   const z = zeroShotTop1(ref, 'train', 'text');
-  assert.ok(z.mentions === 1 && z.chance === 0.5 && (z.top1 === 0 || z.top1 === 1), JSON.stringify(z));
+  // train: mention 0 has its gold (Q1) in slot 0, mention 1 has no gold → one mention counts; its [CLS]
+  // cosine with each candidate's [CLS], recomputed here, decides the hit
+  const D = 16, mtf = readNpy(path.join(ref, 'mention-text-feature_train.npy')).data as Float32Array;
+  const eaf = readNpy(path.join(ref, 'entity-attr-feature.npy')).data as Float32Array;
+  const q2i = JSON.parse(fs.readFileSync(path.join(ref, 'qid2idx.json'), 'utf8')) as Record<string, number>;
+  const clsCos = (e: number) => {
+    const m = mtf.subarray(0, D), v = eaf.subarray(e * 64 * D, e * 64 * D + D);
+    return m.reduce((acc, x, j) => acc + x * v[j]!, 0) / Math.sqrt(m.reduce((acc, x) => acc + x * x, 0) * v.reduce((acc, x) => acc + x * x, 0));
+  };
+  assert.ok(Math.abs(clsCos(q2i.Q1!) - clsCos(q2i.Q3!)) > 1e-3, 'the two candidates are not tied');
+  assert.deepEqual(z, { mentions: 1, top1: clsCos(q2i.Q1!) > clsCos(q2i.Q3!) ? 1 : 0, chance: 0.5 });
   const img = await loadImageRGB(path.join(TINY, 'images', 'scene.png'));
   const [det] = await new StandinObjectDetector().detect([img], 3);
   const svg = await detectionsSvg(img, det, { title: 'scene <1>' });

@@ -89,6 +89,31 @@ test('DETR (the Faster R-CNN substitute): logits and boxes match PyTorch; post-p
       else assert.ok(b.every((v) => v >= 0 && v <= 224) && b[2] >= b[0] && b[3] >= b[1], `box ${b} inside the 224 frame`);
     });
   }
+  // the post-processing itself, against a hand computation on the reference outputs: p(label) = 1 / Σ_j exp(l_j − l_label)
+  // over all labels incl. "no object" (the last), best real label per query, kept when p > 0.6, (cx, cy, w, h) → corners × 224
+  const L = ref('detr_logits').data as Float32Array, bx = ref('detr_boxes').data as Float32Array;
+  const names = ['thing', 'person', 'car'];
+  let kept = 0;
+  for (let i = 0; i < 3; i++) {
+    const hand: { score: number; box: number[]; label: string }[] = [];
+    for (let q = 0; q < 6; q++) {
+      const row = Array.from(L.subarray((i * 6 + q) * 4, (i * 6 + q + 1) * 4));
+      const p = row.slice(0, 3).map((li) => 1 / row.reduce((acc, lj) => acc + Math.exp(lj - li), 0));
+      const best = p.indexOf(Math.max(...p));
+      const [cx, cy, w, h] = Array.from(bx.subarray((i * 6 + q) * 4, (i * 6 + q + 1) * 4));
+      if (p[best]! > 0.6) hand.push({ score: p[best]!, label: names[best]!, box: [cx! - w! / 2, cy! - h! / 2, cx! + w! / 2, cy! + h! / 2].map((v) => 224 * Math.min(1, Math.max(0, v))) });
+    }
+    hand.sort((a, b) => b.score - a.score);
+    const top = hand.slice(0, 3);
+    kept += top.length;
+    assert.equal(again[i].found, top.length, `image ${i}: detections kept`);
+    assert.deepEqual(again[i].labels.slice(0, top.length), top.map((d) => d.label), `image ${i}: labels`);
+    top.forEach((d, k) => {
+      assert.ok(Math.abs(again[i].scores[k]! - d.score) < 1e-6, `image ${i} detection ${k}: score ${again[i].scores[k]} vs ${d.score} by hand`);
+      assert.ok(d.box.every((v, c) => Math.abs(again[i].boxes[k]![c]! - v) < 1e-3), `image ${i} detection ${k}: box ${again[i].boxes[k]} vs ${d.box} by hand`);
+    });
+  }
+  assert.ok(kept > 0, 'some query passes the threshold');
   // a threshold no query passes: every slot is the default
   const none = detrPostprocess(ref('detr_logits').data as Float32Array, ref('detr_boxes').data as Float32Array, 3, 6, 4, 1, { threshold: 1 });
   assert.deepEqual(none[0], { boxes: [[0, 0, 50, 50]], scores: [0], labels: [''], found: 0 });

@@ -36,6 +36,13 @@ test('text stand-in: deterministic, [N, L, D] + mask from the dataset tokenizer,
   assert.ok(cos(tok(0, 2), tok(1, 2)) > 0.8);
   assert.equal((await text.pooled(texts)).length, 3 * 512);
   assert.deepEqual(hashedVector('x', 4), hashedVector('x', 4));
+  // N(0, scale²) values, one fixed vector per key: moments of 20,000 draws, other keys nearly orthogonal
+  const big = hashedVector('x', 20000, 2);
+  const mean = big.reduce((acc, v) => acc + v, 0) / big.length;
+  const sd = Math.sqrt(big.reduce((acc, v) => acc + (v - mean) ** 2, 0) / big.length);
+  const kurt = big.reduce((acc, v) => acc + ((v - mean) / sd) ** 4, 0) / big.length;
+  assert.ok(Math.abs(mean) < 0.06 && Math.abs(sd - 2) < 0.06 && Math.abs(kurt - 3) < 0.2, `mean ${mean}, sd ${sd}, kurtosis ${kurt}: expected 0, 2, 3`);
+  assert.ok(Math.abs(cos(big, hashedVector('y', 20000, 2))) < 0.05, 'another key, another vector');
 });
 
 test('image stand-in: [N, 49, C] regions, pooled = mean; similar colours → similar features', async () => {
@@ -71,6 +78,9 @@ test('CLIP stand-in: unit-norm embeddings, logits in [-100, 100], deterministic'
   const i = await clip.imageEmbeds([solid(200, 40, 40)]);
   assert.equal(t.length, 3 * clip.dim);
   assert.ok(Math.abs(cos(t.subarray(0, 512), t.subarray(512, 1024)) - 1) < 1e-6);
+  const norm2 = (v: Float32Array) => v.reduce((acc, x) => acc + x * x, 0);
+  assert.ok([0, 1, 2].every((k) => Math.abs(norm2(t.subarray(k * 512, (k + 1) * 512)) - 1) < 1e-5), 'unit-norm text embeddings');
+  assert.ok(cos(t.subarray(0, 512), t.subarray(1024, 1536)) < 0.99, 'different texts, different embeddings');
   let n = 0;
   for (let j = 0; j < 512; j++) n += i[j] * i[j];
   assert.ok(Math.abs(n - 1) < 1e-5);
