@@ -19,6 +19,7 @@ import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { NpyWriter, writeNpy } from '../src/data/npy';
 import { openPreprocessed, PreprocessedLayout, PREPROCESSED_SPLITS } from '../src/data/preprocessed';
+import { reduceEntityText } from '../src/models/vertices';
 import { initBackend } from '../src/backend';
 import { readDrinEnv } from '../src/cli/env';
 
@@ -135,7 +136,7 @@ export async function run(): Promise<void> {
       const wrote = (performance.now() - t) / 1000;
       console.log(`data: ${layout}: synthetic release ${mentions} train mentions, C=${candidates}${layout === 'wikimel' ? `, ${entities} entities` : ''}: ${gib(dirBytes(dir))} written in ${wrote.toFixed(1)} s (${dir})`);
       t = performance.now();
-      const ds = openPreprocessed(dir, { cacheDir: path.join(root, `${layout}-cache`), entityCacheBytes: 1 << 30 });
+      const ds = openPreprocessed(dir, { cacheDir: path.join(root, `${layout}-cache`), entityCacheBytes: 1 << 30, reduceEntityText });
       console.log(`data: ${layout}: open + validate ${((performance.now() - t) / 1000).toFixed(2)} s`);
       if (layout === 'wikimel') {
         t = performance.now();

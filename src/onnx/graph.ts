@@ -3,6 +3,8 @@
  *
  * Every value is a name; `op` appends a node and returns its output name(s). Shapes are tracked by
  * the caller (DRIN's graphs are built for one batch shape at a time), so there is no inference here.
+ * Hand-written on purpose: npm has the ONNX protobuf types (onnx-proto) and runtimes (onnxruntime-*),
+ * but no maintained graph builder; this file is the thin layer between the two.
  *
  * ```ts
  * const g = new OnnxGraph('mm');
