@@ -234,7 +234,7 @@ test('the derived cache is reused, and rebuilt when the source changes', { skip 
   for (let i = 0; i < feat.length; i++) feat[i] *= 2;
   fs.rmSync(src);
   fs.writeFileSync(src, bytes);
-  ds = openPreprocessed(dir, { cacheDir });
+  ds = openPreprocessed(dir, { cacheDir, reduceEntityText });
   await ds.ensureReducedCache();
   const now = readNpy(ds.reducedCachePath).data as Float32Array;
   ds.close();
