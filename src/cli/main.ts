@@ -14,6 +14,7 @@ const commands: Array<{ register(program: Command): void }> = [
   require('./decode'),
   require('./validate'),
   require('./encode'),
+  require('./candidates'),
 ];
 
 export async function main(argv: string[]): Promise<void> {
