@@ -20,7 +20,7 @@ import {
 export { partialRatio, ratio as fuzzRatio, wRatio, fullProcess, intr } from './candidates/fuzz';
 export { codePoints } from './candidates/levenshtein';
 export {
-  buildCandidateIndex, candidateTopK, candidateTopKBrute, describeScorer, scorerQuery, CANDIDATE_SCORERS,
+  buildCandidateIndex, candidateTopK, candidateTopKBrute, describeScorer, scorerQuery, scoreUpperBounds, CANDIDATE_SCORERS,
   type CandidateIndex, type CandidateScorer, type TopK,
 } from './candidates/topk';
 

@@ -7,6 +7,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import {
   partialRatio, fuzzRatio, wRatio, fullProcess, intr, codePoints, buildCandidateIndex, candidateTopK, candidateTopKBrute,
+  scoreUpperBounds, scorerQuery, type CandidateScorer,
 } from '../../src/data/candidates';
 import { needsShared, SHARED_DIR } from '../helpers/needs';
 
@@ -43,6 +44,29 @@ test('partial_ratio and WRatio equal the oracle on 7,022 real WikiMEL pairs (raw
   assert.equal(partialRatio('', 'Paris'), 0);
   assert.equal(partialRatio('𠮷𠮷x', 'x𠮷'), 50); // code points, not UTF-16 units
   assert.equal(fuzzRatio('abab', 'baba'), 75);
+});
+
+test('the pruning bounds never fall below the oracle scores (7,022 real pairs, both scorers)', () => {
+  const { pairs } = readJson(PAIRS) as { pairs: Array<[string, string, number, number]> };
+  const names = [...new Set(pairs.map((p) => p[1]))];
+  const at = new Map(names.map((n, i) => [n, i]));
+  for (const [scorer, col] of [['partial_ratio', 2], ['wratio', 3]] as Array<[CandidateScorer, 2 | 3]>) {
+    const ix = buildCandidateIndex(names, scorer);
+    const byMention = new Map<string, Array<[string, number]>>();
+    for (const p of pairs) byMention.set(p[0], [...(byMention.get(p[0]) ?? []), [p[1], p[col]]]);
+    let checked = 0;
+    let slack = 0;
+    for (const [m, list] of byMention) {
+      const ub = scoreUpperBounds(ix, scorerQuery(scorer, m));
+      for (const [n, score] of list) {
+        assert.ok(ub[at.get(n)!] >= score, `${scorer} bound ${ub[at.get(n)!]} < ${score} for ${JSON.stringify([m, n])}`);
+        slack += ub[at.get(n)!] - score;
+        checked++;
+      }
+    }
+    assert.equal(checked, pairs.length);
+    if (scorer === 'partial_ratio') assert.ok(slack / checked < 15, `partial_ratio bound too loose: mean slack ${slack / checked}`);
+  }
 });
 
 test('intr is Python round (half to even); full_process(force_ascii) deletes only U+0080-U+00FF', () => {

@@ -12,9 +12,9 @@
  *   code points), about as cheap as reading the name once. Both sides are exact integer ratios, and
  *   correctly rounded division and Python's rounding are monotone, so intr(100·2L/(n+L)) bounds the score.
  * - WRatio (on processed strings): 100 when the two share a token or either repeats one; otherwise from
- *   multiset character counts CI (38 classes: a-z, 0-9, space, other), max(2·CI/(|q|+|c|),
- *   scale·2·CI/(min(|q|,|c|)+CI)) on whitespace-collapsed lengths, which bounds ratio, partial_ratio and
- *   the token ratios alike.
+ *   multiset character counts CI (38 classes: a-z, 0-9, space, other) on whitespace-collapsed lengths:
+ *   intr(100·2·CI/(|q|+|c|)) bounds ratio and the token ratios, intr(100·2·CI/(min(|q|,|c|)+CI)) the
+ *   partial ones, each rounded before WRatio's scale factors exactly as WRatio rounds.
  */
 import { codePoints } from './levenshtein';
 import { fullProcess, intr, partialRatioCp, wRatio } from './fuzz';
@@ -43,8 +43,9 @@ export interface CandidateIndex {
   choices: string[];
   /** Code points of each choice. */
   cps: Int32Array[];
-  /** partial_ratio: each choice as dense alphabet ids (for the bit-parallel LCS bound). */
-  ids: Int32Array[];
+  /** partial_ratio: all choices as dense alphabet ids, concatenated; choice i is ids[offsets[i]..offsets[i+1]). */
+  ids: Int32Array;
+  offsets: Int32Array;
   alphabet: Map<number, number>;
   /** wratio: character-class counts (38 per choice), repeated-token flags, collapsed lengths, token → choices. */
   chars: Uint8Array;
@@ -66,20 +67,21 @@ export function buildCandidateIndex(names: string[], scorer: CandidateScorer, op
   const choices = scorer === 'wratio' && !opts.processed ? names.map((n) => fullProcess(n, true)) : names.slice();
   const cps = choices.map(codePoints);
   const alphabet = new Map<number, number>();
-  let ids: Int32Array[] = [];
+  let ids = new Int32Array(0);
+  const offsets = new Int32Array(choices.length + 1);
   let chars = new Uint8Array(0);
   let dupTokens = new Uint8Array(0);
   let collapsedLen = new Uint16Array(0);
   const byToken = new Map<string, number[]>();
   if (scorer === 'partial_ratio') {
-    ids = cps.map((c) => {
-      const out = new Int32Array(c.length);
+    cps.forEach((c, i) => (offsets[i + 1] = offsets[i] + c.length));
+    ids = new Int32Array(offsets[choices.length]);
+    cps.forEach((c, j) => {
       for (let i = 0; i < c.length; i++) {
         let id = alphabet.get(c[i]);
         if (id === undefined) alphabet.set(c[i], (id = alphabet.size));
-        out[i] = id;
+        ids[offsets[j] + i] = id;
       }
-      return out;
     });
   } else {
     chars = new Uint8Array(choices.length * NCH);
@@ -101,117 +103,140 @@ export function buildCandidateIndex(names: string[], scorer: CandidateScorer, op
       }
     });
   }
-  return { scorer, choices, cps, ids, alphabet, chars, dupTokens, collapsedLen, byToken };
-}
-
-function popcount32(x: number): number {
-  x -= (x >>> 1) & 0x55555555;
-  x = (x & 0x33333333) + ((x >>> 2) & 0x33333333);
-  x = (x + (x >>> 4)) & 0x0f0f0f0f;
-  return Math.imul(x, 0x01010101) >>> 24;
+  return { scorer, choices, cps, ids, offsets, alphabet, chars, dupTokens, collapsedLen, byToken };
 }
 
 /**
  * Bit-parallel LCS (Allison–Dix / Hyyrö) with the REVERSED mention as the bit pattern, one pass over a
  * name read backwards. After t characters, the zero bits of V count LCS(name's last t characters,
  * mention), and at the end the zero bits among the first t bits count LCS(name, mention's last t
- * characters); all bits give L = LCS(mention, name). This gives the window bound of {@link partialBound}.
+ * characters); all bits give L = LCS(mention, name). LCS grows by one exactly when the addition carries
+ * out of the top word, so zeros are counted as they appear, and the clipped-window bound 2·S_t/(n+t)
+ * is only evaluated where S_t has just grown (its peaks). Arithmetic stays in int32 (uint32 values
+ * would leave V8's small-integer fast path); the carry out of a + b = sum is the top bit of
+ * (a & b) | ((a | b) & ~sum).
  */
-class ReversedLcsPattern {
-  readonly words: number;
-  private readonly masks: Uint32Array;
-  private readonly v: Uint32Array;
-  /** suffix[t] = LCS of the shorter string with the last t characters of the longer one (t < n). */
-  readonly suffix: Int32Array;
-  constructor(readonly q: Int32Array, alphabet: Map<number, number>) {
-    const lq = q.length;
-    this.words = Math.max(1, Math.ceil(lq / 32));
-    this.masks = new Uint32Array(alphabet.size * this.words);
-    this.v = new Uint32Array(this.words);
-    this.suffix = new Int32Array(lq + 1);
-    for (let i = 0; i < lq; i++) {
-      const id = alphabet.get(q[lq - 1 - i]);
-      if (id === undefined) continue; // a character no name has matches nothing
-      this.masks[id * this.words + (i >>> 5)] |= 1 << (i & 31);
+function reversedMasks(q: Int32Array, alphabet: Map<number, number>): { masks: Int32Array; words: number } {
+  const lq = q.length;
+  const words = Math.max(1, Math.ceil(lq / 32));
+  const masks = new Int32Array(alphabet.size * words);
+  for (let i = 0; i < lq; i++) {
+    const id = alphabet.get(q[lq - 1 - i]);
+    if (id === undefined) continue; // a character no name has matches nothing
+    masks[id * words + (i >>> 5)] |= 1 << (i & 31);
+  }
+  return { masks, words };
+}
+
+/** Window bound from L, the clipped-window peak `best` and, when the name is the shorter, the final V. */
+function finishBound(L: number, best: number, n: number, mentionShorter: boolean, V: Int32Array): number {
+  if (L === 0) return 0;
+  if (!mentionShorter) {
+    // zeros among the first t bits = LCS(name, the mention's last t characters), t < n
+    let zt = 0;
+    for (let t = 1; t < n; t++) {
+      if (((V[(t - 1) >>> 5] >>> ((t - 1) & 31)) & 1) === 0) {
+        zt++;
+        const r = (2 * zt) / (n + t);
+        if (r > best) best = r;
+      }
     }
   }
+  // full windows (length n): LCS/n ≤ L/n; windows clipped at the end (length t < n): 2·S_t/(n+t)
+  const full = (2 * L) / (2 * n);
+  return full > best ? full : best;
+}
 
-  /**
-   * Upper bound of partial_ratio(mention, name) as a ratio in [0, 1] (see the module comment); fills
-   * nothing outside this object.
-   */
-  bound(ids: Int32Array): number {
-    const M = this.masks;
-    const W = this.words;
-    const lq = this.q.length;
-    const lc = ids.length;
+/** partial_ratio bounds (0..100) of every name for a mention of 1..32 code points: one tight loop. */
+function boundsOneWord(ids: Int32Array, offsets: Int32Array, M: Int32Array, lq: number, ub: Uint8Array): void {
+  const V = new Int32Array(1);
+  for (let i = 0; i < ub.length; i++) {
+    const from = offsets[i];
+    const to = offsets[i + 1];
+    const lc = to - from;
+    if (lc === 0) {
+      ub[i] = 0;
+      continue;
+    }
     const mentionShorter = lq <= lc;
     const n = mentionShorter ? lq : lc;
-    const S = this.suffix;
-    let L: number;
-    const V = this.v;
-    if (W === 1) {
-      // one word: the same recurrence on a local
-      let v = 0xffffffff;
-      for (let k = 0; k < lc; k++) {
-        const u = (v & M[ids[lc - 1 - k]]) >>> 0;
-        v = ((v + u) | (v & ~u)) >>> 0;
-        if (mentionShorter && k + 1 < n) S[k + 1] = popcount32(~v >>> 0);
-      }
-      V[0] = v;
-    } else V.fill(0xffffffff);
-    for (let k = 0; W > 1 && k < lc; k++) {
-      const off = ids[lc - 1 - k] * W;
-      let carry = 0;
-      for (let w = 0; w < W; w++) {
-        const vw = V[w];
-        const u = (vw & M[off + w]) >>> 0;
-        const s = vw + u + carry;
-        carry = s > 0xffffffff ? 1 : 0;
-        V[w] = (s | (vw & ~u)) >>> 0;
-      }
-      if (mentionShorter && k + 1 < n) {
-        let z = 0;
-        for (let w = 0; w < W; w++) z += popcount32(~V[w] >>> 0);
-        S[k + 1] = z;
+    const clipEnd = mentionShorter ? n - 1 : 0; // steps t < n give clipped windows of the name
+    let z = 0;
+    let best = 0;
+    let v = -1;
+    for (let k = 1, p = to - 1; p >= from; k++, p--) {
+      const u = v & M[ids[p]];
+      const sum = (v + u) | 0;
+      const carry = ((v & u) | ((v | u) & ~sum)) >>> 31;
+      v = sum | (v & ~u);
+      if (carry) {
+        z++;
+        if (k <= clipEnd) {
+          const r = (2 * z) / (n + k);
+          if (r > best) best = r;
+        }
       }
     }
-    L = 0;
-    for (let w = 0; w < W; w++) L += popcount32(~V[w] >>> 0); // bits past the mention stay 1
-    if (L === 0) return 0;
-    if (!mentionShorter) {
-      // zeros among the first t bits = LCS(name, mention's last t characters), t < n
-      let z = 0;
-      for (let t = 1; t < n; t++) {
-        if (((V[(t - 1) >>> 5] >>> ((t - 1) & 31)) & 1) === 0) z++;
-        S[t] = z;
-      }
-    }
-    // full windows (length n): LCS/n ≤ L/n; windows clipped at the end (length t < n): 2·S_t/(n+t)
-    let best = (2 * L) / (2 * n);
-    for (let t = 1; t < n; t++) {
-      const r = (2 * S[t]) / (n + t);
-      if (r > best) best = r;
-    }
-    return best;
+    V[0] = v;
+    ub[i] = intr(100 * finishBound(z, best, n, mentionShorter, V));
   }
 }
 
-/** Upper bounds (0..100) of the score of every choice for one query. */
-function bounds(ix: CandidateIndex, query: string, q: Int32Array): Uint8Array {
+/** The same for a mention of more than 32 code points (one word per 32). */
+function boundsMultiWord(ids: Int32Array, offsets: Int32Array, M: Int32Array, W: number, lq: number, ub: Uint8Array): void {
+  const V = new Int32Array(W);
+  for (let i = 0; i < ub.length; i++) {
+    const from = offsets[i];
+    const to = offsets[i + 1];
+    const lc = to - from;
+    if (lc === 0) {
+      ub[i] = 0;
+      continue;
+    }
+    const mentionShorter = lq <= lc;
+    const n = mentionShorter ? lq : lc;
+    const clipEnd = mentionShorter ? n - 1 : 0;
+    let z = 0;
+    let best = 0;
+    V.fill(-1);
+    for (let k = 1, p = to - 1; p >= from; k++, p--) {
+      const off = ids[p] * W;
+      let carry = 0;
+      for (let w = 0; w < W; w++) {
+        const vw = V[w];
+        const u = vw & M[off + w];
+        const sum = (vw + u + carry) | 0;
+        carry = ((vw & u) | ((vw | u) & ~sum)) >>> 31;
+        V[w] = sum | (vw & ~u);
+      }
+      if (carry) {
+        z++;
+        if (k <= clipEnd) {
+          const r = (2 * z) / (n + k);
+          if (r > best) best = r;
+        }
+      }
+    }
+    ub[i] = intr(100 * finishBound(z, best, n, mentionShorter, V));
+  }
+}
+
+/**
+ * Upper bounds (0..100) of the score of every choice for one query (as {@link scorerQuery} gives it;
+ * `q` its code points), the bounds of the module comment: never below the true score.
+ */
+export function scoreUpperBounds(ix: CandidateIndex, query: string, q: Int32Array = codePoints(query)): Uint8Array {
   const N = ix.choices.length;
   const ub = new Uint8Array(N);
   const lq = q.length;
   if (ix.scorer === 'partial_ratio') {
-    const pat = new ReversedLcsPattern(q, ix.alphabet);
-    for (let i = 0; i < N; i++) {
-      const lc = ix.cps[i].length;
-      if (lq === 0 || lc === 0) {
-        ub[i] = lq === lc ? 100 : 0;
-        continue;
-      }
-      ub[i] = intr(100 * pat.bound(ix.ids[i]));
+    if (lq === 0) {
+      for (let i = 0; i < N; i++) ub[i] = ix.cps[i].length === 0 ? 100 : 0; // only equal (empty) names score
+      return ub;
     }
+    const { masks, words } = reversedMasks(q, ix.alphabet);
+    if (words === 1) boundsOneWord(ix.ids, ix.offsets, masks, lq, ub);
+    else boundsMultiWord(ix.ids, ix.offsets, masks, words, lq, ub);
     return ub;
   }
   // wratio
@@ -233,11 +258,15 @@ function bounds(ix: CandidateIndex, query: string, q: Int32Array): Uint8Array {
       let ci = 0;
       const off = i * NCH;
       for (let d = 0; d < NCH; d++) ci += qc[d] < ix.chars[off + d] ? qc[d] : ix.chars[off + d];
+      // mirror WRatio's own rounding: each ratio is rounded to an integer before it is scaled
       const lr = Math.max(lq, lc) / Math.min(lq, lc);
       const lc1 = ix.collapsedLen[i];
-      let r = (2 * ci) / (lq1 + lc1);
-      if (lr >= 1.5) r = Math.max(r, (lr > 8 ? 0.6 : 0.9) * ((2 * ci) / (Math.min(lq1, lc1) + ci)));
-      b = Math.min(100, Math.round(100 * r + 1e-6));
+      const full = intr(100 * ((2 * ci) / (lq1 + lc1))); // ratio, token_sort_ratio, token_set_ratio
+      b = full;
+      if (lr >= 1.5) {
+        const partial = intr(100 * ((2 * ci) / (Math.min(lq1, lc1) + ci))); // partial_ratio and its token forms
+        b = intr(Math.max(full, partial * (lr > 8 ? 0.6 : 0.9)));
+      }
     }
     ub[i] = b;
   }
@@ -272,7 +301,7 @@ export function candidateTopK(ix: CandidateIndex, mention: string, k: number, op
   const query = opts.queryIsProcessed ? mention : scorerQuery(ix.scorer, mention);
   if (k <= 0) return { index: [], score: [] };
   const q = codePoints(query);
-  const ub = bounds(ix, query, q);
+  const ub = scoreUpperBounds(ix, query, q);
   // counting sort by bound, KB order inside a bucket
   const count = new Int32Array(102);
   for (let i = 0; i < ub.length; i++) count[ub[i]]++;
