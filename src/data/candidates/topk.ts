@@ -147,9 +147,20 @@ function finishBound(L: number, best: number, n: number, mentionShorter: boolean
   return full > best ? full : best;
 }
 
-/** partial_ratio bounds (0..100) of every name for a mention of 1..32 code points: one tight loop. */
+function popcount32(x: number): number {
+  x -= (x >>> 1) & 0x55555555;
+  x = (x & 0x33333333) + ((x >>> 2) & 0x33333333);
+  x = (x + (x >>> 4)) & 0x0f0f0f0f;
+  return Math.imul(x, 0x01010101) >>> 24;
+}
+
+/**
+ * partial_ratio bounds (0..100) of every name for a mention of 1..32 code points, in one tight loop:
+ * the steps that can end a clipped window (t < n, mention the shorter) track the LCS by carries and
+ * keep the best 2·S_t/(n+t) as an exact fraction; the remaining steps only update V, and L is its
+ * zero count at the end.
+ */
 function boundsOneWord(ids: Int32Array, offsets: Int32Array, M: Int32Array, lq: number, ub: Uint8Array): void {
-  const V = new Int32Array(1);
   for (let i = 0; i < ub.length; i++) {
     const from = offsets[i];
     const to = offsets[i + 1];
@@ -162,23 +173,49 @@ function boundsOneWord(ids: Int32Array, offsets: Int32Array, M: Int32Array, lq: 
     const n = mentionShorter ? lq : lc;
     const clipEnd = mentionShorter ? n - 1 : 0; // steps t < n give clipped windows of the name
     let z = 0;
-    let best = 0;
+    let bestNum = 0;
+    let bestDen = 1;
     let v = -1;
-    for (let k = 1, p = to - 1; p >= from; k++, p--) {
+    let p = to - 1;
+    for (let k = 1; k <= clipEnd; k++, p--) {
       const u = v & M[ids[p]];
       const sum = (v + u) | 0;
       const carry = ((v & u) | ((v | u) & ~sum)) >>> 31;
       v = sum | (v & ~u);
       if (carry) {
         z++;
-        if (k <= clipEnd) {
-          const r = (2 * z) / (n + k);
-          if (r > best) best = r;
+        if (2 * z * bestDen > bestNum * (n + k)) {
+          bestNum = 2 * z;
+          bestDen = n + k;
         }
       }
     }
-    V[0] = v;
-    ub[i] = intr(100 * finishBound(z, best, n, mentionShorter, V));
+    for (; p >= from; p--) {
+      const u = v & M[ids[p]];
+      v = ((v + u) | 0) | (v & ~u);
+    }
+    const L = popcount32(~v);
+    if (L === 0) {
+      ub[i] = 0;
+      continue;
+    }
+    if (!mentionShorter) {
+      // zeros among the first t bits = LCS(name, the mention's last t characters), t < n ≤ 32
+      let zt = 0;
+      for (let t = 1; t < n; t++) {
+        if (((v >>> (t - 1)) & 1) === 0) {
+          zt++;
+          if (2 * zt * bestDen > bestNum * (n + t)) {
+            bestNum = 2 * zt;
+            bestDen = n + t;
+          }
+        }
+      }
+    }
+    // full windows: LCS/n ≤ L/n; clipped windows: the best 2·S_t/(n+t)
+    const full = (2 * L) / (2 * n);
+    const clipped = bestNum / bestDen;
+    ub[i] = intr(100 * (full > clipped ? full : clipped));
   }
 }
 
