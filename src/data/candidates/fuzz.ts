@@ -39,11 +39,18 @@ function sameCodePoints(a: Int32Array, b: Int32Array): boolean {
   return true;
 }
 
-/** {@link partialRatio} on code point arrays (see the module comment). */
-export function partialRatioCp(s1: Int32Array, s2: Int32Array): number {
+/**
+ * {@link partialRatio} on code point arrays (see the module comment). `s1WindowLcs(start, end)`, when
+ * given, must return LCS(s1, s2[start..end)); it is used for the windows when s1 is the shorter string
+ * (a faster LCS than the DP, e.g. bit-parallel with s1 as the pattern).
+ */
+export function partialRatioCp(s1: Int32Array, s2: Int32Array, s1WindowLcs?: (start: number, end: number) => number): number {
   if (sameCodePoints(s1, s2)) return 100;
   if (s1.length === 0 || s2.length === 0) return 0;
-  const [sh, lo] = s1.length <= s2.length ? [s1, s2] : [s2, s1];
+  const s1Shorter = s1.length <= s2.length;
+  const sh = s1Shorter ? s1 : s2;
+  const lo = s1Shorter ? s2 : s1;
+  const fast = s1Shorter ? s1WindowLcs : undefined;
   const n = sh.length;
   if (blkS.length < n + 2) {
     blkS = new Int32Array(2 * n + 2);
@@ -56,7 +63,9 @@ export function partialRatioCp(s1: Int32Array, s2: Int32Array): number {
     const start = Math.max(0, blkD[k] - blkS[k]);
     if (start === lastStart) continue; // same window, same ratio
     lastStart = start;
-    const r = indelRatio(sh, n, lo, Math.min(start, lo.length), Math.min(lo.length, start + n));
+    const ws = Math.min(start, lo.length);
+    const we = Math.min(lo.length, start + n);
+    const r = fast ? (2 * fast(ws, we)) / (n + we - ws) : indelRatio(sh, n, lo, ws, we);
     if (r > 0.995) return 100;
     if (r > best) best = r;
   }

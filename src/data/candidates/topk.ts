@@ -322,8 +322,31 @@ export function scorerQuery(scorer: CandidateScorer, mention: string): string {
 }
 
 /** Score of one (query, choice) pair as the index's scorer computes it (query already from {@link scorerQuery}). */
-function scoreOne(ix: CandidateIndex, query: string, q: Int32Array, i: number): number {
-  return ix.scorer === 'partial_ratio' ? partialRatioCp(q, ix.cps[i]) : wRatio(query, ix.choices[i]);
+function scoreOne(ix: CandidateIndex, query: string, q: Int32Array, i: number, fwd: Int32Array | null): number {
+  if (ix.scorer !== 'partial_ratio') return wRatio(query, ix.choices[i]);
+  if (!fwd) return partialRatioCp(q, ix.cps[i]);
+  const base = ix.offsets[i];
+  return partialRatioCp(q, ix.cps[i], (start, end) => windowLcs(fwd, ix.ids, base + start, base + end));
+}
+
+/** Forward bit masks of a mention of 1..32 code points by alphabet id (bit j: the mention's character j). */
+function forwardMasks(q: Int32Array, alphabet: Map<number, number>): Int32Array {
+  const masks = new Int32Array(alphabet.size);
+  for (let j = 0; j < q.length; j++) {
+    const id = alphabet.get(q[j]);
+    if (id !== undefined) masks[id] |= 1 << j;
+  }
+  return masks;
+}
+
+/** LCS(mention, ids[from..to)) by the bit-parallel recurrence (mention ≤ 32 code points as the pattern). */
+function windowLcs(M: Int32Array, ids: Int32Array, from: number, to: number): number {
+  let v = -1;
+  for (let p = from; p < to; p++) {
+    const u = v & M[ids[p]];
+    v = ((v + u) | 0) | (v & ~u);
+  }
+  return popcount32(~v);
 }
 
 /** Statistics of the last {@link candidateTopK} calls in this thread (for the speed report). */
@@ -339,6 +362,7 @@ export function candidateTopK(ix: CandidateIndex, mention: string, k: number, op
   if (k <= 0) return { index: [], score: [] };
   const q = codePoints(query);
   const ub = scoreUpperBounds(ix, query, q);
+  const fwd = ix.scorer === 'partial_ratio' && q.length > 0 && q.length <= 32 ? forwardMasks(q, ix.alphabet) : null;
   // counting sort by bound, KB order inside a bucket
   const count = new Int32Array(102);
   for (let i = 0; i < ub.length; i++) count[ub[i]]++;
@@ -355,7 +379,7 @@ export function candidateTopK(ix: CandidateIndex, mention: string, k: number, op
     for (let p = startOf[b], e = startOf[b] + count[b]; p < e; p++) {
       const i = order[p];
       if (topI.length >= k && (b < topS[k - 1] || (b === topS[k - 1] && i > topI[k - 1]))) break;
-      const sc = scoreOne(ix, query, q, i);
+      const sc = scoreOne(ix, query, q, i, fwd);
       scored++;
       if (topI.length >= k && (sc < topS[k - 1] || (sc === topS[k - 1] && i > topI[k - 1]))) continue;
       let j = topI.length;
@@ -377,7 +401,7 @@ export function candidateTopK(ix: CandidateIndex, mention: string, k: number, op
 export function candidateTopKBrute(ix: CandidateIndex, mention: string, k: number, opts: { queryIsProcessed?: boolean } = {}): TopK {
   const query = opts.queryIsProcessed ? mention : scorerQuery(ix.scorer, mention);
   const q = codePoints(query);
-  const all = ix.choices.map((_, i) => [i, scoreOne(ix, query, q, i)] as [number, number]);
+  const all = ix.choices.map((_, i) => [i, scoreOne(ix, query, q, i, null)] as [number, number]);
   all.sort((a, b) => b[1] - a[1] || a[0] - b[0]);
   const top = all.slice(0, Math.max(0, k));
   return { index: top.map((x) => x[0]), score: top.map((x) => x[1]) };
