@@ -4,8 +4,8 @@
  * `fuzz.partial_ratio(mention, name)` on the raw strings (fuzzywuzzy 0.18 with python-Levenshtein 0.12,
  * no lower-casing, no `full_process`), sorted descending with a stable sort (ties keep KB order), and
  * the top K (100) kept. That is the default scorer here, reproduced score for score
- * (candidates/fuzz.ts, candidates/levenshtein.ts). `wratio` instead gives fuzzywuzzy's
- * `process.extract` default, WRatio after `full_process(force_ascii=True)`.
+ * (candidates/fuzz.ts, candidates/levenshtein.ts). `wratio` instead gives fuzzywuzzy's WRatio (the
+ * default scorer of `process.extract`) after `full_process(force_ascii=True)` of both sides.
  *
  * The top K is exact but pruned (candidates/topk.ts) and spread over worker threads (piscina,
  * candidates/pool.ts); identical mention strings are scored once.
