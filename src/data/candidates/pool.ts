@@ -7,6 +7,7 @@
  * passes `--require tsx/cjs` to the workers. From the compiled dist/ no loader is needed.
  */
 import * as path from 'node:path';
+import { Piscina } from 'piscina';
 import type { CandidateScorer, TopK } from './topk';
 
 /** Entry file and Node options of the piscina worker (the .ts under tsx, the .js from dist/). */
@@ -24,8 +25,6 @@ export async function topKInWorkers(
   mentions: string[], names: string[], scorer: CandidateScorer, k: number, threads: number,
   onProgress?: (done: number, scored: number) => void,
 ): Promise<TopK[]> {
-  // eslint-disable-next-line @typescript-eslint/no-var-requires
-  const { Piscina } = require('piscina') as typeof import('piscina');
   const spec = workerSpec();
   const pool = new Piscina({
     filename: spec.filename, execArgv: spec.execArgv, workerData: { names, scorer, k },
