@@ -1,5 +1,5 @@
 /**
- * `npx drin prepare --format <wikidiverse|wikimel|melbench> --input DIR --out DIR [--candidates K]`:
+ * `npx drin prepare --format <wikidiverse|wikimel|melbench> --input DIR --out DIR [--candidates K] [--scorer partial_ratio|wratio]`:
  * raw MEL data → the text side of the preprocessed layout (+ mentions/entities jsonl, prepare.json).
  * `npx drin make-sample [--out DIR]`: regenerate the committed SYNTHETIC sample dataset.
  */
@@ -8,6 +8,7 @@ import { Command } from 'commander';
 import { PREPARED, SAMPLE_RAW } from '../paths';
 import { prepareDataset, formatPrepareReport, detectRawFormat, RAW_FORMATS, RawFormat } from '../data/prepare';
 import { generateSample } from '../data/sample';
+import { CANDIDATE_SCORERS, type CandidateScorer } from '../data/candidates';
 
 const int = (name: string) => (v: string) => {
   const n = Number(v);
@@ -25,18 +26,20 @@ export function register(program: Command): void {
     .option('--candidates <k>', 'candidates per mention for fuzzy matching (default 100; 10 for the sample)', int('candidates'))
     .option('--vocab <path>', 'BERT tokenizer directory (vocab.txt / tokenizer.json) or vocab.txt (default: bert-base-cased from --model-dir, else <input>/tokenizer or <input>/vocab.txt, else bert-base-cased from the caches or the hub, else a stand-in built from the data)')
     .option('--model-dir <dir>', 'folder of local model folders, as for drin encode: its bert-base-cased/ gives the vocabulary')
+    .option('--scorer <name>', 'fuzzy candidate scorer: partial_ratio (default; the authors\' candidates.py, raw strings) | wratio (process.extract default)', 'partial_ratio')
     .option('--workers <n>', 'worker threads for fuzzy matching (default: one per core on large inputs; 0 = main thread)', int('workers'))
     .option('--limit <n>', 'keep only the first N mentions of each split (a subset)', int('limit'))
-    .action(async (o: { format?: string; input: string; out?: string; candidates?: number; vocab?: string; modelDir?: string; workers?: number; limit?: number }) => {
+    .action(async (o: { format?: string; input: string; out?: string; candidates?: number; vocab?: string; modelDir?: string; workers?: number; limit?: number; scorer: string }) => {
       const input = path.resolve(o.input);
       o.format ??= detectRawFormat(input) ?? undefined;
       if (!o.format) throw new Error(`${input}: cannot tell the raw layout (no Wikidata-MEL.json, mentions/WIKIMEL_train.json or candidates/train_w_10cands.json); pass --format`);
       if (!RAW_FORMATS.includes(o.format as RawFormat)) throw new Error(`--format must be one of ${RAW_FORMATS.join(', ')}, got '${o.format}'`);
+      if (!CANDIDATE_SCORERS.includes(o.scorer as CandidateScorer)) throw new Error(`--scorer must be one of ${CANDIDATE_SCORERS.join(', ')}, got '${o.scorer}'`);
       const isSample = input === path.resolve(SAMPLE_RAW);
       const out = path.resolve(o.out ?? path.join(PREPARED, isSample ? 'sample' : path.basename(input)));
       const report = await prepareDataset({
         format: o.format as RawFormat, input, out, candidates: o.candidates ?? (isSample ? 10 : 100), vocab: o.vocab, modelDir: o.modelDir,
-        workers: o.workers, limit: o.limit, progress: true,
+        workers: o.workers, limit: o.limit, scorer: o.scorer as CandidateScorer, progress: true,
       });
       for (const line of formatPrepareReport(report)) console.log(line);
     });

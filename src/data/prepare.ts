@@ -14,7 +14,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { writeNpy } from './npy';
 import { writeFileAtomic } from '../atomic-write';
-import { candidateRecall, generateCandidates } from './candidates';
+import { candidateRecall, generateCandidates, type CandidateScorer } from './candidates';
 import { loadWordPieceTokenizer, mentionTokenSpan, buildWordPieceVocab, writeTokenizerDir, TOKENIZER_RULES, VocabularyInfo, WordPieceTokenizer } from './tokenize';
 import { findVocabulary, FindVocabularyOptions, FoundVocabulary } from './vocabulary';
 import { prepareMapLimit, resolveImage, ImageStatus } from './raw/images';
@@ -46,6 +46,8 @@ export interface PrepareOptions {
   vocabSearch?: Omit<FindVocabularyOptions, 'vocab' | 'input' | 'modelDir'>;
   /** Worker threads for fuzzy candidates (default: one per core for large inputs). */
   workers?: number;
+  /** Fuzzy candidate scorer: `partial_ratio` (default, the authors' candidates.py) or `wratio` (process.extract's default). */
+  scorer?: CandidateScorer;
   /** Keep only the first N mentions of each split (a documented subset, e.g. for notebooks). */
   limit?: number;
   /** Mention feature window in tokens, CLS/SEP included (reference 128). */
@@ -61,6 +63,8 @@ export interface PrepareReport {
   out: string;
   candidates: number;
   candidateSource: 'fuzzy' | 'given';
+  /** The fuzzy scorer that made the candidates (null when the layout gives them). */
+  candidateScorer: CandidateScorer | null;
   tokenizer: string;
   tokenizerStandIn: boolean;
   /** The vocabulary of the token positions (encode's BERT must use the same one: same sha256). */
@@ -145,30 +149,34 @@ export async function prepareDataset(opts: PrepareOptions): Promise<PrepareRepor
   const needFuzzy = all.filter((m) => !m.candidates);
   let K: number;
   let source: 'fuzzy' | 'given' = 'given';
+  let candidateScorer: CandidateScorer | null = null;
   if (needFuzzy.length) {
     source = 'fuzzy';
     K = opts.candidates ?? 100;
     const usable = raw.kbNames.filter((e) => e.name.trim().length > 0).length;
     if (usable < K) throw new Error(`prepare: the knowledge base has ${usable} named entities, fewer than --candidates ${K}`);
-    log(`candidates: fuzzy top-${K} (WRatio) for ${needFuzzy.length} mentions over ${raw.kbNames.length} entity names...`);
+    const scorer = opts.scorer ?? 'partial_ratio';
+    candidateScorer = scorer;
+    log(`candidates: fuzzy top-${K} (${scorer}) for ${needFuzzy.length} mentions over ${raw.kbNames.length} entity names...`);
     const mentions = needFuzzy.map((m) => m.mention);
     const names = raw.kbNames.map((e) => e.name);
-    // The fuzzy search is the slow step (about 30 min for WikiMEL on 2 cores): keep its result in the output
-    // directory, keyed by K, the mention strings and the KB names, so that a rerun after a later failure reuses it.
+    // The fuzzy search is the slow step: keep its result in the output directory, keyed by K, the scorer,
+    // the mention strings and the KB names, so that a rerun after a later failure reuses it.
     const cacheFile = path.join(opts.out, 'candidates-fuzzy.cache.json');
-    const key = crypto.createHash('sha1').update(JSON.stringify([K, mentions, names])).digest('hex');
+    const key = crypto.createHash('sha1').update(JSON.stringify([K, scorer, mentions, names])).digest('hex');
     let indices: number[][] | undefined;
     if (fs.existsSync(cacheFile)) {
       const cached = JSON.parse(fs.readFileSync(cacheFile, 'utf8')) as { key: string; indices: number[][] };
       if (cached.key === key) {
         indices = cached.indices;
-        log(`candidates: reused ${cacheFile} (same K, mentions and KB names)`);
+        log(`candidates: reused ${cacheFile} (same K, scorer, mentions and KB names)`);
       }
     }
     if (!indices) {
-      const res = await generateCandidates(mentions, names, { k: K, workers: opts.workers, progress: opts.progress, label: 'candidates' });
+      const res = await generateCandidates(mentions, names, { k: K, scorer, workers: opts.workers, progress: opts.progress, label: 'candidates' });
       indices = res.indices;
-      log(`candidates: ${res.uniqueQueries} distinct mention strings, ${res.workers} worker(s), ${res.seconds.toFixed(1)} s`);
+      log(`candidates: ${res.uniqueQueries} distinct mention strings, ${res.workers} worker(s), ${res.seconds.toFixed(1)} s ` +
+        `(${res.mentionsPerSecond.toFixed(1)} mentions/s, ${res.scoredPerMention.toFixed(0)} of ${names.length} names scored in full per mention)`);
       writeFileAtomic(cacheFile, JSON.stringify({ key, indices }));
     }
     needFuzzy.forEach((m, i) => (m.candidates = indices![i].map((j) => raw.kbNames[j].qid)));
@@ -279,7 +287,7 @@ export async function prepareDataset(opts: PrepareOptions): Promise<PrepareRepor
   }
   const pooled = PREPARE_SPLITS.flatMap((s) => prepared[s]);
   const report: PrepareReport = {
-    format: opts.format, input: path.resolve(opts.input), out: path.resolve(opts.out), candidates: raw.padTo ?? K, candidateSource: source,
+    format: opts.format, input: path.resolve(opts.input), out: path.resolve(opts.out), candidates: raw.padTo ?? K, candidateSource: source, candidateScorer,
     tokenizer: path.resolve(tokSource), tokenizerStandIn: standIn, vocabulary, limit: opts.limit ?? null, counts,
     recall: candidateRecall(pooled.map((m) => m.candidates), pooled.map((m) => m.goldQid)), recallBySplit,
     imageLoader: IMAGE_LOADER, notes: raw.notes, seconds: (Date.now() - t0) / 1000, secondsBySteps: steps,
@@ -307,8 +315,8 @@ export function formatPrepareReport(r: PrepareReport): string[] {
     lines.push(`  ${s.padEnd(5)} ${Object.entries(r.counts[s]).map(([k, v]) => `${k}=${v}`).join(' ')}`);
   }
   lines.push(`  entities ${Object.entries(r.counts.entities).map(([k, v]) => `${k}=${v}`).join(' ')}`);
-  lines.push(`  candidates: ${r.candidates} per mention (${r.candidateSource})`);
-  lines.push(`  recall@k (all kept mentions): ${Object.entries(r.recall).map(([k, v]) => `@${k}=${v.toFixed(3)}`).join(' ')}`);
+  lines.push(`  candidates: ${r.candidates} per mention (${r.candidateSource}${r.candidateScorer ? `, scorer ${r.candidateScorer}` : ''})`);
+  lines.push(`  recall@k (all kept mentions${r.candidateScorer ? `, ${r.candidateScorer} candidates` : ''}): ${Object.entries(r.recall).map(([k, v]) => `@${k}=${v.toFixed(3)}`).join(' ')}`);
   const v = r.vocabulary;
   lines.push(`  tokenizer: ${v.name}${v.origin === v.name ? '' : ` (${v.origin})`} ${v.source}, ${v.size} tokens, sha256 ${v.sha256.slice(0, 12)}, rules: ${v.rules}` +
     `${v.standIn ? ` — STAND-IN vocabulary built from the data, not bert-base-cased (searched: ${v.searched.join('; ')})` : ''}`);
