@@ -91,10 +91,24 @@ class Ops {
 }
 
 /**
+ * Adam inside the graph (PyTorch's rule, src/train/adam.ts): with it, a training graph reads for every
+ * parameter that has a gradient its moments `adam.m:<key>`, `adam.v:<key>` (its shape) and the scalars
+ * `adam.step_size:<key>` = lr / (1 − β1^t) and `adam.bc2_sqrt:<key>` = √(1 − β2^t), and outputs
+ * `next:<key>`, `next.m:<key>`, `next.v:<key>` instead of `grad:<key>`:
+ *   m' = β1 m + (1 − β1) g    v' = β2 v + (1 − β2) g²    p' = p − (m' / (√v' / bc2_sqrt + eps)) · step_size
+ * (the same op order as adam.ts, so the same float32 numbers).
+ */
+export interface DrinGraphAdam {
+  beta1: number;
+  beta2: number;
+  eps: number;
+}
+
+/**
  * Build the graph for one batch shape. `train`: also the loss (margin `margin`) and the gradients
  * (outputs `loss`, `grad:<key>`); always outputs `scores` [B,R].
  */
-export function buildDrinGraph(cfg: DrinConfig, shape: DrinGraphShape, opts: { train: boolean; margin?: number }): OnnxGraph {
+export function buildDrinGraph(cfg: DrinConfig, shape: DrinGraphShape, opts: { train: boolean; margin?: number; adam?: DrinGraphAdam }): OnnxGraph {
   const why = drinGraphUnsupported(cfg);
   if (why) throw new Error(`DRIN graph: unsupported configuration (${why})`);
   const { B, R } = shape;
@@ -403,6 +417,20 @@ export function buildDrinGraph(cfg: DrinConfig, shape: DrinGraphShape, opts: { t
   linGrad(DRIN_VERTEX_KEYS.entityText, dh.et, x.et);
   linGrad(DRIN_VERTEX_KEYS.entityImage, dh.ei, x.ei);
 
-  for (const key of drinGraphGradKeys(cfg)) g.output(`grad:${key}`, grads[key], paramShape(key));
+  if (!opts.adam) {
+    for (const key of drinGraphGradKeys(cfg)) g.output(`grad:${key}`, grads[key], paramShape(key));
+    return g;
+  }
+  const { beta1, beta2, eps } = opts.adam;
+  for (const key of drinGraphGradKeys(cfg)) {
+    const dims = paramShape(key);
+    const gk = grads[key];
+    const m = o.add(o.mul(g.input(`adam.m:${key}`, dims), g.constF([beta1])), o.mul(gk, g.constF([1 - beta1])));
+    const v = o.add(o.mul(g.input(`adam.v:${key}`, dims), g.constF([beta2])), o.mul(o.mul(gk, gk), g.constF([1 - beta2])));
+    const denom = o.add(o.div(o.sqrt(v), g.input(`adam.bc2_sqrt:${key}`, [])), g.constF([eps]));
+    g.output(`next:${key}`, o.sub(param[key], o.mul(o.div(m, denom), g.input(`adam.step_size:${key}`, []))), dims);
+    g.output(`next.m:${key}`, m, dims);
+    g.output(`next.v:${key}`, v, dims);
+  }
   return g;
 }

@@ -10,6 +10,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import type { RankingModel } from '../train/model';
+import type { Adam } from '../train/adam';
 import { DRIN_DEFAULTS, DrinConfig, drinConfig } from './drin-config';
 import { DrinEdges, drinInitialEdges } from './edges';
 import { drinGraphUnsupported } from './drin-graph';
@@ -120,7 +121,12 @@ export function createDrin(config: Partial<DrinConfig> = {}, seed = 0, opts: { e
     params,
     // the ort engine's scores carry no tape: training goes through lossAndGrads
     scores: (batch) => (ort ? ort.scores(params, batch) : drinForward(params, cfg, batch).scores),
-    ...(ort ? { lossAndGrads: (batch: DrinBatch, margin: number) => ort.step(params, batch, margin) } : {}),
+    ...(ort
+      ? {
+          lossAndGrads: (batch: DrinBatch, margin: number) => ort.step(params, batch, margin),
+          trainStepFused: (batch: DrinBatch, margin: number, adam: Adam) => ort.trainStep(params, batch, margin, adam),
+        }
+      : {}),
     extras: (batch) =>
       tf.tidy(() => {
         const { layerEdges } = drinForward(params, cfg, batch, { collectEdges: true });

@@ -111,7 +111,16 @@ export function trainStep(
   const gradMap = new Map<string, tf.Tensor>();
   let loss: number;
   let ranks: Int32Array;
-  if (model.lossAndGrads) {
+  if (model.trainStepFused) {
+    // fused engine with the optimizer inside (DRIN on onnxruntime): one native call, no gradient tensors
+    const out = model.trainStepFused(batch, margin, adam);
+    loss = out.loss;
+    const r = goldRanks(out.scores, batch.answer_onehot);
+    ranks = r.dataSync() as Int32Array;
+    r.dispose();
+    out.scores.dispose();
+    return { loss, ranks };
+  } else if (model.lossAndGrads) {
     // fused engine (DRIN on onnxruntime): loss, scores and every gradient in one native call
     const out = model.lossAndGrads(batch, margin);
     out.grads.forEach((g, k) => gradMap.set(k, g));

@@ -2,6 +2,7 @@
  * What the training loop, loss, metrics, checkpoints and parity checks need from a model (CONTRACTS §4).
  */
 import * as tf from '@tensorflow/tfjs';
+import type { Adam } from './adam';
 
 /** A batch: CONTRACTS §3 names → tensors, plus `index` (row numbers in the split) when it comes from a dataset. */
 export interface RankingBatch {
@@ -35,6 +36,11 @@ export interface RankingModel {
    * without it the training step and the parity check use `tf.variableGrads` over `scores`.
    */
   lossAndGrads?(batch: Record<string, tf.Tensor>, margin: number): { loss: number; scores: tf.Tensor2D; grads: Map<string, tf.Tensor> };
+  /**
+   * A whole training step with the optimizer inside the engine (DRIN's `ort` engine): loss and scores
+   * [B,R] before the update; the parameters and `adam`'s state are updated in place.
+   */
+  trainStepFused?(batch: Record<string, tf.Tensor>, margin: number, adam: Adam): { loss: number; scores: tf.Tensor2D };
   /** Extra per-mention outputs for predictions (DRIN: `edges` [B, layers, 4]). */
   extras?(batch: Record<string, tf.Tensor>): Record<string, tf.Tensor>;
 }
