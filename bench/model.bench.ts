@@ -22,6 +22,8 @@ import * as readline from 'node:readline';
 import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../src/backend';
 import { createDrin } from '../src/models';
+import { drinConfig } from '../src/models/drin-config';
+import { buildDrinGraph, drinGraphGradKeys, drinGraphParamKeys } from '../src/models/drin-graph';
 import { OnnxGraph } from '../src/onnx/graph';
 import { OrtSession, ortThreads } from '../src/onnx/session';
 import { Adam, trainStep } from '../src/train';
@@ -168,19 +170,109 @@ export function ortMatmulGflops(rows = 6464, k = 2048, n = 768): number {
 }
 
 /**
- * Matmul FLOPs (2·m·n·k each, GFLOP) of one step of the ort engine's graph (src/models/drin-graph.ts)
- * at batch B, R slots, text Dt, image Di, GCN D, 2 layers, dynamic scalar edges: the per-row Linears and
- * the GCN's W_h; the mention-side [B,·] products, the edge and slot reductions are left out (< 2 %).
- * Layer 0 reads the entity vertices through W_h·W_e (see drin-graph.ts), so its entity rows cost one
- * product of the raw feature width.
+ * Matmul FLOPs (2·m·n·k each, GFLOP) of one step of the ort engine's graph (src/models/drin-graph.ts) at
+ * batch B, R slots, text Dt, image Di, GCN D, 2 layers, dynamic scalar edges. Entity vertices with more
+ * rows (B·R) than input width go lazy in layer 0 (x·(W_h W_e)ᵀ, gradients through Q = dPᵀx); the edge
+ * row dots, slot sums and elementwise work are left out (a few % of the total).
  */
 export function drinStepGflop(B: number, R: number, train: boolean, D = 768, Dt = 768, Di = 2048): number {
   const BR = B * R;
   const mm = (m: number, k: number, n: number): number => 2 * m * k * n;
-  const fwd = mm(BR, Dt, D) + mm(BR, Di, D) /* layer 0 entity rows through W_h·W_e */ + mm(BR, D, D) /* layer 1 entity-text rows */;
-  // backward: per entity-row product one weight-gradient product (the layer-1 rows also one input gradient)
-  const bwd = mm(BR, Dt, D) + mm(BR, Di, D) + 2 * mm(BR, D, D);
+  let fwd = mm(B, Dt + Di, D) /* mention vertices */ + mm(2 * B, D, D) /* layer 0 mention rows */ + mm(2 * B, D, 2 * D) /* dynamic edges FU, G */;
+  fwd += mm(B + BR, D, D); // layer 1: mention-text and entity-text rows
+  let bwd = mm(B, Dt + Di, D) + 2 * mm(2 * B, D, D) + 3 * mm(2 * B, D, D) + 2 * mm(B + BR, D, D);
+  for (const din of [Dt, Di]) {
+    if (BR > din) {
+      fwd += mm(D, D, din) + mm(BR, din, D); // W_h·W_e, x·(W_h W_e)ᵀ
+      bwd += mm(BR, din, D) + 2 * mm(D, D, din); // Q = dPᵀx, Q·W_e, W_hᵀ·Q
+    } else {
+      fwd += mm(BR, din, D) + mm(BR, D, D); // h_e, its W_h rows
+      bwd += mm(BR, din, D) + 2 * mm(BR, D, D); // dW_e, dW_h rows, dZ
+    }
+  }
   return (train ? fwd + bwd : fwd) / 1e9;
+}
+
+/**
+ * Where one fused training step of the ort engine goes, by onnxruntime node type: the step's graph
+ * (forward, backward, Adam) on random paper-size inputs, run with onnxruntime's profiler; returns
+ * milliseconds per op type (median run of `runs`), largest first. `DRIN_BENCH_PROFILE=1` prints it.
+ */
+export async function profileDrinStep(layout: Layout, runs = 3): Promise<{ totalMs: number; byOp: [string, number][] }> {
+  const R = SLOTS[layout];
+  const cfg = drinConfig({ bertDim: 768, resnetDim: 2048, gcnDim: 768, numLayers: 2 });
+  const inputs: Record<string, number[]> = {
+    entity_text_vector: [B, R, 768],
+    ...(layout === 'wikimel' ? { entity_text_raw: [B, R, 768] } : {}),
+    span_weights: [B, 128],
+    mention_text_feature: [B, 128, 768],
+    mention_image_feature: [B, 49, 2048],
+    entity_image_feature: [B, R, 1, 2048],
+    mention_object_feature: [B, 3, 1, 2048],
+    mention_object_score: [B, 3],
+    entity_object_feature: [B, R, 1, 2048],
+    entity_object_score: [B, R, 1],
+    miet_similarity: [B, R],
+    mtei_similarity: [B, R],
+  };
+  const bytes = buildDrinGraph(cfg, { B, R, inputs }, { train: true, margin: 0.25, adam: { beta1: 0.9, beta2: 0.999, eps: 1e-8 } }).toBytes();
+  let seed = 1;
+  const rand = (n: number, scale: number): Float32Array => new Float32Array(n).map(() => ((seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648 - 0.5) * scale);
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const ort = require('onnxruntime-node') as typeof import('onnxruntime-node');
+  const feeds: Record<string, import('onnxruntime-node').Tensor> = {};
+  const size = (d: number[]): number => d.reduce((a, b) => a * b, 1);
+  for (const [k, d] of Object.entries(inputs)) feeds[k] = new ort.Tensor('float32', rand(size(d), k === 'span_weights' ? 0.1 : 2).map(Math.abs), d);
+  const model = createDrin({ bertDim: 768, resnetDim: 2048, gcnDim: 768, numLayers: 2 }, 0, { engine: 'tfjs' });
+  for (const k of drinGraphParamKeys(cfg)) {
+    const p = model.params.get(k)!;
+    feeds[k] = new ort.Tensor('float32', Float32Array.from(p.dataSync()), p.shape);
+  }
+  model.params.forEach((p) => p.dispose());
+  for (const k of drinGraphGradKeys(cfg)) {
+    const d = feeds[k].dims as number[];
+    feeds[`adam.m:${k}`] = new ort.Tensor('float32', new Float32Array(size(d)), d);
+    feeds[`adam.v:${k}`] = new ort.Tensor('float32', new Float32Array(size(d)), d);
+    feeds[`adam.step_size:${k}`] = new ort.Tensor('float32', Float32Array.of(1e-3), []);
+    feeds[`adam.bc2_sqrt:${k}`] = new ort.Tensor('float32', Float32Array.of(0.0316), []);
+  }
+  const onehot = new Float32Array(B * (R - 1));
+  for (let b = 0; b < B; b++) onehot[b * (R - 1) + 2] = 1;
+  feeds.answer_onehot = new ort.Tensor('float32', onehot, [B, R - 1]);
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'drin-profile-'));
+  const session = await ort.InferenceSession.create(bytes, {
+    intraOpNumThreads: ortThreads(),
+    interOpNumThreads: 1,
+    executionMode: 'sequential',
+    graphOptimizationLevel: 'all',
+    enableProfiling: true,
+    profileFilePrefix: path.join(dir, 'p'),
+  });
+  const totals: number[] = [];
+  const perRun: Map<string, number>[] = [];
+  for (let r = 0; r <= runs; r++) await session.run(feeds, ['loss']);
+  session.endProfiling();
+  await session.release();
+  const file = fs.readdirSync(dir).find((f) => f.endsWith('.json'));
+  if (!file) throw new Error(`onnxruntime wrote no profile in ${dir}`);
+  const events = JSON.parse(fs.readFileSync(path.join(dir, file), 'utf8')) as { cat: string; name: string; dur: number; args?: { op_name?: string } }[];
+  fs.rmSync(dir, { recursive: true });
+  for (const ev of events) {
+    if (ev.cat === 'Session' && ev.name === 'model_run') {
+      totals.push(ev.dur / 1000);
+      perRun.push(new Map());
+    } else if (ev.cat === 'Node' && ev.name.endsWith('_kernel_time') && ev.args?.op_name) {
+      if (!perRun.length) perRun.push(new Map());
+      const m = perRun[perRun.length - 1];
+      m.set(ev.args.op_name, (m.get(ev.args.op_name) ?? 0) + ev.dur / 1000);
+    }
+  }
+  // node events precede their model_run event: run j's nodes are in perRun[j]; skip the warm-up run
+  const timed = totals.slice(1);
+  const order = timed.map((t, i) => [t, i]).sort((a, b) => a[0] - b[0]);
+  const mid = order[order.length >> 1][1] + 1;
+  const byOp = [...(perRun[mid] ?? new Map()).entries()].sort((a, b) => b[1] - a[1]);
+  return { totalMs: totals[mid], byOp };
 }
 
 async function measureLayout(layout: Layout, steps: number, rounds: number, reference: { ref: string; python: string } | undefined): Promise<ModelBenchEntry> {
@@ -273,6 +365,14 @@ export async function run(): Promise<void> {
         `  FLOP-count limit at ${gflops.toFixed(0)} GFLOP/s: train ${flop.train.toFixed(1)} GFLOP/step → ${limit(flop.train).toFixed(0)} mentions/s (ours at ${((100 * e.train) / limit(flop.train)).toFixed(0)} %),` +
           ` eval ${flop.eval.toFixed(1)} GFLOP → ${limit(flop.eval).toFixed(0)} (ours at ${((100 * e.eval) / limit(flop.eval)).toFixed(0)} %)`,
       );
+    }
+  }
+  if (process.env.DRIN_BENCH_PROFILE === '1' && probe.engine === 'ort') {
+    for (const layout of layouts) {
+      const { totalMs, byOp } = await profileDrinStep(layout);
+      const mm = byOp.filter(([k]) => k === 'MatMul' || k === 'Gemm' || k === 'FusedGemm' || k === 'FusedMatMul').reduce((a, [, v]) => a + v, 0);
+      console.log(`  profile ${layout} (one fused train step in onnxruntime, load ${os.loadavg()[0].toFixed(1)}): ${totalMs.toFixed(0)} ms, matmuls ${mm.toFixed(0)} ms (${((100 * mm) / totalMs).toFixed(0)} %)`);
+      console.log(`    ${byOp.slice(0, 12).map(([k, v]) => `${k} ${v.toFixed(0)}`).join(', ')}`);
     }
   }
   const out = process.env.DRIN_BENCH_OUT ?? path.join('results', 'bench', 'model.json');
