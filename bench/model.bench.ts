@@ -350,11 +350,12 @@ export async function run(): Promise<void> {
     `model: ${probe.engineNote}, tfjs ${b.name}, batch ${B}, GCN 768 × 2 layers, ${rounds} rounds × ${steps} timed steps after one warm-up` +
       ` (DRIN_ENGINE=tfjs for the tfjs engine); ${reference ? `reference: ${reference.ref} with ${reference.python}, interleaved` : `no reference measured: ${(found as { why: string }).why}`}`,
   );
-  const gflops = probe.engine === 'ort' ? ortMatmulGflops() : undefined;
-  if (gflops) console.log(`  onnxruntime matmul [6464×2048]·[2048×768]: ${gflops.toFixed(0)} GFLOP/s (${ortThreads()} threads, load ${os.loadavg()[0].toFixed(1)})`);
   const layouts = (['wikidiverse', 'wikimel'] as Layout[]).filter((l) => !process.env.DRIN_BENCH_ONLY || process.env.DRIN_BENCH_ONLY === l);
   const entries: Record<string, ModelBenchEntry & { matmulGflops?: number; stepGflop?: { train: number; eval: number } }> = {};
   for (const layout of layouts) {
+    // the machine's matmul rate now (it is shared: measured next to each layout, not once)
+    const gflops = probe.engine === 'ort' ? ortMatmulGflops() : undefined;
+    if (gflops) console.log(`  onnxruntime matmul [6464×2048]·[2048×768]: ${gflops.toFixed(0)} GFLOP/s (${ortThreads()} threads, load ${os.loadavg()[0].toFixed(1)})`);
     const e = await measureLayout(layout, steps, rounds, reference);
     const flop = { train: drinStepGflop(B, SLOTS[layout], true), eval: drinStepGflop(B, SLOTS[layout], false) };
     entries[layout] = { ...e, ...(gflops ? { matmulGflops: Math.round(gflops), stepGflop: { train: Math.round(flop.train * 10) / 10, eval: Math.round(flop.eval * 10) / 10 } } : {}) };
