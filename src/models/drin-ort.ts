@@ -4,6 +4,10 @@
  * initial edges, vertices, GCN layers, scores, triplet loss and every gradient.
  *
  * Same numbers as the tfjs engine within float32 rounding (`drin parity` checks both).
+ *
+ * `trainStep` runs Adam inside the same graph (PyTorch's rule, as src/train/adam.ts): no gradient leaves
+ * onnxruntime, the moments stay host arrays owned by the `Adam`, the updated parameters are written into
+ * reused host buffers and copied once into their tf.Variables.
  */
 import * as tf from '@tensorflow/tfjs';
 import { OrtFeed, OrtSession } from '../onnx/session';
