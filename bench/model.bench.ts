@@ -79,7 +79,7 @@ class ReferenceProcess {
 
   /** Start the driver for `layout` with `threads`; resolves with its start line (torch, BLAS). */
   static async start(python: string, ref: string, layout: Layout, threads: number): Promise<{ proc: ReferenceProcess; ready: Record<string, unknown> }> {
-    const env = { ...process.env, DRIN_REF: ref };
+    const env: NodeJS.ProcessEnv = { ...process.env, DRIN_REF: ref };
     // this machine's OPENBLAS_CORETYPE / OPENBLAS_L2_SIZE force a slower OpenBLAS kernel: not for the reference
     delete env.OPENBLAS_CORETYPE;
     delete env.OPENBLAS_L2_SIZE;
