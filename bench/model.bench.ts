@@ -198,7 +198,7 @@ export function drinStepGflop(B: number, R: number, train: boolean, D = 768, Dt 
  * (forward, backward, Adam) on random paper-size inputs, run with onnxruntime's profiler; returns
  * milliseconds per op type (median run of `runs`), largest first. `DRIN_BENCH_PROFILE=1` prints it.
  */
-export async function profileDrinStep(layout: Layout, runs = 3): Promise<{ totalMs: number; byOp: [string, number][] }> {
+export async function profileDrinStep(layout: Layout, runs = 3, train = true): Promise<{ totalMs: number; byOp: [string, number][] }> {
   const R = SLOTS[layout];
   const cfg = drinConfig({ bertDim: 768, resnetDim: 2048, gcnDim: 768, numLayers: 2 });
   const inputs: Record<string, number[]> = {
@@ -215,7 +215,7 @@ export async function profileDrinStep(layout: Layout, runs = 3): Promise<{ total
     miet_similarity: [B, R],
     mtei_similarity: [B, R],
   };
-  const bytes = buildDrinGraph(cfg, { B, R, inputs }, { train: true, margin: 0.25, adam: { beta1: 0.9, beta2: 0.999, eps: 1e-8 } }).toBytes();
+  const bytes = buildDrinGraph(cfg, { B, R, inputs }, train ? { train, margin: 0.25, adam: { beta1: 0.9, beta2: 0.999, eps: 1e-8 } } : { train }).toBytes();
   let seed = 1;
   const rand = (n: number, scale: number): Float32Array => new Float32Array(n).map(() => ((seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648 - 0.5) * scale);
   // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -229,7 +229,7 @@ export async function profileDrinStep(layout: Layout, runs = 3): Promise<{ total
     feeds[k] = new ort.Tensor('float32', Float32Array.from(p.dataSync()), p.shape);
   }
   model.params.forEach((p) => p.dispose());
-  for (const k of drinGraphGradKeys(cfg)) {
+  for (const k of train ? drinGraphGradKeys(cfg) : []) {
     const d = feeds[k].dims as number[];
     feeds[`adam.m:${k}`] = new ort.Tensor('float32', new Float32Array(size(d)), d);
     feeds[`adam.v:${k}`] = new ort.Tensor('float32', new Float32Array(size(d)), d);
@@ -238,7 +238,7 @@ export async function profileDrinStep(layout: Layout, runs = 3): Promise<{ total
   }
   const onehot = new Float32Array(B * (R - 1));
   for (let b = 0; b < B; b++) onehot[b * (R - 1) + 2] = 1;
-  feeds.answer_onehot = new ort.Tensor('float32', onehot, [B, R - 1]);
+  if (train) feeds.answer_onehot = new ort.Tensor('float32', onehot, [B, R - 1]);
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'drin-profile-'));
   const session = await ort.InferenceSession.create(bytes, {
     intraOpNumThreads: ortThreads(),
@@ -250,7 +250,7 @@ export async function profileDrinStep(layout: Layout, runs = 3): Promise<{ total
   });
   const totals: number[] = [];
   const perRun: Map<string, number>[] = [];
-  for (let r = 0; r <= runs; r++) await session.run(feeds, ['loss']);
+  for (let r = 0; r <= runs; r++) await session.run(feeds, [train ? 'loss' : 'scores']);
   session.endProfiling();
   await session.release();
   const file = fs.readdirSync(dir).find((f) => f.endsWith('.json'));
@@ -370,10 +370,14 @@ export async function run(): Promise<void> {
   }
   if (process.env.DRIN_BENCH_PROFILE === '1' && probe.engine === 'ort') {
     for (const layout of layouts) {
-      const { totalMs, byOp } = await profileDrinStep(layout);
-      const mm = byOp.filter(([k]) => k === 'MatMul' || k === 'Gemm' || k === 'FusedGemm' || k === 'FusedMatMul').reduce((a, [, v]) => a + v, 0);
-      console.log(`  profile ${layout} (one fused train step in onnxruntime, load ${os.loadavg()[0].toFixed(1)}): ${totalMs.toFixed(0)} ms, matmuls ${mm.toFixed(0)} ms (${((100 * mm) / totalMs).toFixed(0)} %)`);
-      console.log(`    ${byOp.slice(0, 12).map(([k, v]) => `${k} ${v.toFixed(0)}`).join(', ')}`);
+      for (const train of [true, false]) {
+        const { totalMs, byOp } = await profileDrinStep(layout, 3, train);
+        const mm = byOp.filter(([k]) => k === 'MatMul' || k === 'Gemm' || k === 'FusedGemm' || k === 'FusedMatMul').reduce((a, [, v]) => a + v, 0);
+        console.log(
+          `  profile ${layout} (${train ? 'one fused train step' : 'one forward'} in onnxruntime, load ${os.loadavg()[0].toFixed(1)}): ${totalMs.toFixed(0)} ms, matmuls ${mm.toFixed(0)} ms (${((100 * mm) / totalMs).toFixed(0)} %)`,
+        );
+        console.log(`    ${byOp.slice(0, 12).map(([k, v]) => `${k} ${v.toFixed(0)}`).join(', ')}`);
+      }
     }
   }
   const out = process.env.DRIN_BENCH_OUT ?? path.join('results', 'bench', 'model.json');

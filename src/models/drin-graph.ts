@@ -181,14 +181,17 @@ export function buildDrinGraph(cfg: DrinConfig, shape: DrinGraphShape, opts: { t
     return { vn: o.div(v, nrm), nrm, clamped: g.op('Cast', [g.op('Greater', [sq, eps2])], { to: 1 }) };
   };
   const hundred = g.constF([100]);
+  /** max(‖x‖, eps) over the last axis, kept [..., 1]: the big entity-side inputs are divided after the dot product, not before. */
+  const normOf = (v: V): V => o.sqrt(g.op('Max', [g.op('ReduceSumSquare', [v], { axes: [-1], keepdims: 1 }), eps2]));
   const O = shape.inputs.mention_object_score[1];
   const P = shape.inputs.entity_object_score[2];
   const mo = norm(meanIfRank('mention_object_feature', 4)).vn; // [B,O,Di]
-  const eo = norm(meanIfRank('entity_object_feature', 5)).vn; // [B,R,P,Di]
-  const cosObj = o.reshape(o.matmul(o.reshape(eo, [B, R * P, Di]), g.op('Transpose', [mo], { perm: [0, 2, 1] })), [B, R, P, O]);
+  const eoRaw = meanIfRank('entity_object_feature', 5); // [B,R,P,Di]
+  const eoDot = o.reshape(o.matmul(o.reshape(eoRaw, [B, R * P, Di]), g.op('Transpose', [mo], { perm: [0, 2, 1] })), [B, R, P, O]);
+  const cosObj = o.div(eoDot, normOf(eoRaw)); // [B,R,P,O]
   const wObj = o.mul(o.reshape(inp('entity_object_score'), [B, R, P, 1]), o.reshape(inp('mention_object_score'), [B, 1, 1, O])); // [B,R,P,O]
   let edges: V[] = [
-    o.reshape(o.matmul(norm(raw).vn, o.reshape(norm(x.mt).vn, [B, Dt, 1])), [B, R]), // tt: cosine(span mean, raw entity text)
+    o.reshape(o.div(o.matmul(raw, o.reshape(norm(x.mt).vn, [B, Dt, 1])), normOf(raw)), [B, R]), // tt: cosine(span mean, raw entity text)
     o.div(inp('mtei_similarity'), hundred), // ti
     o.div(inp('miet_similarity'), hundred), // it
     o.div(o.sumAxes(o.mul(cosObj, wObj), [2, 3]), o.shift(o.sumAxes(wObj, [2, 3]), 1e-9)), // ii
