@@ -94,7 +94,7 @@ export class Adam {
   }
 
   /**
-   * `key`'s moments as host arrays of `size` floats (zeros before its first step), for a fused engine
+   * `key`'s moments as host arrays of the parameter's `shape` (zeros before its first step), for a fused engine
    * that applies the update itself. Arrays are the optimizer's own: read, do not write.
    */
   hostMoments(key: string, shape: number[]): AdamHostMoments {
