@@ -4,11 +4,16 @@
  * initial edges, vertices, GCN layers, scores, triplet loss and every gradient.
  *
  * Same numbers as the tfjs engine within float32 rounding (`drin parity` checks both).
+ *
+ * `trainStep` runs Adam inside the same graph (PyTorch's rule, as src/train/adam.ts): no gradient leaves
+ * onnxruntime, the moments stay host arrays owned by the `Adam`, the updated parameters are written into
+ * reused host buffers and copied once into their tf.Variables.
  */
 import * as tf from '@tensorflow/tfjs';
 import { OrtFeed, OrtSession, OrtSessionOptions } from '../onnx/session';
 import { DrinConfig } from './drin-config';
-import { buildDrinGraph, DrinGraphShape, drinGraphGradKeys, drinGraphParamKeys } from './drin-graph';
+import type { FusedAdam } from './ranking-model';
+import { buildDrinGraph, DrinGraphAdam, DrinGraphShape, drinGraphGradKeys, drinGraphParamKeys } from './drin-graph';
 import { DrinBatch, drinCheckBatch, drinEntityTextInputs, drinMentionSpanWeights } from './vertices';
 
 /** Batch tensors the graph reads as they are (besides the entity text forms and the span weights). */
@@ -38,16 +43,28 @@ export interface DrinStepResult {
   grads: Map<string, tf.Tensor>;
 }
 
+/** A parameter's host copy: `data` holds the variable's values while the variable still has `dataId`. */
+interface HostParam {
+  data: Float32Array;
+  /** The buffer the next fused step writes into (then the two swap). */
+  spare: Float32Array;
+  dataId: object;
+}
+
 export class DrinOrtEngine {
   private sessions = new Map<string, OrtSession>();
   /** Host buffers reused from step to step (onnxruntime cannot read the threaded wasm heap, a SharedArrayBuffer). */
   private staging = new Map<string, Float32Array>();
+  /** Parameters as the last fused step left them (saves copying them out of tfjs at the next call). */
+  private hostParams = new Map<string, HostParam>();
+  /** Moment buffers the optimizer gave back at the last fused step, written at the next one. */
+  private spareMoments = new Map<string, { m: Float32Array; v: Float32Array }>();
 
   /** `opts.device`: the onnxruntime provider of every session (default the CPU; see src/device.ts). */
   constructor(readonly cfg: DrinConfig, readonly opts: OrtSessionOptions = {}) {}
 
-  private session(shape: DrinGraphShape, train: boolean, margin: number): OrtSession {
-    const key = `${JSON.stringify(shape.inputs)}:${train ? `train@${margin}` : 'eval'}`;
+  private session(shape: DrinGraphShape, train: boolean, margin: number, adam?: DrinGraphAdam): OrtSession {
+    const key = `${JSON.stringify(shape.inputs)}:${train ? `train@${margin}` : 'eval'}${adam ? `:adam@${JSON.stringify(adam)}` : ''}`;
     let s = this.sessions.get(key);
     if (s) {
       this.sessions.delete(key); // most recently used last
@@ -60,7 +77,7 @@ export class DrinOrtEngine {
       old.dispose();
       this.sessions.delete(oldest);
     }
-    s = new OrtSession(buildDrinGraph(this.cfg, shape, { train, margin }).toBytes(), undefined, this.opts);
+    s = new OrtSession(buildDrinGraph(this.cfg, shape, { train, margin, adam }).toBytes(), undefined, this.opts);
     this.sessions.set(key, s);
     return s;
   }
@@ -69,7 +86,13 @@ export class DrinOrtEngine {
    * Run the graph on `batch` (with the loss when `margin` is given): the batch tensors it reads (span as
    * weights [B,T]), the current parameters; returns the requested outputs.
    */
-  private run(params: Map<string, tf.Variable>, batch: DrinBatch, margin: number | undefined, fetch: string[]): { out: Record<string, Float32Array>; shape: DrinGraphShape } {
+  private run(
+    params: Map<string, tf.Variable>,
+    batch: DrinBatch,
+    margin: number | undefined,
+    fetch: string[],
+    fused?: { adam: DrinGraphAdam; feeds: Record<string, OrtFeed>; into: Record<string, OrtFeed> },
+  ): { out: Record<string, Float32Array>; shape: DrinGraphShape } {
     drinCheckBatch(batch);
     const [B, R] = batch.miet_similarity.shape as [number, number];
     const tensors: Record<string, tf.Tensor> = {};
@@ -95,15 +118,15 @@ export class DrinOrtEngine {
     }
     try {
       // every tensor exists now: copy out, run
-      const feeds: Record<string, OrtFeed> = {};
-      for (const [k, t] of Object.entries(tensors)) feeds[k] = { data: this.stage(k, t), dims: t.shape };
+      const feeds: Record<string, OrtFeed> = { ...fused?.feeds };
+      for (const [k, t] of Object.entries(tensors)) feeds[k] = { data: params.has(k) ? this.paramData(k, params.get(k)!) : this.stage(k, t), dims: t.shape };
       const inputs = Object.fromEntries(
         Object.entries(tensors)
           .filter(([k]) => !params.has(k) && k !== 'answer_onehot')
           .map(([k, t]) => [k, t.shape]),
       );
       const shape: DrinGraphShape = { B, R, inputs };
-      const out = this.session(shape, margin !== undefined, margin ?? 0).run(feeds, fetch);
+      const out = this.session(shape, margin !== undefined, margin ?? 0, fused?.adam).run(feeds, fetch, fused?.into);
       return { out, shape };
     } finally {
       temporaries.forEach((t) => t.dispose());
@@ -123,6 +146,13 @@ export class DrinOrtEngine {
     return buf;
   }
 
+  /** A parameter's values on the host: the fused step's copy while the variable is unchanged, else staged from tfjs. */
+  private paramData(key: string, p: tf.Variable): Float32Array {
+    const h = this.hostParams.get(key);
+    if (h && h.dataId === p.dataId) return h.data;
+    return this.stage(key, p);
+  }
+
   /** Scores [B,R] (no gradients). */
   scores(params: Map<string, tf.Variable>, batch: DrinBatch): tf.Tensor2D {
     const { out, shape } = this.run(params, batch, undefined, ['scores']);
@@ -139,9 +169,66 @@ export class DrinOrtEngine {
     return { loss: out.loss[0], scores: tf.tensor2d(out.scores, [shape.B, shape.R]), grads };
   }
 
+  /**
+   * One training step with Adam inside the graph (PyTorch's rule, the same float32 ops as adam.ts):
+   * loss, scores, and the parameters and `adam`'s moments updated in place — no gradient leaves
+   * onnxruntime, and the parameters are copied out of tfjs only when something else changed them.
+   * Returns the loss and the scores [B,R] computed before the update.
+   */
+  trainStep(params: Map<string, tf.Variable>, batch: DrinBatch, margin: number, adam: FusedAdam): { loss: number; scores: tf.Tensor2D } {
+    if (!batch.answer_onehot) throw new Error('DRIN ort engine: the batch has no answer_onehot (needed for the loss)');
+    const { beta1, beta2, eps } = adam.opts;
+    const keys = drinGraphGradKeys(this.cfg);
+    const feeds: Record<string, OrtFeed> = {};
+    const into: Record<string, OrtFeed> = {};
+    const moments = new Map<string, { m: Float32Array; v: Float32Array; spare: { m: Float32Array; v: Float32Array } }>();
+    for (const k of keys) {
+      const p = params.get(k);
+      if (!p) throw new Error(`DRIN ort engine: missing parameter '${k}'`);
+      const dims = p.shape;
+      const size = p.size;
+      const cur = adam.hostMoments(k, dims);
+      const { stepSize, bc2Sqrt } = adam.scalars(cur.step + 1);
+      feeds[`adam.m:${k}`] = { data: cur.m, dims };
+      feeds[`adam.v:${k}`] = { data: cur.v, dims };
+      feeds[`adam.step_size:${k}`] = { data: Float32Array.of(stepSize), dims: [] };
+      feeds[`adam.bc2_sqrt:${k}`] = { data: Float32Array.of(bc2Sqrt), dims: [] };
+      let spare = this.spareMoments.get(k);
+      if (!spare || spare.m.length !== size) spare = { m: new Float32Array(size), v: new Float32Array(size) };
+      into[`next.m:${k}`] = { data: spare.m, dims };
+      into[`next.v:${k}`] = { data: spare.v, dims };
+      moments.set(k, { m: cur.m, v: cur.v, spare });
+      let h = this.hostParams.get(k);
+      if (h && (h.dataId !== p.dataId || h.data.length !== size)) h = undefined;
+      if (!h) {
+        // the variable changed outside the fused step (first step, checkpoint load, tfjs Adam): copy it once
+        h = { data: Float32Array.from(this.stage(k, p)), spare: new Float32Array(size), dataId: p.dataId };
+        this.hostParams.set(k, h);
+      }
+      into[`next:${k}`] = { data: h.spare, dims };
+    }
+    const { out, shape } = this.run(params, batch, margin, ['loss', 'scores'], { adam: { beta1, beta2, eps }, feeds, into });
+    const copy = tf.getBackend() !== 'wasm'; // the wasm backend copies tf.tensor's data into its heap; others may keep the array
+    for (const k of keys) {
+      const p = params.get(k)!;
+      const h = this.hostParams.get(k)!;
+      [h.data, h.spare] = [h.spare, h.data];
+      const t = tf.tensor(copy ? h.data.slice() : h.data, p.shape);
+      p.assign(t);
+      t.dispose();
+      h.dataId = p.dataId;
+      const mo = moments.get(k)!;
+      adam.commitHost(k, p.shape, mo.spare.m, mo.spare.v);
+      this.spareMoments.set(k, { m: mo.m, v: mo.v });
+    }
+    return { loss: out.loss[0], scores: tf.tensor2d(out.scores, [shape.B, shape.R]) };
+  }
+
   dispose(): void {
     this.sessions.forEach((s) => s.dispose());
     this.sessions.clear();
     this.staging.clear();
+    this.hostParams.clear();
+    this.spareMoments.clear();
   }
 }

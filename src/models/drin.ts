@@ -9,7 +9,7 @@
  *   score     cosine(final mention-text vertex, final entity-text vertex)   [B,R]
  */
 import * as tf from '@tensorflow/tfjs';
-import type { RankingModel } from './ranking-model';
+import type { FusedAdam, RankingModel } from './ranking-model';
 import { DRIN_DEFAULTS, DrinConfig, drinConfig } from './drin-config';
 import { DrinEdges, drinInitialEdges } from './edges';
 import { drinOrtUnsupported } from './drin-support';
@@ -128,7 +128,12 @@ export function createDrin(config: Partial<DrinConfig> = {}, seed = 0, opts: { e
     params,
     // the ort engine's scores carry no tape: training goes through lossAndGrads
     scores: (batch) => (ort ? ort.scores(params, batch) : tf.tidy(() => drinForward(params, cfg, batch).scores)),
-    ...(ort ? { lossAndGrads: (batch: DrinBatch, margin: number) => ort.step(params, batch, margin) } : {}),
+    ...(ort
+      ? {
+          lossAndGrads: (batch: DrinBatch, margin: number) => ort.step(params, batch, margin),
+          trainStepFused: (batch: DrinBatch, margin: number, adam: FusedAdam) => ort.trainStep(params, batch, margin, adam),
+        }
+      : {}),
     extras: (batch) =>
       tf.tidy(() => {
         const { layerEdges } = drinForward(params, cfg, batch, { collectEdges: true });

@@ -24,6 +24,25 @@ export interface RankingModel {
    * without it the training step and the parity check use `tf.variableGrads` over `scores`.
    */
   lossAndGrads?(batch: Record<string, tf.Tensor>, margin: number): { loss: number; scores: tf.Tensor2D; grads: Map<string, tf.Tensor> };
+  /**
+   * A whole training step with the optimizer inside the engine (DRIN's `ort` engine): loss and scores
+   * [B,R] before the update; the parameters and `adam`'s state are updated in place.
+   */
+  trainStepFused?(batch: Record<string, tf.Tensor>, margin: number, adam: FusedAdam): { loss: number; scores: tf.Tensor2D };
   /** Extra per-mention outputs for predictions (DRIN: `edges` [B, layers, 4]). */
   extras?(batch: Record<string, tf.Tensor>): Record<string, tf.Tensor>;
+}
+
+/**
+ * What a fused engine needs from the optimizer (src/train/adam.ts `Adam` implements it): PyTorch Adam's
+ * hyper-parameters, the step scalars, and each parameter's moments as host arrays [numel] in and out.
+ */
+export interface FusedAdam {
+  readonly opts: { lr: number; beta1: number; beta2: number; eps: number };
+  /** lr / (1 − β1^t) and √(1 − β2^t) for step number `t` (1-based). */
+  scalars(t: number): { stepSize: number; bc2Sqrt: number };
+  /** `key`'s steps so far and moments (zeros before its first step); read only. */
+  hostMoments(key: string, shape: number[]): { step: number; m: Float32Array; v: Float32Array };
+  /** Record one fused step of `key`: its new moments, now owned by the optimizer. */
+  commitHost(key: string, shape: number[], m: Float32Array, v: Float32Array): void;
 }

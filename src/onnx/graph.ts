@@ -27,6 +27,10 @@ export class OnnxGraph {
   private outputs: onnx.IValueInfoProto[] = [];
   private inits: onnx.ITensorProto[] = [];
   private count = 0;
+  /** Node producing each value (for naming outputs without a copy). */
+  private producer = new Map<string, onnx.INodeProto>();
+  /** Values renamed to a graph output's name: later uses read the new name. */
+  private alias = new Map<string, string>();
 
   constructor(readonly name: string) {}
 
@@ -41,9 +45,23 @@ export class OnnxGraph {
     return name;
   }
 
-  /** Expose `value` as graph output `name` (an Identity node gives it that name). */
+  /**
+   * Expose `value` as graph output `name`. A value computed by a node of this graph is renamed in place
+   * (its uses, earlier and later, read `name`), so onnxruntime writes it straight into the output
+   * instead of copying it through an Identity node; inputs, constants and values already exposed get
+   * the Identity.
+   */
   output(name: string, value: string, shape: number[]): void {
-    this.nodes.push({ opType: 'Identity', input: [value], output: [name] });
+    const v = this.alias.get(value) ?? value;
+    const node = this.producer.get(v);
+    if (node && !this.outputs.some((o) => o.name === v)) {
+      node.output = node.output!.map((x) => (x === v ? name : x));
+      for (const n of this.nodes) if (n.input?.includes(v)) n.input = n.input.map((x) => (x === v ? name : x));
+      this.producer.delete(v);
+      this.producer.set(name, node);
+      this.alias.set(value, name);
+      this.alias.set(v, name);
+    } else this.nodes.push({ opType: 'Identity', input: [v], output: [name] });
     this.outputs.push(valueInfo(name, shape));
   }
 
@@ -70,7 +88,9 @@ export class OnnxGraph {
   opN(type: string, inputs: string[], attrs: Record<string, OnnxAttr> = {}, outputs = 1): string[] {
     const out = Array.from({ length: outputs }, () => this.fresh(type.toLowerCase()));
     const attribute = Object.entries(attrs).map(([name, v]) => attribute_(name, v));
-    this.nodes.push({ opType: type, input: inputs, output: out, attribute, name: out[0] });
+    const node: onnx.INodeProto = { opType: type, input: inputs.map((x) => this.alias.get(x) ?? x), output: out, attribute, name: out[0] };
+    this.nodes.push(node);
+    for (const o of out) this.producer.set(o, node);
     return out;
   }
 

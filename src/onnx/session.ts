@@ -94,11 +94,16 @@ export class OrtSession {
     });
   }
 
-  /** Run with `feeds` and return the outputs named in `fetch`. */
-  run(feeds: Record<string, OrtFeed>, fetch: string[]): Record<string, Float32Array> {
+  /**
+   * Run with `feeds` and return the outputs named in `fetch`. `into` names outputs to write into the
+   * caller's buffers instead (no fresh array; their shapes must match the graph's); they are not returned.
+   */
+  run(feeds: Record<string, OrtFeed>, fetch: string[], into: Record<string, OrtFeed> = {}): Record<string, Float32Array> {
     const t: Record<string, unknown> = {};
     for (const [k, v] of Object.entries(feeds)) t[k] = new this.Tensor('float32', v.data, v.dims);
-    const out = this.native.run(t, Object.fromEntries(fetch.map((k) => [k, null])), {});
+    const fetches: Record<string, unknown> = Object.fromEntries(fetch.map((k) => [k, null]));
+    for (const [k, v] of Object.entries(into)) fetches[k] = new this.Tensor('float32', v.data, v.dims);
+    const out = this.native.run(t, fetches as Record<string, null>, {});
     const res: Record<string, Float32Array> = {};
     for (const k of fetch) res[k] = out[k].data;
     return res;

@@ -106,6 +106,15 @@ export function trainStep(
   margin: number,
   opts: { chunk?: number } = {},
 ): { loss: number; ranks: Int32Array } {
+  if (model.trainStepFused) {
+    // fused engine with the optimizer inside (DRIN on onnxruntime): one native call, no gradient tensors
+    const out = model.trainStepFused(batch, margin, adam);
+    const r = goldRanks(out.scores, batch.answer_onehot);
+    const ranks = r.dataSync() as Int32Array;
+    r.dispose();
+    out.scores.dispose();
+    return { loss: out.loss, ranks };
+  }
   const { loss, ranks, grads } = lossAndGradients(model, batch, margin, opts);
   adam.step(model.params, grads);
   grads.forEach((g) => g.dispose());

@@ -3,6 +3,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 
+
 /** A batch: CONTRACTS §3 names → tensors, plus `index` (row numbers in the split) when it comes from a dataset. */
 export interface RankingBatch {
   [name: string]: tf.Tensor | number[] | undefined;
