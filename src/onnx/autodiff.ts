@@ -148,22 +148,14 @@ export class DiffGraph {
    */
   backward(loss: string, wrt: string[]): Map<string, string> {
     if (this.shape(loss).length !== 0) throw new Error(`DiffGraph.backward: loss must be a scalar, got [${this.shape(loss)}]`);
-    const grads = new Map<string, string[]>();
+    // running sums: each new contribution is added at once, so onnxruntime can free it (a weight used
+    // at every step of an unrolled loop would otherwise hold one gradient per step until the end)
+    const grads = new Map<string, string>();
     const push = (v: string, gv: string) => {
-      const list = grads.get(v);
-      if (list) list.push(gv);
-      else grads.set(v, [gv]);
+      const prev = grads.get(v);
+      grads.set(v, prev === undefined ? gv : this.emit('Add', [prev, gv], this.shape(v)));
     };
-    const total = (v: string): string | undefined => {
-      const list = grads.get(v);
-      if (!list) return undefined;
-      if (list.length > 1) {
-        const s = list.reduce((a, b) => this.g.op('Add', [a, b]));
-        this.shapes.set(s, this.shape(v));
-        grads.set(v, [s]);
-      }
-      return grads.get(v)![0];
-    };
+    const total = (v: string): string | undefined => grads.get(v);
     push(loss, this.constF([1]));
     for (let n = this.nodes.length - 1; n >= 0; n--) {
       const node = this.nodes[n];
