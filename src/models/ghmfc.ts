@@ -192,8 +192,9 @@ export function createGhmfc(config: Partial<GhmfcConfig> = {}, seed = 0, opts: G
     engine,
     ort,
     params,
-    // the ort engine's scores carry no tape (eval mode): training goes through lossAndGrads
-    scores: ort ? (batch) => ort.scores(batch) : (batch, o) => tf.tidy(() => ghmfcForward(model, batch, o).scores),
+    // the ort engine scores in eval mode (no tape; training goes through lossAndGrads); training-mode
+    // scores (dropout, a tape) come from the tfjs forward, the same model
+    scores: (batch, o) => (ort && !o?.training ? ort.scores(batch) : tf.tidy(() => ghmfcForward(model, batch, o).scores)),
     ...(ort ? { lossAndGrads: (batch: Record<string, tf.Tensor>, margin: number) => ort.step(batch, margin) } : {}),
   };
   return model;

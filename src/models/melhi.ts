@@ -98,7 +98,7 @@ function need(batch: Record<string, tf.Tensor>, key: string): tf.Tensor {
  * zeros elsewhere, over `steps` steps → `[B, steps, F]`. Empty windows (len 0) become one zero step,
  * as the reference substitutes a single zero vector.
  */
-function contextWindow(seq: tf.Tensor3D, from: tf.Tensor1D, len: tf.Tensor1D, steps: number): tf.Tensor3D {
+export function melhiContextWindow(seq: tf.Tensor3D, from: tf.Tensor1D, len: tf.Tensor1D, steps: number): tf.Tensor3D {
   return tf.tidy(() => {
     const [B, T] = seq.shape;
     const t = tf.range(0, steps, 1, 'int32').reshape([1, steps]); // [1, S]
@@ -144,6 +144,47 @@ export function melhiLstmExtract(outputs: tf.Tensor3D, lens: tf.Tensor1D, mode: 
     const src = tf.argMax(tf.equal(pos.reshape([1, B]), target.reshape([B, 1])).cast('int32'), 1); // [B] row at that position
     const step = tf.where(tf.equal(pos, 0), tf.broadcastTo(tf.sub(maxLen, one), [B]), tf.zeros([B], 'int32')); // [B]
     return pick(tf.add(tf.mul(src.cast('int32'), tf.scalar(S, 'int32')), step));
+  });
+}
+
+/**
+ * Which LSTM outputs the reference's read-out takes (see `melhiLstmExtract`), from the context lengths
+ * on the host (each at least 1: an empty context is one zero step): row i with sorted position p_i > 0
+ * reads step 0 of the row at position p_i - 1; the row with p_i = 0 reads the last step of `long`, the
+ * row at position (#rows of the max length) - 1 = the last max-length row by index (the sort is stable).
+ * Returns `source[i]` (a row whose step 0 is read, or -1 for `long`'s last step), `long` and its length.
+ */
+export function melhiReferenceReadout(lens: ArrayLike<number>): { source: Int32Array; long: number; maxLen: number } {
+  const L = Array.from(lens, (x) => Math.max(1, x));
+  const B = L.length;
+  const order = L.map((_, i) => i).sort((a, b) => L[b] - L[a] || a - b); // sorted position → row
+  const maxLen = L[order[0]];
+  const nMax = L.filter((x) => x === maxLen).length;
+  const source = new Int32Array(B);
+  order.forEach((row, pos) => (source[row] = pos === 0 ? -1 : order[pos - 1]));
+  return { source, long: order[nMax - 1], maxLen };
+}
+
+/**
+ * The reference read-out of the LSTM over each row's context window, computing only the outputs it
+ * reads (exact: the others feed nothing): step 0 of every row (one LSTM step from the zero state) and
+ * the whole window of one row (`melhiReferenceReadout`'s `long`), instead of every row's every step.
+ * `tokens` `[B, T, 3Dt]`, `from` `[B]` window starts, `lens` the window lengths → `[B, 3Dt]`.
+ */
+export function melhiReferenceContexts(p: TorchParams, tokens: tf.Tensor3D, from: tf.Tensor1D, lens: Int32Array): tf.Tensor2D {
+  return tf.tidy(() => {
+    const [B, T, F] = tokens.shape;
+    const prefix = 'mention_encoder.mention_lstm';
+    const { source, long, maxLen } = melhiReferenceReadout(lens);
+    const lensT = tf.tensor1d(lens, 'int32');
+    const first = torchLstm(p, prefix, melhiContextWindow(tokens, from, lensT, 1), 1).reshape([B, -1]); // [B, H] step 0 of every row
+    const longWindow = melhiContextWindow(tokens.slice([long, 0, 0], [1, T, F]), from.slice([long], [1]), lensT.slice([long], [1]), maxLen); // [1, S, 3Dt]
+    const out = torchLstm(p, prefix, longWindow, maxLen); // [1, S, H]
+    const H = out.shape[2];
+    const last = out.slice([0, maxLen - 1, 0], [1, 1, H]).reshape([1, H]); // [1, H]
+    // row i picks row source[i] of `first`, or `last` (index B): a one-hot matmul, exact and differentiable
+    const pick = tf.oneHot(tf.tensor1d(Array.from(source, (s) => (s < 0 ? B : s)), 'int32'), B + 1).cast('float32'); // [B, B+1]
+    return tf.matMul(pick, tf.concat([first, last], 0)) as tf.Tensor2D; // [B, H]
   });
 }
 
@@ -214,9 +255,10 @@ export function melhiForward(model: MelhiModel, batch: Record<string, tf.Tensor>
 
     // 3. contexts through the LSTM
     const run = (from: tf.Tensor1D, lens: Int32Array, name: string) => {
-      const steps = Math.max(1, ...lens);
       const lensT = tf.tensor1d(lens, 'int32');
-      const window = contextWindow(tokens, from, lensT, steps); // [B, S, 3Dt]
+      if (c.lstmExtract === 'reference') return keep(name, melhiReferenceContexts(p, tokens, from, lens)); // [B, 3Dt]
+      const steps = Math.max(1, ...lens);
+      const window = melhiContextWindow(tokens, from, lensT, steps); // [B, S, 3Dt]
       const out = torchLstm(p, 'mention_encoder.mention_lstm', window, steps); // [B, S, 3Dt]
       return keep(name, melhiLstmExtract(out, tf.maximum(lensT, tf.scalar(1, 'int32')) as tf.Tensor1D, c.lstmExtract)); // [B, 3Dt]
     };

@@ -1,0 +1,44 @@
+// MEL-HI's reference read-out computed from only the LSTM outputs it reads (melhiReferenceContexts)
+// equals the full computation (every row, every step, then melhiLstmExtract): values and gradients.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import * as tf from '@tensorflow/tfjs';
+import { initBackend } from '../../src/backend';
+import { initLstm, torchLstm } from '../../src/models/lstm';
+import { melhiContextWindow, melhiLstmExtract, melhiReferenceContexts, melhiReferenceReadout } from '../../src/models/melhi';
+import { TorchParams, torchRng } from '../../src/models/torch-nn';
+
+test('melhiReferenceReadout: sorted positions (stable, longest first), empty = length 1', () => {
+  // lengths (at least 1): [2, 5, 1, 5, 3] → order by length: rows 1, 3 (5), 4 (3), 0 (2), 2 (1)
+  const r = melhiReferenceReadout([2, 5, 0, 5, 3]);
+  assert.deepEqual(Array.from(r.source), [4, -1, 0, 1, 3]);
+  assert.equal(r.long, 3); // the 2nd (= #max-length rows) row in sorted order
+  assert.equal(r.maxLen, 5);
+});
+
+for (const lens of [[0, 3, 5, 0, 7, 2], [4, 4, 1, 4, 2, 0], [1, 1, 1, 1, 1, 1]]) {
+  test(`MEL-HI reference read-out from the outputs it reads = full LSTM + melhiLstmExtract (lengths ${lens})`, async () => {
+    await initBackend();
+    const B = lens.length, T = 9, F = 6;
+    const params: TorchParams = new Map();
+    initLstm(params, 'mention_encoder.mention_lstm', F, F, torchRng('melhi-test'));
+    const tokens = tf.randomNormal([B, T, F], 0, 1, 'float32', 3) as tf.Tensor3D;
+    const from = tf.tensor1d([1, 1, 2, 1, 1, 1], 'int32');
+    const L = Int32Array.from(lens);
+    const probe = tf.randomNormal([B, F], 0, 1, 'float32', 4);
+    const full = () => {
+      const steps = Math.max(1, ...L);
+      const out = torchLstm(params, 'mention_encoder.mention_lstm', melhiContextWindow(tokens, from, tf.tensor1d(L, 'int32'), steps), steps);
+      return melhiLstmExtract(out, tf.maximum(tf.tensor1d(L, 'int32'), 1) as tf.Tensor1D, 'reference');
+    };
+    const fast = () => melhiReferenceContexts(params, tokens, from, L);
+    const a = full();
+    const b = fast();
+    assert.ok(tf.max(tf.abs(tf.sub(a, b))).dataSync()[0] < 1e-6, 'values');
+    assert.ok(tf.max(tf.abs(a)).dataSync()[0] > 0);
+    const vars = [...params.values()];
+    const ga = tf.variableGrads(() => tf.sum(tf.mul(full(), probe)) as tf.Scalar, vars).grads;
+    const gb = tf.variableGrads(() => tf.sum(tf.mul(fast(), probe)) as tf.Scalar, vars).grads;
+    for (const v of vars) assert.ok(tf.max(tf.abs(tf.sub(ga[v.name], gb[v.name]))).dataSync()[0] < 1e-5, `gradient ${v.name}`);
+  });
+}
