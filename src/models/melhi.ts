@@ -19,7 +19,8 @@
 import * as tf from '@tensorflow/tfjs';
 import type { RankingModel } from '../train/model';
 import { ghmfcSpanMean } from './ghmfc';
-import { initLstm, torchLstm } from './lstm';
+import { initLstm } from './lstm';
+import { melhiLstm } from './melhi-lstm';
 import { TorchParams, torchBatchMatMul, torchCosineSimilarity, torchLinearAt, torchLinearInit, torchRng } from './torch-nn';
 
 /** MEL-HI configuration (reference names in comments). */
@@ -177,9 +178,9 @@ export function melhiReferenceContexts(p: TorchParams, tokens: tf.Tensor3D, from
     const prefix = 'mention_encoder.mention_lstm';
     const { source, long, maxLen } = melhiReferenceReadout(lens);
     const lensT = tf.tensor1d(lens, 'int32');
-    const first = torchLstm(p, prefix, melhiContextWindow(tokens, from, lensT, 1), 1).reshape([B, -1]); // [B, H] step 0 of every row
+    const first = melhiLstm(p, prefix, melhiContextWindow(tokens, from, lensT, 1), 1, maxLen === 1).reshape([B, -1]); // [B, H] step 0 of every row (W_hh's zero gradient when no window is longer)
     const longWindow = melhiContextWindow(tokens.slice([long, 0, 0], [1, T, F]), from.slice([long], [1]), lensT.slice([long], [1]), maxLen); // [1, S, 3Dt]
-    const out = torchLstm(p, prefix, longWindow, maxLen); // [1, S, H]
+    const out = melhiLstm(p, prefix, longWindow, maxLen); // [1, S, H]
     const H = out.shape[2];
     const last = out.slice([0, maxLen - 1, 0], [1, 1, H]).reshape([1, H]); // [1, H]
     // row i picks row source[i] of `first`, or `last` (index B): a one-hot matmul, exact and differentiable
@@ -259,7 +260,7 @@ export function melhiForward(model: MelhiModel, batch: Record<string, tf.Tensor>
       if (c.lstmExtract === 'reference') return keep(name, melhiReferenceContexts(p, tokens, from, lens)); // [B, 3Dt]
       const steps = Math.max(1, ...lens);
       const window = melhiContextWindow(tokens, from, lensT, steps); // [B, S, 3Dt]
-      const out = torchLstm(p, 'mention_encoder.mention_lstm', window, steps); // [B, S, 3Dt]
+      const out = melhiLstm(p, 'mention_encoder.mention_lstm', window, steps, steps === 1); // [B, S, 3Dt]
       return keep(name, melhiLstmExtract(out, tf.maximum(lensT, tf.scalar(1, 'int32')) as tf.Tensor1D, c.lstmExtract)); // [B, 3Dt]
     };
     const left = run(tf.onesLike(start) as tf.Tensor1D, leftLen, 'lstm_left_extracted');

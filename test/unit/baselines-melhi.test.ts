@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../../src/backend';
 import { initLstm, torchLstm } from '../../src/models/lstm';
+import { melhiLstm } from '../../src/models/melhi-lstm';
 import { melhiContextWindow, melhiLstmExtract, melhiReferenceContexts, melhiReferenceReadout } from '../../src/models/melhi';
 import { TorchParams, torchRng } from '../../src/models/torch-nn';
 
@@ -42,3 +43,19 @@ for (const lens of [[0, 3, 5, 0, 7, 2], [4, 4, 1, 4, 2, 0], [1, 1, 1, 1, 1, 1]])
     for (const v of vars) assert.ok(tf.max(tf.abs(tf.sub(ga[v.name], gb[v.name]))).dataSync()[0] < 1e-5, `gradient ${v.name}`);
   });
 }
+
+test('melhiLstm (W_hh transposed once, step 0 without the zero product) = torchLstm: values and gradients', async () => {
+  await initBackend();
+  const params: TorchParams = new Map();
+  initLstm(params, 'l', 5, 7, torchRng('lstm-test'));
+  const x = tf.randomNormal([3, 6, 5], 0, 1, 'float32', 8) as tf.Tensor3D;
+  const probe = tf.randomNormal([3, 4, 7], 0, 1, 'float32', 9);
+  const a = torchLstm(params, 'l', x, 4);
+  const b = melhiLstm(params, 'l', x, 4);
+  assert.ok(tf.max(tf.abs(tf.sub(a, b))).dataSync()[0] < 1e-6);
+  const vars = [...params.values()];
+  const ga = tf.variableGrads(() => tf.sum(tf.mul(torchLstm(params, 'l', x, 4), probe)) as tf.Scalar, vars).grads;
+  const gb = tf.variableGrads(() => tf.sum(tf.mul(melhiLstm(params, 'l', x, 4), probe)) as tf.Scalar, vars).grads;
+  for (const v of vars) assert.ok(tf.max(tf.abs(tf.sub(ga[v.name], gb[v.name]))).dataSync()[0] < 1e-5, `gradient ${v.name}`);
+  assert.ok(tf.max(tf.abs(gb[vars[1].name])).dataSync()[0] > 0, 'W_hh gets a gradient');
+});
