@@ -35,6 +35,8 @@ export interface GhmfcGraphOptions {
   margin: number;
   /** Dropout as in training (a fresh mask each run); false = eval mode, as the parity fixtures. */
   dropout: boolean;
+  /** Seed of the first dropout node (the n-th gets seed + n): reproducible masks for a run. */
+  dropoutSeed?: number;
 }
 
 /** The batch inputs a configuration's graph reads (besides `answer_onehot`). */
@@ -55,7 +57,10 @@ class Blocks {
     readonly p: (key: string) => V,
     readonly has: (key: string) => boolean,
     readonly dropoutOn: boolean,
+    readonly dropoutSeed = 0,
   ) {}
+
+  private drops = 0;
 
   linearAt = (prefix: string, x: V): V => this.d.linear(x, this.p(`${prefix}.weight`), this.has(`${prefix}.bias`) ? this.p(`${prefix}.bias`) : undefined);
 
@@ -85,7 +90,7 @@ class Blocks {
     }
   };
 
-  drop = (x: V, rate: number): V => (this.dropoutOn ? this.d.dropout(x, rate) : x);
+  drop = (x: V, rate: number): V => (this.dropoutOn ? this.d.dropout(x, rate, this.dropoutSeed + this.drops++) : x);
 
   /** multihead-attention.ts `torchMultiheadAttention`: query [B,Lq,E], key/value [B,Lk,*], mask [B,1,1,Lk] → [B,Lq,E]. */
   attention = (prefix: string, E: number, query: V, key: V, value: V, mask?: V): V => {
@@ -174,7 +179,7 @@ export function buildGhmfcGraph(c: GhmfcConfig, params: Map<string, number[]>, s
     if (!v) throw new Error(`GHMFC graph: missing parameter '${k}'`);
     return v;
   };
-  const blocks = new Blocks(d, c, p, (k) => pv.has(k), o.train && o.dropout);
+  const blocks = new Blocks(d, c, p, (k) => pv.has(k), o.train && o.dropout, o.dropoutSeed ?? 0);
   const inputs = new Set(ghmfcGraphInputs(c));
   const text = d.input('mention_text_feature', [B, T, c.bertDim]);
   const mask = inputs.has('text_key_mask') ? d.input('text_key_mask', [B, 1, 1, T]) : undefined;

@@ -17,6 +17,8 @@ import { buildGhmfcGraph, GhmfcGraphShape, ghmfcGraphInputs } from './ghmfc-grap
 export interface GhmfcOrtOptions {
   /** Dropout in the training step (a fresh mask per step), as `scores(batch, { training: true })` does; false = eval mode. */
   dropout?: boolean;
+  /** Seed of the dropout masks (default 0): the same seed and batches give the same training run. */
+  dropoutSeed?: number;
   /**
    * How a session is made from the serialised graph: pass one to choose onnxruntime's execution
    * providers or threads (e.g. the `device` option of src/onnx/session.ts); default: CPU, every core.
@@ -98,7 +100,7 @@ export class GhmfcOrtEngine {
       old.dispose();
       this.sessions.delete(oldest);
     }
-    const graph = buildGhmfcGraph(this.cfg, this.paramShapes(), shape, { train, margin, dropout: this.opts.dropout ?? true });
+    const graph = buildGhmfcGraph(this.cfg, this.paramShapes(), shape, { train, margin, dropout: this.opts.dropout ?? true, dropoutSeed: this.opts.dropoutSeed });
     s = this.opts.session ? this.opts.session(graph.toBytes()) : new OrtSession(graph.toBytes());
     this.sessions.set(key, s);
     return s;

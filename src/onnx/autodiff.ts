@@ -139,8 +139,12 @@ export class DiffGraph {
   concat = (xs: string[], axis: number): string => this.node('Concat', xs, { axis })[0];
   /** `x[starts:ends]` on `axes` (static bounds). */
   slice = (x: string, starts: number[], ends: number[], axes: number[]): string => this.node('Slice', [x], {}, { starts, ends, axes })[0];
-  /** Inverted dropout with rate `p` (training): a fresh mask every run; identity when p = 0. */
-  dropout = (x: string, p: number): string => (p > 0 ? this.node('Dropout', [x], {}, { ratio: p })[0] : x);
+  /**
+   * Inverted dropout with rate `p` (training): a fresh mask every run; identity when p = 0. With `seed`
+   * the node's generator starts from it (the masks of a session's runs are then reproducible). For training
+   * graphs: onnxruntime rejects a Dropout whose mask output feeds nothing (a forward-only graph).
+   */
+  dropout = (x: string, p: number, seed?: number): string => (p > 0 ? this.node('Dropout', [x], seed === undefined ? {} : { seed }, { ratio: p })[0] : x);
 
   /**
    * Append the backward pass of scalar `loss` and return, for each `wrt` value, the name of its gradient
