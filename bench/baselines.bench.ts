@@ -71,7 +71,7 @@ function referenceRate(script: string, steps: number, B: number): number {
   const r = spawnSync('/usr/bin/python3', [script, String(steps), String(B)], { env, encoding: 'utf8', timeout: 3600_000 });
   const line = (r.stdout ?? '').trim().split('\n').pop() ?? '';
   try {
-    return JSON.parse(line).train_mentions_per_s as number;
+    return B / (JSON.parse(line).train_step_s as number); // its mentions/s field is rounded to 0.1
   } catch {
     throw new Error(`reference bench ${script} failed (exit ${r.status}): ${(r.stderr ?? '').slice(-800)}`);
   }
