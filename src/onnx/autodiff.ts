@@ -151,6 +151,7 @@ export class DiffGraph {
    * (a zero constant when the loss does not depend on it).
    */
   backward(loss: string, wrt: string[]): Map<string, string> {
+    this.forwardBytes = this.liveBytes();
     if (this.shape(loss).length !== 0) throw new Error(`DiffGraph.backward: loss must be a scalar, got [${this.shape(loss)}]`);
     // running sums: each new contribution is added at once, so onnxruntime can free it (a weight used
     // at every step of an unrolled loop would otherwise hold one gradient per step until the end)
@@ -212,6 +213,9 @@ export class DiffGraph {
   constI(values: number[]): string {
     return this.g.constI(values);
   }
+
+  /** `liveBytes()` when `backward` was called: the forward values, which the backward pass reads. */
+  forwardBytes = 0;
 
   /**
    * Bytes of every float value the graph computes (forward and backward), an upper bound of what

@@ -95,10 +95,11 @@ test('GHMFC step memory: grows linearly with the batch, parameters counted once;
   assert.equal(m16.paramBytes, m64.paramBytes);
   let n = 0;
   shapes.forEach((s) => (n += s.reduce((a, b) => a * b, 1)));
-  assert.equal(m64.paramBytes, 16 * n);
-  // graph: parameter-sized values (inputs, gradients) plus activations ∝ B
+  assert.equal(m64.paramBytes, 24 * n);
+  // graph: activations ∝ B (the text and image streams: ≥ 2 × (128 × 768 + 49 × 2048) floats per mention and block)
   const perMention = (m64.graphBytes - m16.graphBytes) / 48;
-  assert.ok(perMention > 1e6, `activations per mention ${perMention}`);
-  assert.ok(m64.totalBytes < 24 * 2 ** 30, `batch 64 needs ${(m64.totalBytes / 2 ** 30).toFixed(1)} GB`);
+  assert.ok(perMention > 4 * 2 * (128 * 768 + 49 * 2048), `activations per mention ${perMention}`);
+  // calibration (ghmfc-ort.ts): measured peak RSS 6.4–6.9 GiB at batch 64 — the estimate is above it, and fits 24 GB
+  assert.ok(m64.totalBytes > 6.9 * 2 ** 30 && m64.totalBytes < 24 * 2 ** 30, `batch 64 needs ${(m64.totalBytes / 2 ** 30).toFixed(1)} GB`);
   full.params.forEach((v) => v.dispose());
 });
