@@ -6,7 +6,7 @@ import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../../src/backend';
 import { createGhmfc, GhmfcConfig } from '../../src/models/ghmfc';
 import { ghmfcStepMemory } from '../../src/models/ghmfc-ort';
-import { ortUnavailable } from '../../src/onnx/session';
+import { OrtSession, ortUnavailable } from '../../src/onnx/session';
 import { tripletLoss } from '../../src/train/loss';
 import { needs } from '../helpers/needs';
 
@@ -102,4 +102,21 @@ test('GHMFC step memory: grows linearly with the batch, parameters counted once;
   // calibration (ghmfc-ort.ts): measured peak RSS 6.4–6.9 GiB at batch 64 — the estimate is above it, and fits 24 GB
   assert.ok(m64.totalBytes > 6.9 * 2 ** 30 && m64.totalBytes < 24 * 2 ** 30, `batch 64 needs ${(m64.totalBytes / 2 ** 30).toFixed(1)} GB`);
   full.params.forEach((v) => v.dispose());
+});
+
+test('GHMFC ort engine: sessions come from the `session` option when given (execution providers, threads), one per shape and mode', { skip: needs(!why, why ?? '') }, () => {
+  const made: number[] = [];
+  const m = createGhmfc({ dataset: 'wikidiverse', bertDim: Dt, resnetDim: Di, numHeads: 4 }, 0, {
+    engine: 'ort',
+    dropout: false,
+    session: (bytes) => {
+      made.push(bytes.length);
+      return new OrtSession(bytes, 1);
+    },
+  });
+  const b = batch('wikidiverse');
+  m.lossAndGrads!(b, 0.25);
+  m.lossAndGrads!(b, 0.25);
+  m.scores(b);
+  assert.equal(made.length, 2, 'one training and one scoring session');
 });
