@@ -178,7 +178,7 @@ export function melhiReferenceContexts(p: TorchParams, tokens: tf.Tensor3D, from
     const prefix = 'mention_encoder.mention_lstm';
     const { source, long, maxLen } = melhiReferenceReadout(lens);
     const lensT = tf.tensor1d(lens, 'int32');
-    const first = melhiLstm(p, prefix, melhiContextWindow(tokens, from, lensT, 1), 1, maxLen === 1).reshape([B, -1]); // [B, H] step 0 of every row (W_hh's zero gradient when no window is longer)
+    const first = melhiLstm(p, prefix, melhiContextWindow(tokens, from, lensT, 1), 1).reshape([B, -1]); // [B, H] step 0 of every row
     const longWindow = melhiContextWindow(tokens.slice([long, 0, 0], [1, T, F]), from.slice([long], [1]), lensT.slice([long], [1]), maxLen); // [1, S, 3Dt]
     const out = melhiLstm(p, prefix, longWindow, maxLen); // [1, S, H]
     const H = out.shape[2];
@@ -260,7 +260,7 @@ export function melhiForward(model: MelhiModel, batch: Record<string, tf.Tensor>
       if (c.lstmExtract === 'reference') return keep(name, melhiReferenceContexts(p, tokens, from, lens)); // [B, 3Dt]
       const steps = Math.max(1, ...lens);
       const window = melhiContextWindow(tokens, from, lensT, steps); // [B, S, 3Dt]
-      const out = melhiLstm(p, 'mention_encoder.mention_lstm', window, steps, steps === 1); // [B, S, 3Dt]
+      const out = melhiLstm(p, 'mention_encoder.mention_lstm', window, steps); // [B, S, 3Dt]
       return keep(name, melhiLstmExtract(out, tf.maximum(lensT, tf.scalar(1, 'int32')) as tf.Tensor1D, c.lstmExtract)); // [B, 3Dt]
     };
     const left = run(tf.onesLike(start) as tf.Tensor1D, leftLen, 'lstm_left_extracted');
