@@ -32,7 +32,7 @@ for (const lens of [[0, 3, 5, 0, 7, 2], [4, 4, 1, 4, 2, 0], [1, 1, 1, 1, 1, 1]])
       const out = torchLstm(params, 'mention_encoder.mention_lstm', melhiContextWindow(tokens, from, tf.tensor1d(L, 'int32'), steps), steps);
       return melhiLstmExtract(out, tf.maximum(tf.tensor1d(L, 'int32'), 1) as tf.Tensor1D, 'reference');
     };
-    const fast = () => melhiReferenceContexts(params, tokens, from, L);
+    const fast = () => melhiReferenceContexts(params, tokens, [{ from, lens: L }])[0];
     const a = full();
     const b = fast();
     assert.ok(tf.max(tf.abs(tf.sub(a, b))).dataSync()[0] < 1e-6, 'values');
@@ -70,4 +70,18 @@ test('melhiLstm: one step still gives W_hh its (zero) gradient, as PyTorch (Adam
   assert.ok(g[vars[1].name], 'W_hh has a gradient');
   assert.equal(tf.max(tf.abs(g[vars[1].name])).dataSync()[0], 0);
   assert.ok(tf.max(tf.abs(g[vars[0].name])).dataSync()[0] > 0);
+});
+
+test('MEL-HI reference read-out of two contexts in shared LSTM calls = each alone', async () => {
+  await initBackend();
+  const params: TorchParams = new Map();
+  initLstm(params, 'mention_encoder.mention_lstm', 6, 6, torchRng('pair'));
+  const tokens = tf.randomNormal([4, 9, 6], 0, 1, 'float32', 5) as tf.Tensor3D;
+  const a = { from: tf.tensor1d([1, 1, 1, 1], 'int32'), lens: Int32Array.from([0, 2, 1, 3]) };
+  const b = { from: tf.tensor1d([3, 4, 2, 5], 'int32'), lens: Int32Array.from([5, 4, 6, 0]) };
+  const [pa, pb] = melhiReferenceContexts(params, tokens, [a, b]);
+  const [sa] = melhiReferenceContexts(params, tokens, [a]);
+  const [sb] = melhiReferenceContexts(params, tokens, [b]);
+  assert.ok(tf.max(tf.abs(tf.sub(pa, sa))).dataSync()[0] < 1e-6);
+  assert.ok(tf.max(tf.abs(tf.sub(pb, sb))).dataSync()[0] < 1e-6);
 });
