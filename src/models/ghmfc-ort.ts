@@ -105,7 +105,8 @@ export class GhmfcOrtEngine {
       return s;
     }
     if (train) this.checkMemory(shape);
-    if (this.sessions.size >= 4) {
+    // each session keeps its own memory arena (GBs at full width): hold two (a run's train and eval shapes)
+    if (this.sessions.size >= 2) {
       const [oldest, old] = this.sessions.entries().next().value as [string, OrtSession];
       old.dispose();
       this.sessions.delete(oldest);
