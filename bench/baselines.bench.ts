@@ -10,7 +10,8 @@
  * `model_type = "melhi"`, its model class and an entity image batch (a patched copy in a temporary
  * folder). Without `DRIN_REF` no reference is measured and the ratios are null.
  * `DRIN_BENCH_BATCH` (64) changes the batch, `DRIN_BENCH_MODELS=ghmfc` or `melhi` runs one model.
- * Writes results/bench/baselines.json and prints one line per round, each with the load average.
+ * Writes results/bench/baselines.json (rows of models not run this time are kept from the previous file)
+ * and prints one line per round, each with the load average.
  */
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
@@ -123,6 +124,7 @@ export async function run(): Promise<void> {
     const rss = process.resourceUsage().maxRSS * 1024;
     const row = {
       model: name,
+      date: new Date().toISOString(),
       engine,
       batch: B,
       oursTrainMentionsPerS: ours,
@@ -145,9 +147,18 @@ export async function run(): Promise<void> {
   }
   const out = path.join('results', 'bench', 'baselines.json');
   fs.mkdirSync(path.dirname(out), { recursive: true });
+  // a run of some models keeps the other models' rows of the previous file (each row has its date)
+  let kept: Record<string, unknown>[] = [];
+  if (fs.existsSync(out)) {
+    try {
+      kept = (JSON.parse(fs.readFileSync(out, 'utf8')).results ?? []).filter((r: { model: string }) => !names.includes(r.model as Name));
+    } catch {
+      kept = [];
+    }
+  }
   fs.writeFileSync(
     out,
-    JSON.stringify({ date: new Date().toISOString(), cpus: os.cpus().length, reference: ref ? 'measured in this run (medians)' : 'not measured (DRIN_REF unset)', results }, null, 1),
+    JSON.stringify({ cpus: os.cpus().length, reference: ref ? 'measured in the same run as ours, interleaved (medians)' : 'not measured (DRIN_REF unset)', results: [...kept, ...results] }, null, 1),
   );
   console.log(`wrote ${out}`);
 }
