@@ -21,6 +21,8 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import type { RankingModel } from './ranking-model';
+import { ortUnavailable } from '../onnx/session';
+import { GhmfcOrtEngine, GhmfcOrtOptions } from './ghmfc-ort';
 import { initMultiheadAttention, torchMultiheadAttention } from './multihead-attention';
 import { initTransformerEncoder, torchTransformerEncoder, TransformerEncoderConfig } from './transformer-encoder';
 import {
@@ -95,9 +97,30 @@ export const GHMFC_DEFAULTS: GhmfcConfig = {
   cosineEps: 1e-8,
 };
 
-/** A GHMFC instance: a RankingModel (src/train) plus its configuration. */
+/** A GHMFC instance: a RankingModel (src/train) plus its configuration and the engine it trains on. */
 export interface GhmfcModel extends RankingModel {
   config: GhmfcConfig;
+  /** 'ort': one onnxruntime call per step (ghmfc-ort.ts); 'tfjs': tf.variableGrads over `ghmfcForward`. */
+  engine: 'ort' | 'tfjs';
+  /** The onnxruntime engine when `engine` is 'ort' (memory check, sessions). */
+  ort?: GhmfcOrtEngine;
+}
+
+/** Engine options of `createGhmfc`. */
+export interface GhmfcEngineOptions extends GhmfcOrtOptions {
+  /** 'auto' (default) = 'ort' when onnxruntime-node loads and tfjs is not on its native backend, else 'tfjs'. */
+  engine?: 'auto' | 'ort' | 'tfjs';
+}
+
+/** The engine `createGhmfc` uses for `requested`. */
+export function resolveGhmfcEngine(requested: GhmfcEngineOptions['engine'] = 'auto'): 'ort' | 'tfjs' {
+  if (requested === 'tfjs') return 'tfjs';
+  const why = ortUnavailable();
+  if (requested === 'ort') {
+    if (why) throw new Error(`GHMFC engine 'ort' unavailable: ${why}`);
+    return 'ort';
+  }
+  return why || tf.getBackend() === 'tensorflow' ? 'tfjs' : 'ort';
 }
 
 const MENTION = 'mention_encoder';
@@ -137,7 +160,7 @@ function transformerConfig(c: GhmfcConfig): TransformerEncoderConfig {
  * const s = m.scores(batch); // [B, R]
  * ```
  */
-export function createGhmfc(config: Partial<GhmfcConfig> = {}, seed = 0): GhmfcModel {
+export function createGhmfc(config: Partial<GhmfcConfig> = {}, seed = 0, opts: GhmfcEngineOptions = {}): GhmfcModel {
   const c: GhmfcConfig = { ...GHMFC_DEFAULTS, ...config };
   const params: TorchParams = new Map();
   const rng = torchRng(`ghmfc-${seed}`);
@@ -161,11 +184,18 @@ export function createGhmfc(config: Partial<GhmfcConfig> = {}, seed = 0): GhmfcM
   if (entityDim !== mentionVectorDim(c)) {
     throw new Error(`GHMFC: mention vector size ${mentionVectorDim(c)} != entity vector size ${entityDim} (check mentionOutputDim/entityOutputDim)`);
   }
+  const engine = resolveGhmfcEngine(opts.engine);
+  const ort = engine === 'ort' ? new GhmfcOrtEngine(c, params, (batch) => ghmfcEntityText(c, batch), opts) : undefined;
   const model: GhmfcModel = {
     name: 'ghmfc',
     config: c,
+    engine,
+    ort,
     params,
-    scores: (batch, opts) => tf.tidy(() => ghmfcForward(model, batch, opts).scores),
+    // the ort engine scores in eval mode (no tape; training goes through lossAndGrads); training-mode
+    // scores (dropout, a tape) come from the tfjs forward, the same model
+    scores: (batch, o) => (ort && !o?.training ? ort.scores(batch) : tf.tidy(() => ghmfcForward(model, batch, o).scores)),
+    ...(ort ? { lossAndGrads: (batch: Record<string, tf.Tensor>, margin: number) => ort.step(batch, margin) } : {}),
   };
   return model;
 }
@@ -258,7 +288,7 @@ export function ghmfcPoolEntityTokens(feature: tf.Tensor4D, mask: tf.Tensor3D, p
 }
 
 /** The entity text vector per candidate slot before the final Linear → `[B, R, Dt]`. */
-function entityText(c: GhmfcConfig, batch: Record<string, tf.Tensor>): tf.Tensor3D {
+export function ghmfcEntityText(c: GhmfcConfig, batch: Record<string, tf.Tensor>): tf.Tensor3D {
   if (c.dataset === 'wikidiverse') {
     const f = need(batch, 'entity_text_feature');
     if (f.rank !== 3) throw new Error(`GHMFC wikidiverse: entity_text_feature must be [B,R,Dt], got [${f.shape}]`);
@@ -325,7 +355,7 @@ export function ghmfcForward(
       mention = mentionFinal(c, text, batch);
     }
     keep('encoded_mention', mention);
-    const pooled = keep('entity_pooled_text', entityText(c, batch)); // [B, R, Dt]
+    const pooled = keep('entity_pooled_text', ghmfcEntityText(c, batch)); // [B, R, Dt]
     const entity = keep(
       'encoded_entity',
       c.entityLayer === 'linear' ? torchLinearAt(p, 'entity_encoder.final_layer', pooled) : pooled,

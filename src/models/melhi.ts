@@ -19,7 +19,8 @@
 import * as tf from '@tensorflow/tfjs';
 import type { RankingModel } from './ranking-model';
 import { ghmfcSpanMean } from './ghmfc';
-import { initLstm, torchLstm } from './lstm';
+import { initLstm } from './lstm';
+import { melhiLstm, melhiManyLstm } from './melhi-lstm';
 import { TorchParams, torchBatchMatMul, torchCosineSimilarity, torchLinearAt, torchLinearInit, torchRng } from '../nn';
 
 /** MEL-HI configuration (reference names in comments). */
@@ -98,7 +99,7 @@ function need(batch: Record<string, tf.Tensor>, key: string): tf.Tensor {
  * zeros elsewhere, over `steps` steps → `[B, steps, F]`. Empty windows (len 0) become one zero step,
  * as the reference substitutes a single zero vector.
  */
-function contextWindow(seq: tf.Tensor3D, from: tf.Tensor1D, len: tf.Tensor1D, steps: number): tf.Tensor3D {
+export function melhiContextWindow(seq: tf.Tensor3D, from: tf.Tensor1D, len: tf.Tensor1D, steps: number): tf.Tensor3D {
   return tf.tidy(() => {
     const [B, T] = seq.shape;
     const t = tf.range(0, steps, 1, 'int32').reshape([1, steps]); // [1, S]
@@ -144,6 +145,58 @@ export function melhiLstmExtract(outputs: tf.Tensor3D, lens: tf.Tensor1D, mode: 
     const src = tf.argMax(tf.equal(pos.reshape([1, B]), target.reshape([B, 1])).cast('int32'), 1); // [B] row at that position
     const step = tf.where(tf.equal(pos, 0), tf.broadcastTo(tf.sub(maxLen, one), [B]), tf.zeros([B], 'int32')); // [B]
     return pick(tf.add(tf.mul(src.cast('int32'), tf.scalar(S, 'int32')), step));
+  });
+}
+
+/**
+ * Which LSTM outputs the reference's read-out takes (see `melhiLstmExtract`), from the context lengths
+ * on the host (each at least 1: an empty context is one zero step): row i with sorted position p_i > 0
+ * reads step 0 of the row at position p_i - 1; the row with p_i = 0 reads the last step of `long`, the
+ * row at position (#rows of the max length) - 1 = the last max-length row by index (the sort is stable).
+ * Returns `source[i]` (a row whose step 0 is read, or -1 for `long`'s last step), `long` and its length.
+ */
+export function melhiReferenceReadout(lens: ArrayLike<number>): { source: Int32Array; long: number; maxLen: number } {
+  const L = Array.from(lens, (x) => Math.max(1, x));
+  const B = L.length;
+  const order = L.map((_, i) => i).sort((a, b) => L[b] - L[a] || a - b); // sorted position → row
+  const maxLen = L[order[0]];
+  const nMax = L.filter((x) => x === maxLen).length;
+  const source = new Int32Array(B);
+  order.forEach((row, pos) => (source[row] = pos === 0 ? -1 : order[pos - 1]));
+  return { source, long: order[nMax - 1], maxLen };
+}
+
+/**
+ * The reference read-out of the LSTM over each row's context window, computing only the outputs it
+ * reads (exact: the others feed nothing): step 0 of every row (one LSTM step from the zero state) and
+ * the whole window of one row (`melhiReferenceReadout`'s `long`), instead of every row's every step.
+ * Several contexts (MEL-HI's left and right) share two LSTM calls: all their first steps in one batch,
+ * their long rows in another (each read at its own last step).
+ * `tokens` `[B, T, 3Dt]`; per context `from` `[B]` window starts and `lens` the window lengths → `[B, 3Dt]` each.
+ */
+export function melhiReferenceContexts(p: TorchParams, tokens: tf.Tensor3D, contexts: { from: tf.Tensor1D; lens: Int32Array }[]): tf.Tensor2D[] {
+  return tf.tidy(() => {
+    const [B, T, F] = tokens.shape;
+    const plans = contexts.map((ctx) => melhiReferenceReadout(ctx.lens));
+    const lensT = contexts.map((ctx) => tf.tensor1d(ctx.lens, 'int32'));
+    const steps = Math.max(...plans.map((pl) => pl.maxLen));
+    const firstWindows = tf.concat(contexts.map((ctx, k) => melhiContextWindow(tokens, ctx.from, lensT[k], 1)), 0) as tf.Tensor3D; // [K·B, 1, 3Dt]
+    const longWindows = tf.concat(
+      contexts.map((ctx, k) => melhiContextWindow(tokens.slice([plans[k].long, 0, 0], [1, T, F]), ctx.from.slice([plans[k].long], [1]), lensT[k].slice([plans[k].long], [1]), steps)),
+      0,
+    ) as tf.Tensor3D; // [K, S, 3Dt] (zero steps beyond a row's length: computed, never read)
+    const [first, long] = melhiManyLstm(p, 'mention_encoder.mention_lstm', [
+      { x: firstWindows, steps: 1 },
+      { x: longWindows, steps },
+    ]); // [K·B, 1, H], [K, S, H]
+    const H = first.shape[2];
+    return contexts.map((_, k) => {
+      const firstK = first.slice([k * B, 0, 0], [B, 1, H]).reshape([B, H]); // [B, H] step 0 of every row
+      const last = long.slice([k, plans[k].maxLen - 1, 0], [1, 1, H]).reshape([1, H]); // [1, H]
+      // row i picks row source[i] of `firstK`, or `last` (index B): a one-hot matmul, exact and differentiable
+      const pick = tf.oneHot(tf.tensor1d(Array.from(plans[k].source, (s) => (s < 0 ? B : s)), 'int32'), B + 1).cast('float32'); // [B, B+1]
+      return tf.matMul(pick, tf.concat([firstK, last], 0)) as tf.Tensor2D; // [B, H]
+    });
   });
 }
 
@@ -213,15 +266,26 @@ export function melhiForward(model: MelhiModel, batch: Record<string, tf.Tensor>
     const tokens = tf.concat([text, tf.tile(word.expandDims(1), [1, T, 1]), tf.tile(mImgGated.expandDims(1), [1, T, 1])], 2) as tf.Tensor3D; // [B, T, 3Dt]
 
     // 3. contexts through the LSTM
-    const run = (from: tf.Tensor1D, lens: Int32Array, name: string) => {
-      const steps = Math.max(1, ...lens);
-      const lensT = tf.tensor1d(lens, 'int32');
-      const window = contextWindow(tokens, from, lensT, steps); // [B, S, 3Dt]
-      const out = torchLstm(p, 'mention_encoder.mention_lstm', window, steps); // [B, S, 3Dt]
-      return keep(name, melhiLstmExtract(out, tf.maximum(lensT, tf.scalar(1, 'int32')) as tf.Tensor1D, c.lstmExtract)); // [B, 3Dt]
-    };
-    const left = run(tf.onesLike(start) as tf.Tensor1D, leftLen, 'lstm_left_extracted');
-    const right = run(end, rightLen, 'lstm_right_extracted');
+    const leftFrom = tf.onesLike(start) as tf.Tensor1D;
+    let left: tf.Tensor2D, right: tf.Tensor2D;
+    if (c.lstmExtract === 'reference') {
+      [left, right] = melhiReferenceContexts(p, tokens, [
+        { from: leftFrom, lens: leftLen },
+        { from: end, lens: rightLen },
+      ]); // [B, 3Dt] each
+    } else {
+      [left, right] = [
+        [leftFrom, leftLen],
+        [end, rightLen],
+      ].map(([from, lens]) => {
+        const lensT = tf.tensor1d(lens as Int32Array, 'int32');
+        const steps = Math.max(1, ...(lens as Int32Array));
+        const out = melhiLstm(p, 'mention_encoder.mention_lstm', melhiContextWindow(tokens, from as tf.Tensor1D, lensT, steps), steps); // [B, S, 3Dt]
+        return melhiLstmExtract(out, tf.maximum(lensT, tf.scalar(1, 'int32')) as tf.Tensor1D, c.lstmExtract); // [B, 3Dt]
+      });
+    }
+    keep('lstm_left_extracted', left);
+    keep('lstm_right_extracted', right);
 
     // 4. encoders and scores
     const mention = keep('encoded_mention', torchLinearAt(p, 'mention_encoder.mention_final_map', tf.concat([left, right], 1))); // [B, Dt]

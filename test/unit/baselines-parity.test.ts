@@ -10,13 +10,16 @@ import { torchLoadParams } from '../../src/nn';
 import { tripletLoss } from '../../src/train/loss';
 import { Adam } from '../../src/train/adam';
 import { RankingModel } from '../../src/train/model';
+import { ortUnavailable } from '../../src/onnx/session';
+import { needs } from '../helpers/needs';
 import { Fixture, loadFixture, maxAbsDiff } from './baselines-helpers';
 import { lacks } from '../helpers/needs';
 
 const NAMES = ['ghmfc-wikidiverse-small', 'ghmfc-wikimel-small', 'melhi-wikidiverse-small'];
 
-function build(fx: Fixture): RankingModel {
-  const m = fx.manifest.model_type === 'melhi' ? createMelhi(melhiConfigFromManifest(fx.manifest)) : createGhmfc(ghmfcConfigFromManifest(fx.manifest));
+function build(fx: Fixture, engine: 'tfjs' | 'ort' = 'tfjs'): RankingModel {
+  // the fixtures ran in eval mode: no dropout in the ort engine's training step either
+  const m = fx.manifest.model_type === 'melhi' ? createMelhi(melhiConfigFromManifest(fx.manifest)) : createGhmfc(ghmfcConfigFromManifest(fx.manifest), 0, { engine, dropout: false });
   torchLoadParams(m.params, fx.params);
   return m;
 }
@@ -73,6 +76,39 @@ for (const name of NAMES) {
     }
     const after = model.scores(fx.inputs);
     assert.ok(maxAbsDiff(after, fx.scoresAfter) < 1e-5, 'scores after Adam');
+  });
+}
+
+for (const name of NAMES.filter((n) => n.startsWith('ghmfc'))) {
+  test(`${name}: the ort engine (generated backward) matches the reference: scores, loss, gradients, one Adam step`, { skip: needs(!ortUnavailable(), ortUnavailable() ?? '') }, async (t) => {
+    const fx = loadFixture(name);
+    if (!fx) return t.skip(`../shared absent: no fixture ${name}`);
+    await initBackend();
+    const model = build(fx, 'ort');
+    assert.equal((model as ReturnType<typeof createGhmfc>).engine, 'ort');
+    assert.ok(maxAbsDiff(model.scores(fx.inputs), fx.scores) < 1e-5, 'scores');
+    const out = model.lossAndGrads!(fx.inputs, fx.manifest.triplet_margin);
+    assert.ok(Math.abs(out.loss - fx.manifest.loss) < 1e-5, `loss ${out.loss} vs ${fx.manifest.loss}`);
+    assert.ok(maxAbsDiff(out.scores, fx.scores) < 1e-5, 'scores of the training step');
+    const keys = [...model.params.keys()];
+    for (const k of keys) {
+      const ref = fx.grads.get(k)!;
+      const ok = tf.tidy(() => {
+        const d = tf.abs(tf.sub(out.grads.get(k)!, ref));
+        return tf.all(tf.logicalOr(tf.lessEqual(d, 1e-5), tf.lessEqual(d, tf.mul(tf.abs(ref), 1e-4)))).dataSync()[0];
+      });
+      assert.equal(ok, 1, `gradient ${k}`);
+    }
+    new Adam({ lr: fx.manifest.adam.lr }).step(model.params, out.grads);
+    for (const k of keys) {
+      const worst = tf.tidy(() => {
+        const ref = fx.grads.get(k)!;
+        const d = tf.where(tf.greater(tf.abs(ref), 1e-8), tf.abs(tf.sub(model.params.get(k)!, fx.paramsAfter.get(k)!)), tf.zerosLike(ref));
+        return d.max().dataSync()[0]!;
+      });
+      assert.ok(worst < 1e-5, `param ${k} after Adam: ${worst}`);
+    }
+    assert.ok(maxAbsDiff(model.scores(fx.inputs), fx.scoresAfter) < 1e-5, 'scores after Adam');
   });
 }
 

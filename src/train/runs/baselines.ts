@@ -11,7 +11,7 @@ import { RankingSplit, trainRanking, TrainOptions, TrainResult, writeJsonAtomic 
 import type { RankingMetrics } from '../metrics';
 import type { RankingBatch, RankingModel } from '../model';
 import { evaluateRanking, writePredictions } from '../predictions';
-import { GhmfcConfig } from '../../models/ghmfc';
+import { GhmfcConfig, GhmfcModel } from '../../models/ghmfc';
 import { MelhiConfig } from '../../models/melhi';
 
 export interface BaselineSplitOptions {
@@ -113,6 +113,9 @@ export async function trainBaseline(
   split: BaselineSplitOptions,
   options: Partial<TrainOptions> & { outDir: string },
 ): Promise<TrainResult> {
+  // GHMFC on onnxruntime: a step that cannot fit in memory fails here, saying what it needs, before any epoch
+  const ort = (model as Partial<GhmfcModel>).ort;
+  if (ort) ort.checkMemory({ B: split.batchSize, T: ds.dims.textTokens, N: ds.dims.imageRegions, R: ds.dims.slots });
   return trainRanking(model, baselineSplitsFromDataset(ds, split), options);
 }
 
