@@ -1,0 +1,367 @@
+/**
+ * One DRIN GCN layer as ONNX graph ops, forward and backward (twin of ../gcn-layer.ts, paper §3.4):
+ * scalar edges, GELU (erf) vertices, sigmoid edges.
+ *
+ * B batch, R slots, D GCN size, D' = D (scalar edges: W_u, W_v map D → D). Vertices mt, mi [B,D], et, ei
+ * [B·R,D]; edges [B,R]. Slot weights w_r = 1/n for the n aggregated slots (the gold slot left out with
+ * maskGoldSlot), else 0. ê_k = e_k·mask_k (the edge-enable mask, applied at every layer input).
+ *
+ * Forward:
+ *   A_mt = Σ_r w_r (tt·et + ti·ei)      A_mi = Σ_r w_r (it·et + ii·ei)
+ *   A_et = tt·mt + it·mi                A_ei = ti·mt + ii·mi
+ *   Z = A + h (all vertex types' rows stacked)   P = Z W_hᵀ + b_h   Y = LN(P)   h' = GELU(Y) = Y·Φ(Y)
+ *   the last layer computes only the mt and et rows (nothing else reaches the score).
+ *   dynamic edge (u mention, v entity): s = mean_d((W_u h_u + b_u) ⊙ (W_v h_v + b_v)) = (h_v·g_u + c_u) / D'
+ *     with the query g_u = (W_u h_u + b_u) W_v [B,D], c_u = (W_u h_u + b_u)·b_v [B,1]: the reference's number
+ *     without the W_v product on the B·R entity rows (exact algebra, float rounding differs).
+ *   e' = sigmoid(s + ê)
+ *
+ * Backward (what each forward line gives back, in reverse):
+ *   e' = σ(s + ê):  dpre = de'·e'(1 − e');  dê += dpre;  ds = dpre
+ *   s = (h_v·g_u + c_u)/D':  dh_v += (ds/D') g_u;  dg_u = Σ_r (ds/D') h_v;  dc_u = Σ_r ds/D'
+ *     then [dg_u | dc_u] [W_v | b_v]ᵀ = d(W_u h_u + b_u), and the Linear W_u backward (dW_u, db_u, dh_u).
+ *   GELU: dY = dh'·(Φ(Y) + Y φ(Y)), φ the normal density.
+ *   LayerNorm, Y = Ŷγ + β with Ŷ = (P − μ)·rstd, rstd = 1/√(var + eps), per row over D:
+ *     dγ = Σ_rows dY Ŷ   dβ = Σ_rows dY   dŶ = dY γ
+ *     dP = rstd·(dŶ − mean_d(dŶ) − Ŷ·mean_d(dŶ Ŷ))   (μ and var depend on every element of the row)
+ *   P = Z W_hᵀ + b_h:  dW_h = dPᵀ Z   db_h = Σ_rows dP   dZ = dP W_h
+ *   Z = A + h: the residual, dh += dZ; A_mt = Σ_r w_r (tt·et + ti·ei): det_r += w_r tt_r dA_mt,
+ *     dtt_r += w_r (et_r·dA_mt), and alike for each aggregation line.
+ *   ê = e·mask: de = dê·mask (none when mask = 0).
+ * A tensor read in several places (h_mt by A_et, A_ei, its residual and W_u) gets one term per read;
+ * the terms are kept in lists and summed once by whoever reads the gradient (the layer below, the
+ * vertex Linears): that is the multivariate chain rule, Σ over the paths from the tensor to the loss.
+ *
+ * Why the first layer's edges get no gradient: layer 0 reads the initial edges, which are computed from
+ * the batch alone (./edges.ts), so the terms dê of layer 0 are not built at all. Static edges are never
+ * recomputed, so they too are data: only dynamic edges of layer i > 0 carry a gradient, to layer i − 1's
+ * W_u, W_v and vertices. The last layer makes no edges, so its W_u, W_v get none.
+ *
+ * Lazy entity rows (layer 0 only, ./vertices.ts): a lazy entity part of Z is a1·mt + a2·mi + x W_eᵀ + b_e;
+ * its P rows are a1·(mt W_hᵀ) + a2·(mi W_hᵀ) + x (W_h W_e)ᵀ + (b_e W_hᵀ + b_h), and its backward
+ *   dW_h += S1ᵀ mt + S2ᵀ mi + Q W_eᵀ + (Σ_rows dP)ᵀ b_e  with S_j = Σ_r a_j dP_r, Q = dPᵀ x
+ *   dmt += S1 W_h, dmi += S2 W_h, dh_e = dP W_h (left as the term (dP, W_h, Q)).
+ */
+import { DrinGraphContext, DrinOps, Value } from './ops';
+import { denseTerm, EntityVertex, GraphVertices, isLazy, outerTerm, VertexGradTerm, VertexGrads, vertexRowDot, vertexSlotSum } from './vertices';
+
+/** Rows of a layer's Z: present (`Z`), or lazy entity rows a1·mt + a2·mi + X. */
+interface ZPart {
+  Z?: Value;
+  lazy?: { X: Exclude<EntityVertex, Value>; a1: Value; a2: Value };
+}
+
+/** What a layer's backward reads. */
+export interface GcnLayerTape {
+  index: number;
+  last: boolean;
+  /** The layer's input vertices. */
+  h: GraphVertices;
+  /** Masked input edges ê [B,R] × 4. */
+  e: Value[];
+  /** ê·w_r (the slot-weighted edges of the mention aggregation) [B,R] × 4. */
+  weighted: Value[];
+  /** The rows of Z that exist (all but lazy entity rows), concatenated, and which parts they are. */
+  Z: Value;
+  parts: ZPart[];
+  rows: number[];
+  normalized: Value;
+  rstd: Value;
+  Y: Value;
+  /** Φ(Y) */
+  cdf: Value;
+  dynamic?: DynamicEdgesTape;
+}
+
+/** What the dynamic edges' backward reads. */
+interface DynamicEdgesTape {
+  /** W_u h_u + b_u for u = mt, mi stacked [2B,D']. */
+  projected: Value;
+  /** [g_u | c_u] for u = mt, mi stacked [2B,D+1]. */
+  queries: Value;
+  /** The output edges e' [B,R] × 4. */
+  out: Value[];
+}
+
+const prefixOf = (index: number): string => `gcn_layers.${index}`;
+
+/** Slot weights w_r [1,R]: 1/n for the n aggregated slots, else 0. */
+function slotWeights(ops: DrinOps, maskGoldSlot: boolean): Value {
+  const { R } = ops;
+  const n = maskGoldSlot ? R - 1 : R;
+  return ops.graph.constF(
+    Array.from({ length: R }, (_, r) => (r < n ? 1 / n : 0)),
+    [1, R],
+  );
+}
+
+/** Layer `index` on vertices `h` and edges `edgesIn` (unmasked): the new vertices and edges, and the tape. */
+export function gcnLayerForward(
+  ctx: DrinGraphContext,
+  index: number,
+  h: GraphVertices,
+  edgesIn: Value[],
+): { vertices: GraphVertices; edges: Value[]; tape: GcnLayerTape } {
+  const { ops, cfg, param } = ctx;
+  const { graph, B, BR, D } = ops;
+  const p = prefixOf(index);
+  const last = index === cfg.numLayers - 1;
+  const e = edgesIn.map((v, k) => (cfg.edgeEnabled[k] === 1 ? v : ops.scale(v, cfg.edgeEnabled[k]))); // ê [B,R]
+  const [tt, ti, it, ii] = e;
+  const w = slotWeights(ops, cfg.maskGoldSlot);
+  const weighted = e.map((v) => ops.mul(v, w)); // [B,R]
+  const [ttw, tiw, itw, iiw] = weighted;
+  const aggMt = ops.add(vertexSlotSum(ops, ttw, h.et), vertexSlotSum(ops, tiw, h.ei)); // A_mt [B,D]
+  /** Z's entity rows A_e + h_e with A_e = a1·mt + a2·mi: a value, or left to the lazy product. */
+  const entityPart = (a1: Value, a2: Value, X: EntityVertex): ZPart =>
+    isLazy(X) ? { lazy: { X, a1, a2 } } : { Z: ops.add(ops.add(ops.outer(a1, h.mt), ops.outer(a2, h.mi)), X) };
+  const parts: ZPart[] = last
+    ? [{ Z: ops.add(aggMt, h.mt) }, entityPart(tt, it, h.et)]
+    : [
+        { Z: ops.add(aggMt, h.mt) },
+        { Z: ops.add(ops.add(vertexSlotSum(ops, itw, h.et), vertexSlotSum(ops, iiw, h.ei)), h.mi) }, // A_mi + mi
+        entityPart(tt, it, h.et), // A_et + et
+        entityPart(ti, ii, h.ei), // A_ei + ei
+      ];
+  const rows = last ? [B, BR] : [B, B, BR, BR];
+  const Wh = param[`${p}.w_h.weight`];
+  const bh = param[`${p}.w_h.bias`];
+  const dense = parts.filter((q) => q.Z);
+  const Z = ops.concat(
+    dense.map((q) => q.Z!),
+    0,
+  ); // [N,D] (the rows that exist)
+  let P: Value;
+  if (dense.length === parts.length) P = ops.linear(Z, Wh, bh);
+  else {
+    // lazy entity rows: (a1·mt + a2·mi + x W_eᵀ + b_e) W_hᵀ + b_h = a1·(mt W_hᵀ) + a2·(mi W_hᵀ) + x (W_h W_e)ᵀ + (b_e W_hᵀ + b_h)
+    const denseP = ops.split(
+      ops.linear(Z, Wh, bh),
+      parts.flatMap((q, j) => (q.Z ? [rows[j]] : [])),
+      0,
+    );
+    const mtW = ops.matmulT(h.mt, Wh);
+    const miW = ops.matmulT(h.mi, Wh);
+    let j = 0;
+    P = ops.concat(
+      parts.map((q) => {
+        if (q.Z) return denseP[j++];
+        const { X, a1, a2 } = q.lazy!;
+        const rowBias = ops.reshape(graph.op('Gemm', [ops.reshape(X.b, [1, D]), Wh, bh], { transB: 1 }), [D]); // [D] → [1,D] → [D]
+        return ops.add(ops.add(ops.outer(a1, mtW), ops.outer(a2, miW)), graph.op('Gemm', [X.x, ops.matmul(Wh, X.W), rowBias], { transB: 1 }));
+      }),
+      0,
+    );
+  }
+  // LayerNorm over D, then GELU
+  const mean = ops.meanAxes(P, [1], true); // [N,1]
+  const centered = ops.sub(P, mean);
+  const rstd = ops.div(graph.constF([1]), ops.sqrt(ops.shift(ops.meanAxes(ops.mul(centered, centered), [1], true), cfg.layerNormEps))); // [N,1]
+  const normalized = ops.mul(centered, rstd);
+  const Y = ops.add(ops.mul(normalized, param[`${p}.layer_norm.weight`]), param[`${p}.layer_norm.bias`]);
+  const cdf = ops.scale(ops.shift(graph.op('Erf', [ops.scale(Y, Math.SQRT1_2)]), 1), 0.5); // Φ(Y)
+  const H = ops.split(ops.mul(Y, cdf), rows, 0);
+  const tape: GcnLayerTape = { index, last, h, e, weighted, Z, parts, rows, normalized, rstd, Y, cdf };
+  const vertices = last ? { mt: H[0], et: H[1], mi: h.mi, ei: h.ei } : { mt: H[0], mi: H[1], et: H[2], ei: H[3] };
+  if (last || cfg.edgeType !== 'dynamic') return { vertices, edges: e, tape };
+  tape.dynamic = dynamicEdgesForward(ctx, p, h, e);
+  return { vertices, edges: tape.dynamic.out, tape };
+}
+
+/** e' = σ((h_v·g_u + c_u)/D' + ê) for the four (u, v) pairs. */
+function dynamicEdgesForward(ctx: DrinGraphContext, p: string, h: GraphVertices, e: Value[]): DynamicEdgesTape {
+  const { ops, param } = ctx;
+  const { B, D } = ops;
+  const Dp = D;
+  const [tt, ti, it, ii] = e;
+  const projected = ops.linear(ops.concat([h.mt, h.mi], 0), param[`${p}.w_u.weight`], param[`${p}.w_u.bias`]); // [2B,D']
+  const queries = ops.concat([ops.matmul(projected, param[`${p}.w_v.weight`]), ops.matmul(projected, ops.reshape(param[`${p}.w_v.bias`], [Dp, 1]))], 1); // [2B,D+1]: g_u | c_u
+  const [mtQueries, miQueries] = ops.split(queries, [B, B], 0);
+  const [queryMt, constMt] = ops.split(mtQueries, [D, 1], 1);
+  const [queryMi, constMi] = ops.split(miQueries, [D, 1], 1);
+  const score = (X: EntityVertex, query: Value, constant: Value): Value => ops.scale(ops.add(vertexRowDot(ops, X, query), constant), 1 / Dp); // [B,R]
+  const out = [
+    ops.sigmoid(ops.add(score(h.et, queryMt, constMt), tt)),
+    ops.sigmoid(ops.add(score(h.ei, queryMt, constMt), ti)),
+    ops.sigmoid(ops.add(score(h.et, queryMi, constMi), it)),
+    ops.sigmoid(ops.add(score(h.ei, queryMi, constMi), ii)),
+  ];
+  return { projected, queries, out };
+}
+
+/**
+ * Backward of a layer: from the gradient terms of its output vertices `dOut` and of its output edges
+ * `dEdgesOut` (per edge type, a list of terms, empty when nothing reads it), the terms of its input vertices
+ * and edges; parameter gradients are written into `grads`.
+ */
+export function gcnLayerBackward(
+  ctx: DrinGraphContext,
+  t: GcnLayerTape,
+  dOut: VertexGrads,
+  dEdgesOut: Value[][],
+  grads: Record<string, Value>,
+): { vertices: VertexGrads; edges: Value[][] } {
+  const { ops, cfg, param } = ctx;
+  const { graph, D } = ops;
+  const p = prefixOf(t.index);
+  const { last } = t;
+  const hv = t.h;
+  const dIn: VertexGrads = { mt: [], mi: [], et: [], ei: [] };
+  const dE: Value[][] = [[], [], [], []]; // dê_k [B,R]
+  const edgesHaveGrad = cfg.edgeType === 'dynamic' && t.index > 0; // the initial edges are data
+  const pushEdge = (k: number, f: () => Value): void => {
+    if (edgesHaveGrad) dE[k].push(f());
+  };
+  if (t.dynamic) dynamicEdgesBackward(ctx, p, t, dEdgesOut, dIn, pushEdge, grads);
+
+  // h' = GELU(Y): dY = dh'·(Φ(Y) + Y φ(Y))
+  const dHparts = last ? [dOut.mt, dOut.et] : [dOut.mt, dOut.mi, dOut.et, dOut.ei];
+  const dH = ops.concat(
+    dHparts.map((list: VertexGradTerm[], j) => (list.length ? ops.sum(list.map((term) => denseTerm(ops, term))) : ops.zeros([t.rows[j], D]))),
+    0,
+  ); // [N,D]
+  const density = ops.scale(graph.op('Exp', [ops.scale(ops.mul(t.Y, t.Y), -0.5)]), 1 / Math.sqrt(2 * Math.PI)); // φ(Y)
+  const dY = ops.mul(dH, ops.add(t.cdf, ops.mul(t.Y, density)));
+  // Y = Ŷγ + β;  Ŷ = (P − μ)·rstd
+  grads[`${p}.layer_norm.weight`] = ops.sumAxes(ops.mul(dY, t.normalized), [0]);
+  grads[`${p}.layer_norm.bias`] = ops.sumAxes(dY, [0]);
+  const dNormalized = ops.mul(dY, param[`${p}.layer_norm.weight`]);
+  const dP = ops.mul(
+    t.rstd,
+    ops.sub(ops.sub(dNormalized, ops.meanAxes(dNormalized, [1], true)), ops.mul(t.normalized, ops.meanAxes(ops.mul(dNormalized, t.normalized), [1], true))),
+  );
+  // P = Z W_hᵀ + b_h
+  const Wh = param[`${p}.w_h.weight`];
+  const lazyRows = t.parts.some((q) => q.lazy);
+  if (lazyRows && edgesHaveGrad) throw new Error('DRIN graph: lazy entity rows after layer 0'); // cannot happen: only layer 0 reads them
+  let dZ: (Value | undefined)[];
+  /** Per lazy part j: its contributions to dmt, dmi (S·W_h) and its residual term. */
+  const lazyBack: { mt: Value; mi: Value; term: VertexGradTerm }[] = [];
+  if (!lazyRows) {
+    grads[`${p}.w_h.weight`] = ops.tmatmul(dP, t.Z);
+    dZ = ops.split(ops.matmul(dP, Wh), t.rows, 0);
+  } else {
+    const dPs = ops.split(dP, t.rows, 0);
+    const denseIdx = t.parts.flatMap((q, j) => (q.Z ? [j] : []));
+    const dPDense = ops.concat(
+      denseIdx.map((j) => dPs[j]),
+      0,
+    );
+    const dWh: Value[] = [ops.tmatmul(dPDense, t.Z)];
+    const dZDense = ops.split(
+      ops.matmul(dPDense, Wh),
+      denseIdx.map((j) => t.rows[j]),
+      0,
+    );
+    dZ = t.parts.map(() => undefined);
+    denseIdx.forEach((j, n) => (dZ[j] = dZDense[n]));
+    t.parts.forEach((q, j) => {
+      if (!q.lazy) return;
+      const { X, a1, a2 } = q.lazy;
+      const dPEntity = dPs[j];
+      const S1 = ops.slotSum(a1, dPEntity);
+      const S2 = ops.slotSum(a2, dPEntity);
+      const Q = ops.tmatmul(dPEntity, X.x); // [D,din]
+      dWh.push(ops.tmatmul(S1, hv.mt), ops.tmatmul(S2, hv.mi), ops.matmulT(Q, X.W), ops.tmatmul(ops.sumAxes(dPEntity, [0], true), ops.reshape(X.b, [1, D])));
+      lazyBack[j] = { mt: ops.matmul(S1, Wh), mi: ops.matmul(S2, Wh), term: { throughLinear: { dP: dPEntity, W: Wh, Q } } };
+    });
+    grads[`${p}.w_h.weight`] = ops.sum(dWh);
+  }
+  grads[`${p}.w_h.bias`] = ops.sumAxes(dP, [0]);
+  const [jEt, jEi] = last ? [1, -1] : [2, 3];
+  const dA = { mt: dZ[0]!, mi: last ? undefined : dZ[1]!, et: dZ[jEt], ei: last ? undefined : dZ[jEi] };
+  const w = slotWeights(ops, cfg.maskGoldSlot);
+  // Z = A + h: the residual
+  dIn.mt.push(dA.mt);
+  dIn.et.push(dA.et ?? lazyBack[jEt].term);
+  const [tt, ti, it, ii] = t.e;
+  const [ttw, tiw, itw, iiw] = t.weighted;
+  // A_mt = Σ_r w_r (tt·et + ti·ei)
+  dIn.et.push(outerTerm(ops, ttw, dA.mt, hv.et));
+  dIn.ei.push(outerTerm(ops, tiw, dA.mt, hv.ei));
+  pushEdge(0, () => ops.mul(vertexRowDot(ops, hv.et, dA.mt), w));
+  pushEdge(1, () => ops.mul(vertexRowDot(ops, hv.ei, dA.mt), w));
+  // A_et = tt·mt + it·mi
+  if (dA.et) {
+    const dAet = dA.et;
+    pushEdge(0, () => ops.rowDot(dAet, hv.mt));
+    pushEdge(2, () => ops.rowDot(dAet, hv.mi));
+    dIn.mt.push(ops.slotSum(tt, dAet));
+    dIn.mi.push(ops.slotSum(it, dAet));
+  } else {
+    dIn.mt.push(lazyBack[jEt].mt);
+    dIn.mi.push(lazyBack[jEt].mi);
+  }
+  if (!last) {
+    dIn.mi.push(dA.mi!);
+    dIn.ei.push(dA.ei ?? lazyBack[jEi].term);
+    // A_mi = Σ_r w_r (it·et + ii·ei)
+    dIn.et.push(outerTerm(ops, itw, dA.mi!, hv.et));
+    dIn.ei.push(outerTerm(ops, iiw, dA.mi!, hv.ei));
+    pushEdge(2, () => ops.mul(vertexRowDot(ops, hv.et, dA.mi!), w));
+    pushEdge(3, () => ops.mul(vertexRowDot(ops, hv.ei, dA.mi!), w));
+    // A_ei = ti·mt + ii·mi
+    if (dA.ei) {
+      const dAei = dA.ei;
+      pushEdge(1, () => ops.rowDot(dAei, hv.mt));
+      pushEdge(3, () => ops.rowDot(dAei, hv.mi));
+      dIn.mt.push(ops.slotSum(ti, dAei));
+      dIn.mi.push(ops.slotSum(ii, dAei));
+    } else {
+      dIn.mt.push(lazyBack[jEi].mt);
+      dIn.mi.push(lazyBack[jEi].mi);
+    }
+  }
+  // the last layer's untouched mi / ei pass through to the layer below
+  if (last) {
+    dIn.mi.push(...dOut.mi);
+    dIn.ei.push(...dOut.ei);
+  }
+  // ê = e·mask_k: gradient to the previous layer's dynamic edges
+  const edges = dE.map((list, k) => (edgesHaveGrad && list.length && cfg.edgeEnabled[k] !== 0 ? [ops.scale(ops.sum(list), cfg.edgeEnabled[k])] : []));
+  return { vertices: dIn, edges };
+}
+
+/** Backward of `dynamicEdgesForward`: terms into `dIn` and `pushEdge`, W_u / W_v gradients into `grads`. */
+function dynamicEdgesBackward(
+  ctx: DrinGraphContext,
+  p: string,
+  t: GcnLayerTape,
+  dEdgesOut: Value[][],
+  dIn: VertexGrads,
+  pushEdge: (k: number, f: () => Value) => void,
+  grads: Record<string, Value>,
+): void {
+  const { ops, param } = ctx;
+  const { graph, B, D } = ops;
+  const Dp = D;
+  const hv = t.h;
+  const dyn = t.dynamic!;
+  // e' = σ(s + ê): dpre = de'·e'(1 − e')
+  const dPre = dyn.out.map((out, k) => (dEdgesOut[k].length ? ops.mul(ops.sum(dEdgesOut[k]), ops.mul(out, ops.sub(graph.constF([1]), out))) : '')); // [B,R]
+  dPre.forEach((d, k) => d && pushEdge(k, () => d));
+  const [mtQueries, miQueries] = ops.split(dyn.queries, [B, B], 0);
+  const [queryMt] = ops.split(mtQueries, [D, 1], 1);
+  const [queryMi] = ops.split(miQueries, [D, 1], 1);
+  const zeroEdges = ops.zeros([B, ops.R]);
+  const dScore = dPre.map((x) => (x ? ops.scale(x, 1 / Dp) : zeroEdges)); // ds_k/D' [B,R]
+  const [dtt, dti, dit, dii] = dScore;
+  dIn.et.push(outerTerm(ops, dtt, queryMt, hv.et), outerTerm(ops, dit, queryMi, hv.et)); // s_tt, s_it read et
+  dIn.ei.push(outerTerm(ops, dti, queryMt, hv.ei), outerTerm(ops, dii, queryMi, hv.ei)); // s_ti, s_ii read ei
+  const dQueryMt = ops.add(vertexSlotSum(ops, dtt, hv.et), vertexSlotSum(ops, dti, hv.ei)); // dg_mt [B,D]
+  const dQueryMi = ops.add(vertexSlotSum(ops, dit, hv.et), vertexSlotSum(ops, dii, hv.ei)); // dg_mi [B,D]
+  const dConstMt = ops.sumAxes(ops.add(dtt, dti), [1], true); // dc_mt [B,1]
+  const dConstMi = ops.sumAxes(ops.add(dit, dii), [1], true); // dc_mi [B,1]
+  const dQueries = ops.concat([ops.concat([dQueryMt, dConstMt], 1), ops.concat([dQueryMi, dConstMi], 1)], 0); // [2B,D+1]
+  const WvAndBias = ops.concat([param[`${p}.w_v.weight`], ops.reshape(param[`${p}.w_v.bias`], [Dp, 1])], 1); // [D',D+1]: W_v | b_v
+  const dProjected = ops.matmulT(dQueries, WvAndBias); // [2B,D']
+  const [dWv, dbv] = ops.split(ops.tmatmul(dyn.projected, dQueries), [D, 1], 1); // [D',D+1] → [D',D], [D',1]
+  grads[`${p}.w_v.weight`] = dWv;
+  grads[`${p}.w_v.bias`] = ops.reshape(dbv, [Dp]); // [D',1] → [D']
+  const mentions = ops.concat([hv.mt, hv.mi], 0); // [2B,D]
+  grads[`${p}.w_u.weight`] = ops.tmatmul(dProjected, mentions);
+  grads[`${p}.w_u.bias`] = ops.sumAxes(dProjected, [0]);
+  const [dmt, dmi] = ops.split(ops.matmul(dProjected, param[`${p}.w_u.weight`]), [B, B], 0);
+  dIn.mt.push(dmt);
+  dIn.mi.push(dmi);
+}
