@@ -104,7 +104,7 @@ export function gcnLayerForward(
 ): { vertices: GraphVertices; edges: Value[]; tape: GcnLayerTape } {
   const { ops, cfg, param } = ctx;
   const { graph, B, BR, D } = ops;
-  const p = prefixOf(index);
+  const prefix = prefixOf(index);
   const last = index === cfg.numLayers - 1;
   const e = edgesIn.map((v, k) => (cfg.edgeEnabled[k] === 1 ? v : ops.scale(v, cfg.edgeEnabled[k]))); // ê [B,R]
   const [tt, ti, it, ii] = e;
@@ -124,11 +124,11 @@ export function gcnLayerForward(
         entityPart(ti, ii, h.ei), // A_ei + ei
       ];
   const rows = last ? [B, BR] : [B, B, BR, BR];
-  const Wh = param[`${p}.w_h.weight`];
-  const bh = param[`${p}.w_h.bias`];
-  const dense = parts.filter((q) => q.Z);
+  const Wh = param[`${prefix}.w_h.weight`];
+  const bh = param[`${prefix}.w_h.bias`];
+  const dense = parts.filter((part) => part.Z);
   const Z = ops.concat(
-    dense.map((q) => q.Z!),
+    dense.map((part) => part.Z!),
     0,
   ); // [N,D] (the rows that exist)
   let P: Value;
@@ -137,16 +137,16 @@ export function gcnLayerForward(
     // lazy entity rows: (a1·mt + a2·mi + x W_eᵀ + b_e) W_hᵀ + b_h = a1·(mt W_hᵀ) + a2·(mi W_hᵀ) + x (W_h W_e)ᵀ + (b_e W_hᵀ + b_h)
     const denseP = ops.split(
       ops.linear(Z, Wh, bh),
-      parts.flatMap((q, j) => (q.Z ? [rows[j]] : [])),
+      parts.flatMap((part, j) => (part.Z ? [rows[j]] : [])),
       0,
     );
     const mtW = ops.matmulT(h.mt, Wh);
     const miW = ops.matmulT(h.mi, Wh);
     let j = 0;
     P = ops.concat(
-      parts.map((q) => {
-        if (q.Z) return denseP[j++];
-        const { X, a1, a2 } = q.lazy!;
+      parts.map((part) => {
+        if (part.Z) return denseP[j++];
+        const { X, a1, a2 } = part.lazy!;
         const rowBias = ops.reshape(graph.op('Gemm', [ops.reshape(X.b, [1, D]), Wh, bh], { transB: 1 }), [D]); // [D] → [1,D] → [D]
         return ops.add(ops.add(ops.outer(a1, mtW), ops.outer(a2, miW)), graph.op('Gemm', [X.x, ops.matmul(Wh, X.W), rowBias], { transB: 1 }));
       }),
@@ -158,24 +158,27 @@ export function gcnLayerForward(
   const centered = ops.sub(P, mean);
   const rstd = ops.div(graph.constF([1]), ops.sqrt(ops.shift(ops.meanAxes(ops.mul(centered, centered), [1], true), cfg.layerNormEps))); // [N,1]
   const normalized = ops.mul(centered, rstd);
-  const Y = ops.add(ops.mul(normalized, param[`${p}.layer_norm.weight`]), param[`${p}.layer_norm.bias`]);
+  const Y = ops.add(ops.mul(normalized, param[`${prefix}.layer_norm.weight`]), param[`${prefix}.layer_norm.bias`]);
   const cdf = ops.scale(ops.shift(graph.op('Erf', [ops.scale(Y, Math.SQRT1_2)]), 1), 0.5); // Φ(Y)
   const H = ops.split(ops.mul(Y, cdf), rows, 0);
   const tape: GcnLayerTape = { index, last, h, e, weighted, Z, parts, rows, normalized, rstd, Y, cdf };
   const vertices = last ? { mt: H[0], et: H[1], mi: h.mi, ei: h.ei } : { mt: H[0], mi: H[1], et: H[2], ei: H[3] };
   if (last || cfg.edgeType !== 'dynamic') return { vertices, edges: e, tape };
-  tape.dynamic = dynamicEdgesForward(ctx, p, h, e);
+  tape.dynamic = dynamicEdgesForward(ctx, prefix, h, e);
   return { vertices, edges: tape.dynamic.out, tape };
 }
 
 /** e' = σ((h_v·g_u + c_u)/D' + ê) for the four (u, v) pairs. */
-function dynamicEdgesForward(ctx: DrinGraphContext, p: string, h: GraphVertices, e: Value[]): DynamicEdgesTape {
+function dynamicEdgesForward(ctx: DrinGraphContext, prefix: string, h: GraphVertices, e: Value[]): DynamicEdgesTape {
   const { ops, param } = ctx;
   const { B, D } = ops;
   const Dp = D;
   const [tt, ti, it, ii] = e;
-  const projected = ops.linear(ops.concat([h.mt, h.mi], 0), param[`${p}.w_u.weight`], param[`${p}.w_u.bias`]); // [2B,D']
-  const queries = ops.concat([ops.matmul(projected, param[`${p}.w_v.weight`]), ops.matmul(projected, ops.reshape(param[`${p}.w_v.bias`], [Dp, 1]))], 1); // [2B,D+1]: g_u | c_u
+  const projected = ops.linear(ops.concat([h.mt, h.mi], 0), param[`${prefix}.w_u.weight`], param[`${prefix}.w_u.bias`]); // [2B,D']
+  const queries = ops.concat(
+    [ops.matmul(projected, param[`${prefix}.w_v.weight`]), ops.matmul(projected, ops.reshape(param[`${prefix}.w_v.bias`], [Dp, 1]))],
+    1,
+  ); // [2B,D+1]: g_u | c_u
   const [mtQueries, miQueries] = ops.split(queries, [B, B], 0);
   const [queryMt, constMt] = ops.split(mtQueries, [D, 1], 1);
   const [queryMi, constMi] = ops.split(miQueries, [D, 1], 1);
@@ -196,96 +199,104 @@ function dynamicEdgesForward(ctx: DrinGraphContext, p: string, h: GraphVertices,
  */
 export function gcnLayerBackward(
   ctx: DrinGraphContext,
-  t: GcnLayerTape,
+  tape: GcnLayerTape,
   dOut: VertexGrads,
   dEdgesOut: Value[][],
   grads: Record<string, Value>,
 ): { vertices: VertexGrads; edges: Value[][] } {
   const { ops, cfg, param } = ctx;
   const { graph, D } = ops;
-  const p = prefixOf(t.index);
-  const { last } = t;
-  const hv = t.h;
+  const prefix = prefixOf(tape.index);
+  const { last } = tape;
+  const input = tape.h;
   const dIn: VertexGrads = { mt: [], mi: [], et: [], ei: [] };
-  const dE: Value[][] = [[], [], [], []]; // dê_k [B,R]
-  const edgesHaveGrad = cfg.edgeType === 'dynamic' && t.index > 0; // the initial edges are data
+  const dEdgesIn: Value[][] = [[], [], [], []]; // dê_k [B,R]
+  const edgesHaveGrad = cfg.edgeType === 'dynamic' && tape.index > 0; // the initial edges are data
   const pushEdge = (k: number, f: () => Value): void => {
-    if (edgesHaveGrad) dE[k].push(f());
+    if (edgesHaveGrad) dEdgesIn[k].push(f());
   };
-  if (t.dynamic) dynamicEdgesBackward(ctx, p, t, dEdgesOut, dIn, pushEdge, grads);
+  if (tape.dynamic) dynamicEdgesBackward(ctx, prefix, tape, dEdgesOut, dIn, pushEdge, grads);
 
   // h' = GELU(Y): dY = dh'·(Φ(Y) + Y φ(Y))
   const dHparts = last ? [dOut.mt, dOut.et] : [dOut.mt, dOut.mi, dOut.et, dOut.ei];
   const dH = ops.concat(
-    dHparts.map((list: VertexGradTerm[], j) => (list.length ? ops.sum(list.map((term) => denseTerm(ops, term))) : ops.zeros([t.rows[j], D]))),
+    dHparts.map((list: VertexGradTerm[], j) => (list.length ? ops.sum(list.map((term) => denseTerm(ops, term))) : ops.zeros([tape.rows[j], D]))),
     0,
   ); // [N,D]
-  const density = ops.scale(graph.op('Exp', [ops.scale(ops.mul(t.Y, t.Y), -0.5)]), 1 / Math.sqrt(2 * Math.PI)); // φ(Y)
-  const dY = ops.mul(dH, ops.add(t.cdf, ops.mul(t.Y, density)));
+  const density = ops.scale(graph.op('Exp', [ops.scale(ops.mul(tape.Y, tape.Y), -0.5)]), 1 / Math.sqrt(2 * Math.PI)); // φ(Y)
+  const dY = ops.mul(dH, ops.add(tape.cdf, ops.mul(tape.Y, density)));
   // Y = Ŷγ + β;  Ŷ = (P − μ)·rstd
-  grads[`${p}.layer_norm.weight`] = ops.sumAxes(ops.mul(dY, t.normalized), [0]);
-  grads[`${p}.layer_norm.bias`] = ops.sumAxes(dY, [0]);
-  const dNormalized = ops.mul(dY, param[`${p}.layer_norm.weight`]);
+  grads[`${prefix}.layer_norm.weight`] = ops.sumAxes(ops.mul(dY, tape.normalized), [0]);
+  grads[`${prefix}.layer_norm.bias`] = ops.sumAxes(dY, [0]);
+  const dNormalized = ops.mul(dY, param[`${prefix}.layer_norm.weight`]);
   const dP = ops.mul(
-    t.rstd,
-    ops.sub(ops.sub(dNormalized, ops.meanAxes(dNormalized, [1], true)), ops.mul(t.normalized, ops.meanAxes(ops.mul(dNormalized, t.normalized), [1], true))),
+    tape.rstd,
+    ops.sub(
+      ops.sub(dNormalized, ops.meanAxes(dNormalized, [1], true)),
+      ops.mul(tape.normalized, ops.meanAxes(ops.mul(dNormalized, tape.normalized), [1], true)),
+    ),
   );
   // P = Z W_hᵀ + b_h
-  const Wh = param[`${p}.w_h.weight`];
-  const lazyRows = t.parts.some((q) => q.lazy);
+  const Wh = param[`${prefix}.w_h.weight`];
+  const lazyRows = tape.parts.some((part) => part.lazy);
   if (lazyRows && edgesHaveGrad) throw new Error('DRIN graph: lazy entity rows after layer 0'); // cannot happen: only layer 0 reads them
   let dZ: (Value | undefined)[];
   /** Per lazy part j: its contributions to dmt, dmi (S·W_h) and its residual term. */
   const lazyBack: { mt: Value; mi: Value; term: VertexGradTerm }[] = [];
   if (!lazyRows) {
-    grads[`${p}.w_h.weight`] = ops.tmatmul(dP, t.Z);
-    dZ = ops.split(ops.matmul(dP, Wh), t.rows, 0);
+    grads[`${prefix}.w_h.weight`] = ops.tmatmul(dP, tape.Z);
+    dZ = ops.split(ops.matmul(dP, Wh), tape.rows, 0);
   } else {
-    const dPs = ops.split(dP, t.rows, 0);
-    const denseIdx = t.parts.flatMap((q, j) => (q.Z ? [j] : []));
+    const dPs = ops.split(dP, tape.rows, 0);
+    const denseIdx = tape.parts.flatMap((part, j) => (part.Z ? [j] : []));
     const dPDense = ops.concat(
       denseIdx.map((j) => dPs[j]),
       0,
     );
-    const dWh: Value[] = [ops.tmatmul(dPDense, t.Z)];
+    const dWh: Value[] = [ops.tmatmul(dPDense, tape.Z)];
     const dZDense = ops.split(
       ops.matmul(dPDense, Wh),
-      denseIdx.map((j) => t.rows[j]),
+      denseIdx.map((j) => tape.rows[j]),
       0,
     );
-    dZ = t.parts.map(() => undefined);
+    dZ = tape.parts.map(() => undefined);
     denseIdx.forEach((j, n) => (dZ[j] = dZDense[n]));
-    t.parts.forEach((q, j) => {
-      if (!q.lazy) return;
-      const { X, a1, a2 } = q.lazy;
+    tape.parts.forEach((part, j) => {
+      if (!part.lazy) return;
+      const { X, a1, a2 } = part.lazy;
       const dPEntity = dPs[j];
       const S1 = ops.slotSum(a1, dPEntity);
       const S2 = ops.slotSum(a2, dPEntity);
       const Q = ops.tmatmul(dPEntity, X.x); // [D,din]
-      dWh.push(ops.tmatmul(S1, hv.mt), ops.tmatmul(S2, hv.mi), ops.matmulT(Q, X.W), ops.tmatmul(ops.sumAxes(dPEntity, [0], true), ops.reshape(X.b, [1, D])));
+      dWh.push(
+        ops.tmatmul(S1, input.mt),
+        ops.tmatmul(S2, input.mi),
+        ops.matmulT(Q, X.W),
+        ops.tmatmul(ops.sumAxes(dPEntity, [0], true), ops.reshape(X.b, [1, D])),
+      );
       lazyBack[j] = { mt: ops.matmul(S1, Wh), mi: ops.matmul(S2, Wh), term: { throughLinear: { dP: dPEntity, W: Wh, Q } } };
     });
-    grads[`${p}.w_h.weight`] = ops.sum(dWh);
+    grads[`${prefix}.w_h.weight`] = ops.sum(dWh);
   }
-  grads[`${p}.w_h.bias`] = ops.sumAxes(dP, [0]);
+  grads[`${prefix}.w_h.bias`] = ops.sumAxes(dP, [0]);
   const [jEt, jEi] = last ? [1, -1] : [2, 3];
   const dA = { mt: dZ[0]!, mi: last ? undefined : dZ[1]!, et: dZ[jEt], ei: last ? undefined : dZ[jEi] };
   const w = slotWeights(ops, cfg.maskGoldSlot);
   // Z = A + h: the residual
   dIn.mt.push(dA.mt);
   dIn.et.push(dA.et ?? lazyBack[jEt].term);
-  const [tt, ti, it, ii] = t.e;
-  const [ttw, tiw, itw, iiw] = t.weighted;
+  const [tt, ti, it, ii] = tape.e;
+  const [ttw, tiw, itw, iiw] = tape.weighted;
   // A_mt = Σ_r w_r (tt·et + ti·ei)
-  dIn.et.push(outerTerm(ops, ttw, dA.mt, hv.et));
-  dIn.ei.push(outerTerm(ops, tiw, dA.mt, hv.ei));
-  pushEdge(0, () => ops.mul(vertexRowDot(ops, hv.et, dA.mt), w));
-  pushEdge(1, () => ops.mul(vertexRowDot(ops, hv.ei, dA.mt), w));
+  dIn.et.push(outerTerm(ops, ttw, dA.mt, input.et));
+  dIn.ei.push(outerTerm(ops, tiw, dA.mt, input.ei));
+  pushEdge(0, () => ops.mul(vertexRowDot(ops, input.et, dA.mt), w));
+  pushEdge(1, () => ops.mul(vertexRowDot(ops, input.ei, dA.mt), w));
   // A_et = tt·mt + it·mi
   if (dA.et) {
     const dAet = dA.et;
-    pushEdge(0, () => ops.rowDot(dAet, hv.mt));
-    pushEdge(2, () => ops.rowDot(dAet, hv.mi));
+    pushEdge(0, () => ops.rowDot(dAet, input.mt));
+    pushEdge(2, () => ops.rowDot(dAet, input.mi));
     dIn.mt.push(ops.slotSum(tt, dAet));
     dIn.mi.push(ops.slotSum(it, dAet));
   } else {
@@ -296,15 +307,15 @@ export function gcnLayerBackward(
     dIn.mi.push(dA.mi!);
     dIn.ei.push(dA.ei ?? lazyBack[jEi].term);
     // A_mi = Σ_r w_r (it·et + ii·ei)
-    dIn.et.push(outerTerm(ops, itw, dA.mi!, hv.et));
-    dIn.ei.push(outerTerm(ops, iiw, dA.mi!, hv.ei));
-    pushEdge(2, () => ops.mul(vertexRowDot(ops, hv.et, dA.mi!), w));
-    pushEdge(3, () => ops.mul(vertexRowDot(ops, hv.ei, dA.mi!), w));
+    dIn.et.push(outerTerm(ops, itw, dA.mi!, input.et));
+    dIn.ei.push(outerTerm(ops, iiw, dA.mi!, input.ei));
+    pushEdge(2, () => ops.mul(vertexRowDot(ops, input.et, dA.mi!), w));
+    pushEdge(3, () => ops.mul(vertexRowDot(ops, input.ei, dA.mi!), w));
     // A_ei = ti·mt + ii·mi
     if (dA.ei) {
       const dAei = dA.ei;
-      pushEdge(1, () => ops.rowDot(dAei, hv.mt));
-      pushEdge(3, () => ops.rowDot(dAei, hv.mi));
+      pushEdge(1, () => ops.rowDot(dAei, input.mt));
+      pushEdge(3, () => ops.rowDot(dAei, input.mi));
       dIn.mt.push(ops.slotSum(ti, dAei));
       dIn.mi.push(ops.slotSum(ii, dAei));
     } else {
@@ -318,15 +329,15 @@ export function gcnLayerBackward(
     dIn.ei.push(...dOut.ei);
   }
   // ê = e·mask_k: gradient to the previous layer's dynamic edges
-  const edges = dE.map((list, k) => (edgesHaveGrad && list.length && cfg.edgeEnabled[k] !== 0 ? [ops.scale(ops.sum(list), cfg.edgeEnabled[k])] : []));
+  const edges = dEdgesIn.map((list, k) => (edgesHaveGrad && list.length && cfg.edgeEnabled[k] !== 0 ? [ops.scale(ops.sum(list), cfg.edgeEnabled[k])] : []));
   return { vertices: dIn, edges };
 }
 
 /** Backward of `dynamicEdgesForward`: terms into `dIn` and `pushEdge`, W_u / W_v gradients into `grads`. */
 function dynamicEdgesBackward(
   ctx: DrinGraphContext,
-  p: string,
-  t: GcnLayerTape,
+  prefix: string,
+  tape: GcnLayerTape,
   dEdgesOut: Value[][],
   dIn: VertexGrads,
   pushEdge: (k: number, f: () => Value) => void,
@@ -335,33 +346,33 @@ function dynamicEdgesBackward(
   const { ops, param } = ctx;
   const { graph, B, D } = ops;
   const Dp = D;
-  const hv = t.h;
-  const dyn = t.dynamic!;
+  const input = tape.h;
+  const dynamic = tape.dynamic!;
   // e' = σ(s + ê): dpre = de'·e'(1 − e')
-  const dPre = dyn.out.map((out, k) => (dEdgesOut[k].length ? ops.mul(ops.sum(dEdgesOut[k]), ops.mul(out, ops.sub(graph.constF([1]), out))) : '')); // [B,R]
+  const dPre = dynamic.out.map((out, k) => (dEdgesOut[k].length ? ops.mul(ops.sum(dEdgesOut[k]), ops.mul(out, ops.sub(graph.constF([1]), out))) : '')); // [B,R]
   dPre.forEach((d, k) => d && pushEdge(k, () => d));
-  const [mtQueries, miQueries] = ops.split(dyn.queries, [B, B], 0);
+  const [mtQueries, miQueries] = ops.split(dynamic.queries, [B, B], 0);
   const [queryMt] = ops.split(mtQueries, [D, 1], 1);
   const [queryMi] = ops.split(miQueries, [D, 1], 1);
   const zeroEdges = ops.zeros([B, ops.R]);
   const dScore = dPre.map((x) => (x ? ops.scale(x, 1 / Dp) : zeroEdges)); // ds_k/D' [B,R]
   const [dtt, dti, dit, dii] = dScore;
-  dIn.et.push(outerTerm(ops, dtt, queryMt, hv.et), outerTerm(ops, dit, queryMi, hv.et)); // s_tt, s_it read et
-  dIn.ei.push(outerTerm(ops, dti, queryMt, hv.ei), outerTerm(ops, dii, queryMi, hv.ei)); // s_ti, s_ii read ei
-  const dQueryMt = ops.add(vertexSlotSum(ops, dtt, hv.et), vertexSlotSum(ops, dti, hv.ei)); // dg_mt [B,D]
-  const dQueryMi = ops.add(vertexSlotSum(ops, dit, hv.et), vertexSlotSum(ops, dii, hv.ei)); // dg_mi [B,D]
+  dIn.et.push(outerTerm(ops, dtt, queryMt, input.et), outerTerm(ops, dit, queryMi, input.et)); // s_tt, s_it read et
+  dIn.ei.push(outerTerm(ops, dti, queryMt, input.ei), outerTerm(ops, dii, queryMi, input.ei)); // s_ti, s_ii read ei
+  const dQueryMt = ops.add(vertexSlotSum(ops, dtt, input.et), vertexSlotSum(ops, dti, input.ei)); // dg_mt [B,D]
+  const dQueryMi = ops.add(vertexSlotSum(ops, dit, input.et), vertexSlotSum(ops, dii, input.ei)); // dg_mi [B,D]
   const dConstMt = ops.sumAxes(ops.add(dtt, dti), [1], true); // dc_mt [B,1]
   const dConstMi = ops.sumAxes(ops.add(dit, dii), [1], true); // dc_mi [B,1]
   const dQueries = ops.concat([ops.concat([dQueryMt, dConstMt], 1), ops.concat([dQueryMi, dConstMi], 1)], 0); // [2B,D+1]
-  const WvAndBias = ops.concat([param[`${p}.w_v.weight`], ops.reshape(param[`${p}.w_v.bias`], [Dp, 1])], 1); // [D',D+1]: W_v | b_v
+  const WvAndBias = ops.concat([param[`${prefix}.w_v.weight`], ops.reshape(param[`${prefix}.w_v.bias`], [Dp, 1])], 1); // [D',D+1]: W_v | b_v
   const dProjected = ops.matmulT(dQueries, WvAndBias); // [2B,D']
-  const [dWv, dbv] = ops.split(ops.tmatmul(dyn.projected, dQueries), [D, 1], 1); // [D',D+1] → [D',D], [D',1]
-  grads[`${p}.w_v.weight`] = dWv;
-  grads[`${p}.w_v.bias`] = ops.reshape(dbv, [Dp]); // [D',1] → [D']
-  const mentions = ops.concat([hv.mt, hv.mi], 0); // [2B,D]
-  grads[`${p}.w_u.weight`] = ops.tmatmul(dProjected, mentions);
-  grads[`${p}.w_u.bias`] = ops.sumAxes(dProjected, [0]);
-  const [dmt, dmi] = ops.split(ops.matmul(dProjected, param[`${p}.w_u.weight`]), [B, B], 0);
+  const [dWv, dbv] = ops.split(ops.tmatmul(dynamic.projected, dQueries), [D, 1], 1); // [D',D+1] → [D',D], [D',1]
+  grads[`${prefix}.w_v.weight`] = dWv;
+  grads[`${prefix}.w_v.bias`] = ops.reshape(dbv, [Dp]); // [D',1] → [D']
+  const mentions = ops.concat([input.mt, input.mi], 0); // [2B,D]
+  grads[`${prefix}.w_u.weight`] = ops.tmatmul(dProjected, mentions);
+  grads[`${prefix}.w_u.bias`] = ops.sumAxes(dProjected, [0]);
+  const [dmt, dmi] = ops.split(ops.matmul(dProjected, param[`${prefix}.w_u.weight`]), [B, B], 0);
   dIn.mt.push(dmt);
   dIn.mi.push(dmi);
 }
