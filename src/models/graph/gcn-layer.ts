@@ -175,10 +175,8 @@ function dynamicEdgesForward(ctx: DrinGraphContext, prefix: string, h: GraphVert
   const Dp = D;
   const [tt, ti, it, ii] = e;
   const projected = ops.linear(ops.concat([h.mt, h.mi], 0), param[`${prefix}.w_u.weight`], param[`${prefix}.w_u.bias`]); // [2B,D']
-  const queries = ops.concat(
-    [ops.matmul(projected, param[`${prefix}.w_v.weight`]), ops.matmul(projected, ops.reshape(param[`${prefix}.w_v.bias`], [Dp, 1]))],
-    1,
-  ); // [2B,D+1]: g_u | c_u
+  const biasColumn = ops.reshape(param[`${prefix}.w_v.bias`], [Dp, 1]); // [D'] → [D',1]
+  const queries = ops.concat([ops.matmul(projected, param[`${prefix}.w_v.weight`]), ops.matmul(projected, biasColumn)], 1); // [2B,D+1]: g_u | c_u
   const [mtQueries, miQueries] = ops.split(queries, [B, B], 0);
   const [queryMt, constMt] = ops.split(mtQueries, [D, 1], 1);
   const [queryMi, constMi] = ops.split(miQueries, [D, 1], 1);
@@ -272,7 +270,7 @@ export function gcnLayerBackward(
         ops.tmatmul(S1, input.mt),
         ops.tmatmul(S2, input.mi),
         ops.matmulT(Q, X.W),
-        ops.tmatmul(ops.sumAxes(dPEntity, [0], true), ops.reshape(X.b, [1, D])),
+        ops.tmatmul(ops.sumAxes(dPEntity, [0], true), ops.reshape(X.b, [1, D])), // b_e [D] → [1,D]
       );
       lazyBack[j] = { mt: ops.matmul(S1, Wh), mi: ops.matmul(S2, Wh), term: { throughLinear: { dP: dPEntity, W: Wh, Q } } };
     });

@@ -51,14 +51,14 @@ export class DrinOps {
   to3 = (v: Value): Value => this.reshape(v, [this.B, this.R, this.D]);
   /** [B,R,D] → [B·R,D] */
   to2 = (v: Value): Value => this.reshape(v, [this.BR, this.D]);
-  /** Σ_r a[b,r]·X[b,r,:] for a [B,R], X [B·R,D] → [B,D]. */
+  /** Σ_r a[b,r]·X[b,r,:] for a [B,R], X [B·R,D] → [B,D] (a as [B,1,R] times X as [B,R,D]). */
   slotSum = (a: Value, X: Value): Value => this.reshape(this.matmul(this.reshape(a, [this.B, 1, this.R]), this.to3(X)), [this.B, this.D]);
-  /** Σ_r a[b,r]·x[b,r,:] for a [B,R], x [B·R,din] → [B,din]. */
+  /** Σ_r a[b,r]·x[b,r,:] for a [B,R], x [B·R,din] → [B,din] (a as [B,1,R] times x as [B,R,din]). */
   slotSumIn = (a: Value, x: Value, din: number): Value =>
     this.reshape(this.matmul(this.reshape(a, [this.B, 1, this.R]), this.reshape(x, [this.B, this.R, din])), [this.B, din]);
-  /** X[b,r,:]·v[b,:] for X [B·R,D], v [B,D] → [B,R]. */
+  /** X[b,r,:]·v[b,:] for X [B·R,D], v [B,D] → [B,R] (X as [B,R,D] times v as [B,D,1]). */
   rowDot = (X: Value, v: Value): Value => this.reshape(this.matmul(this.to3(X), this.reshape(v, [this.B, this.D, 1])), [this.B, this.R]);
-  /** a[b,r]·v[b,:] for a [B,R], v [B,D] → [B·R,D]. */
+  /** a[b,r]·v[b,:] for a [B,R], v [B,D] → [B·R,D] (a as [B,R,1] times v as [B,1,D]). */
   outer = (a: Value, v: Value): Value => this.to2(this.mul(this.reshape(a, [this.B, this.R, 1]), this.reshape(v, [this.B, 1, this.D])));
 
   /** max(‖x‖, eps) over the last axis, kept [..., 1]. */
