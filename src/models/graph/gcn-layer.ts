@@ -65,12 +65,20 @@ export interface GcnLayerTape {
   Z: Value;
   parts: ZPart[];
   rows: number[];
-  normalized: Value;
-  rstd: Value;
-  Y: Value;
-  /** Φ(Y) */
-  cdf: Value;
+  norm: LayerNormGeluTape;
   dynamic?: DynamicEdgesTape;
+}
+
+/** What LayerNorm + GELU's backward reads. */
+interface LayerNormGeluTape {
+  /** Ŷ = (P − μ)·rstd [N,D] */
+  normalized: Value;
+  /** 1/√(var + eps) [N,1] */
+  rstd: Value;
+  /** Y = Ŷγ + β [N,D] */
+  Y: Value;
+  /** Φ(Y) [N,D] */
+  cdf: Value;
 }
 
 /** What the dynamic edges' backward reads. */
@@ -153,15 +161,9 @@ export function gcnLayerForward(
       0,
     );
   }
-  // LayerNorm over D, then GELU
-  const mean = ops.meanAxes(P, [1], true); // [N,1]
-  const centered = ops.sub(P, mean);
-  const rstd = ops.div(graph.constF([1]), ops.sqrt(ops.shift(ops.meanAxes(ops.mul(centered, centered), [1], true), cfg.layerNormEps))); // [N,1]
-  const normalized = ops.mul(centered, rstd);
-  const Y = ops.add(ops.mul(normalized, param[`${prefix}.layer_norm.weight`]), param[`${prefix}.layer_norm.bias`]);
-  const cdf = ops.scale(ops.shift(graph.op('Erf', [ops.scale(Y, Math.SQRT1_2)]), 1), 0.5); // Φ(Y)
-  const H = ops.split(ops.mul(Y, cdf), rows, 0);
-  const tape: GcnLayerTape = { index, last, h, e, weighted, Z, parts, rows, normalized, rstd, Y, cdf };
+  const norm = layerNormGeluForward(ops, P, param[`${prefix}.layer_norm.weight`], param[`${prefix}.layer_norm.bias`], cfg.layerNormEps);
+  const H = ops.split(norm.out, rows, 0);
+  const tape: GcnLayerTape = { index, last, h, e, weighted, Z, parts, rows, norm: norm.tape };
   const vertices = last ? { mt: H[0], et: H[1], mi: h.mi, ei: h.ei } : { mt: H[0], mi: H[1], et: H[2], ei: H[3] };
   if (last || cfg.edgeType !== 'dynamic') return { vertices, edges: e, tape };
   tape.dynamic = dynamicEdgesForward(ctx, prefix, h, e);
@@ -203,7 +205,7 @@ export function gcnLayerBackward(
   grads: Record<string, Value>,
 ): { vertices: VertexGrads; edges: Value[][] } {
   const { ops, cfg, param } = ctx;
-  const { graph, D } = ops;
+  const { D } = ops;
   const prefix = prefixOf(tape.index);
   const { last } = tape;
   const input = tape.h;
@@ -215,25 +217,15 @@ export function gcnLayerBackward(
   };
   if (tape.dynamic) dynamicEdgesBackward(ctx, prefix, tape, dEdgesOut, dIn, pushEdge, grads);
 
-  // h' = GELU(Y): dY = dh'·(Φ(Y) + Y φ(Y))
+  // the gradient of h' = GELU(LN(P)), one block of rows per vertex type
   const dHparts = last ? [dOut.mt, dOut.et] : [dOut.mt, dOut.mi, dOut.et, dOut.ei];
   const dH = ops.concat(
     dHparts.map((list: VertexGradTerm[], j) => (list.length ? ops.sum(list.map((term) => denseTerm(ops, term))) : ops.zeros([tape.rows[j], D]))),
     0,
   ); // [N,D]
-  const density = ops.scale(graph.op('Exp', [ops.scale(ops.mul(tape.Y, tape.Y), -0.5)]), 1 / Math.sqrt(2 * Math.PI)); // φ(Y)
-  const dY = ops.mul(dH, ops.add(tape.cdf, ops.mul(tape.Y, density)));
-  // Y = Ŷγ + β;  Ŷ = (P − μ)·rstd
-  grads[`${prefix}.layer_norm.weight`] = ops.sumAxes(ops.mul(dY, tape.normalized), [0]);
-  grads[`${prefix}.layer_norm.bias`] = ops.sumAxes(dY, [0]);
-  const dNormalized = ops.mul(dY, param[`${prefix}.layer_norm.weight`]);
-  const dP = ops.mul(
-    tape.rstd,
-    ops.sub(
-      ops.sub(dNormalized, ops.meanAxes(dNormalized, [1], true)),
-      ops.mul(tape.normalized, ops.meanAxes(ops.mul(dNormalized, tape.normalized), [1], true)),
-    ),
-  );
+  const { dP, dGamma, dBeta } = layerNormGeluBackward(ops, tape.norm, dH, param[`${prefix}.layer_norm.weight`]);
+  grads[`${prefix}.layer_norm.weight`] = dGamma;
+  grads[`${prefix}.layer_norm.bias`] = dBeta;
   // P = Z W_hᵀ + b_h
   const Wh = param[`${prefix}.w_h.weight`];
   const lazyRows = tape.parts.some((part) => part.lazy);
@@ -373,4 +365,38 @@ function dynamicEdgesBackward(
   const [dmt, dmi] = ops.split(ops.matmul(dProjected, param[`${prefix}.w_u.weight`]), [B, B], 0);
   dIn.mt.push(dmt);
   dIn.mi.push(dmi);
+}
+
+/** h' = GELU(LN(P)) over the rows of P [N,D]: LayerNorm over D (scale γ, shift β), then Y·Φ(Y). */
+function layerNormGeluForward(ops: DrinOps, P: Value, gamma: Value, beta: Value, eps: number): { out: Value; tape: LayerNormGeluTape } {
+  const { graph } = ops;
+  const mean = ops.meanAxes(P, [1], true); // [N,1]
+  const centered = ops.sub(P, mean);
+  const rstd = ops.div(graph.constF([1]), ops.sqrt(ops.shift(ops.meanAxes(ops.mul(centered, centered), [1], true), eps))); // [N,1]
+  const normalized = ops.mul(centered, rstd);
+  const Y = ops.add(ops.mul(normalized, gamma), beta);
+  const cdf = ops.scale(ops.shift(graph.op('Erf', [ops.scale(Y, Math.SQRT1_2)]), 1), 0.5); // Φ(Y)
+  return { out: ops.mul(Y, cdf), tape: { normalized, rstd, Y, cdf } };
+}
+
+/**
+ * Backward of `layerNormGeluForward` from dh' [N,D]:
+ *   dY = dh'·(Φ(Y) + Y φ(Y));  dγ = Σ_rows dY Ŷ;  dβ = Σ_rows dY;  dŶ = dY γ;
+ *   dP = rstd·(dŶ − mean_d(dŶ) − Ŷ·mean_d(dŶ Ŷ)).
+ */
+function layerNormGeluBackward(ops: DrinOps, tape: LayerNormGeluTape, dOut: Value, gamma: Value): { dP: Value; dGamma: Value; dBeta: Value } {
+  const { graph } = ops;
+  const density = ops.scale(graph.op('Exp', [ops.scale(ops.mul(tape.Y, tape.Y), -0.5)]), 1 / Math.sqrt(2 * Math.PI)); // φ(Y)
+  const dY = ops.mul(dOut, ops.add(tape.cdf, ops.mul(tape.Y, density)));
+  const dGamma = ops.sumAxes(ops.mul(dY, tape.normalized), [0]);
+  const dBeta = ops.sumAxes(dY, [0]);
+  const dNormalized = ops.mul(dY, gamma);
+  const dP = ops.mul(
+    tape.rstd,
+    ops.sub(
+      ops.sub(dNormalized, ops.meanAxes(dNormalized, [1], true)),
+      ops.mul(tape.normalized, ops.meanAxes(ops.mul(dNormalized, tape.normalized), [1], true)),
+    ),
+  );
+  return { dP, dGamma, dBeta };
 }
