@@ -111,7 +111,7 @@ export function gcnLayerForward(
   edgesIn: Value[],
 ): { vertices: GraphVertices; edges: Value[]; tape: GcnLayerTape } {
   const { ops, cfg, param } = ctx;
-  const { graph, B, BR, D } = ops;
+  const { B, BR } = ops;
   const prefix = prefixOf(index);
   const last = index === cfg.numLayers - 1;
   const e = edgesIn.map((v, k) => (cfg.edgeEnabled[k] === 1 ? v : ops.scale(v, cfg.edgeEnabled[k]))); // ê [B,R]
@@ -132,35 +132,7 @@ export function gcnLayerForward(
         entityPart(ti, ii, h.ei), // A_ei + ei
       ];
   const rows = last ? [B, BR] : [B, B, BR, BR];
-  const Wh = param[`${prefix}.w_h.weight`];
-  const bh = param[`${prefix}.w_h.bias`];
-  const dense = parts.filter((part) => part.Z);
-  const Z = ops.concat(
-    dense.map((part) => part.Z!),
-    0,
-  ); // [N,D] (the rows that exist)
-  let P: Value;
-  if (dense.length === parts.length) P = ops.linear(Z, Wh, bh);
-  else {
-    // lazy entity rows: (a1·mt + a2·mi + x W_eᵀ + b_e) W_hᵀ + b_h = a1·(mt W_hᵀ) + a2·(mi W_hᵀ) + x (W_h W_e)ᵀ + (b_e W_hᵀ + b_h)
-    const denseP = ops.split(
-      ops.linear(Z, Wh, bh),
-      parts.flatMap((part, j) => (part.Z ? [rows[j]] : [])),
-      0,
-    );
-    const mtW = ops.matmulT(h.mt, Wh);
-    const miW = ops.matmulT(h.mi, Wh);
-    let j = 0;
-    P = ops.concat(
-      parts.map((part) => {
-        if (part.Z) return denseP[j++];
-        const { X, a1, a2 } = part.lazy!;
-        const rowBias = ops.reshape(graph.op('Gemm', [ops.reshape(X.b, [1, D]), Wh, bh], { transB: 1 }), [D]); // [D] → [1,D] → [D]
-        return ops.add(ops.add(ops.outer(a1, mtW), ops.outer(a2, miW)), graph.op('Gemm', [X.x, ops.matmul(Wh, X.W), rowBias], { transB: 1 }));
-      }),
-      0,
-    );
-  }
+  const { Z, P } = projectionForward(ops, h, parts, rows, param[`${prefix}.w_h.weight`], param[`${prefix}.w_h.bias`]);
   const norm = layerNormGeluForward(ops, P, param[`${prefix}.layer_norm.weight`], param[`${prefix}.layer_norm.bias`], cfg.layerNormEps);
   const H = ops.split(norm.out, rows, 0);
   const tape: GcnLayerTape = { index, last, h, e, weighted, Z, parts, rows, norm: norm.tape };
@@ -227,47 +199,9 @@ export function gcnLayerBackward(
   grads[`${prefix}.layer_norm.weight`] = dGamma;
   grads[`${prefix}.layer_norm.bias`] = dBeta;
   // P = Z W_hᵀ + b_h
-  const Wh = param[`${prefix}.w_h.weight`];
-  const lazyRows = tape.parts.some((part) => part.lazy);
-  if (lazyRows && edgesHaveGrad) throw new Error('DRIN graph: lazy entity rows after layer 0'); // cannot happen: only layer 0 reads them
-  let dZ: (Value | undefined)[];
-  /** Per lazy part j: its contributions to dmt, dmi (S·W_h) and its residual term. */
-  const lazyBack: { mt: Value; mi: Value; term: VertexGradTerm }[] = [];
-  if (!lazyRows) {
-    grads[`${prefix}.w_h.weight`] = ops.tmatmul(dP, tape.Z);
-    dZ = ops.split(ops.matmul(dP, Wh), tape.rows, 0);
-  } else {
-    const dPs = ops.split(dP, tape.rows, 0);
-    const denseIdx = tape.parts.flatMap((part, j) => (part.Z ? [j] : []));
-    const dPDense = ops.concat(
-      denseIdx.map((j) => dPs[j]),
-      0,
-    );
-    const dWh: Value[] = [ops.tmatmul(dPDense, tape.Z)];
-    const dZDense = ops.split(
-      ops.matmul(dPDense, Wh),
-      denseIdx.map((j) => tape.rows[j]),
-      0,
-    );
-    dZ = tape.parts.map(() => undefined);
-    denseIdx.forEach((j, n) => (dZ[j] = dZDense[n]));
-    tape.parts.forEach((part, j) => {
-      if (!part.lazy) return;
-      const { X, a1, a2 } = part.lazy;
-      const dPEntity = dPs[j];
-      const S1 = ops.slotSum(a1, dPEntity);
-      const S2 = ops.slotSum(a2, dPEntity);
-      const Q = ops.tmatmul(dPEntity, X.x); // [D,din]
-      dWh.push(
-        ops.tmatmul(S1, input.mt),
-        ops.tmatmul(S2, input.mi),
-        ops.matmulT(Q, X.W),
-        ops.tmatmul(ops.sumAxes(dPEntity, [0], true), ops.reshape(X.b, [1, D])), // b_e [D] → [1,D]
-      );
-      lazyBack[j] = { mt: ops.matmul(S1, Wh), mi: ops.matmul(S2, Wh), term: { throughLinear: { dP: dPEntity, W: Wh, Q } } };
-    });
-    grads[`${prefix}.w_h.weight`] = ops.sum(dWh);
-  }
+  if (edgesHaveGrad && tape.parts.some((part) => part.lazy)) throw new Error('DRIN graph: lazy entity rows after layer 0'); // cannot happen: only layer 0 reads them
+  const { dZ, lazyBack, dWeight } = projectionBackward(ops, tape, dP, param[`${prefix}.w_h.weight`]);
+  grads[`${prefix}.w_h.weight`] = dWeight;
   grads[`${prefix}.w_h.bias`] = ops.sumAxes(dP, [0]);
   const [jEt, jEi] = last ? [1, -1] : [2, 3];
   const dA = { mt: dZ[0]!, mi: last ? undefined : dZ[1]!, et: dZ[jEt], ei: last ? undefined : dZ[jEi] };
@@ -399,4 +333,86 @@ function layerNormGeluBackward(ops: DrinOps, tape: LayerNormGeluTape, dOut: Valu
     ),
   );
   return { dP, dGamma, dBeta };
+}
+
+/** A lazy part's backward through W_h: its contributions to dmt, dmi (S·W_h) and its vertex's term (dP, W_h, Q). */
+interface LazyPartGrads {
+  mt: Value;
+  mi: Value;
+  term: VertexGradTerm;
+}
+
+/**
+ * Backward of P = Z W_hᵀ + b_h from dP [N,D]: dW_h and dZ per part (undefined for a lazy part, whose
+ * gradients are in `lazyBack` instead; see the header's "Lazy entity rows").
+ */
+function projectionBackward(ops: DrinOps, tape: GcnLayerTape, dP: Value, Wh: Value): { dZ: (Value | undefined)[]; lazyBack: LazyPartGrads[]; dWeight: Value } {
+  const { D } = ops;
+  const input = tape.h;
+  const lazyBack: LazyPartGrads[] = [];
+  if (!tape.parts.some((part) => part.lazy)) return { dZ: ops.split(ops.matmul(dP, Wh), tape.rows, 0), lazyBack, dWeight: ops.tmatmul(dP, tape.Z) };
+  // rows that exist as without lazy parts; each lazy part by the header's formulas
+  const dPs = ops.split(dP, tape.rows, 0);
+  const denseIdx = tape.parts.flatMap((part, j) => (part.Z ? [j] : []));
+  const dPDense = ops.concat(
+    denseIdx.map((j) => dPs[j]),
+    0,
+  );
+  const dWh: Value[] = [ops.tmatmul(dPDense, tape.Z)];
+  const dZDense = ops.split(
+    ops.matmul(dPDense, Wh),
+    denseIdx.map((j) => tape.rows[j]),
+    0,
+  );
+  const dZ: (Value | undefined)[] = tape.parts.map(() => undefined);
+  denseIdx.forEach((j, n) => (dZ[j] = dZDense[n]));
+  tape.parts.forEach((part, j) => {
+    if (!part.lazy) return;
+    const { X, a1, a2 } = part.lazy;
+    const dPEntity = dPs[j];
+    const S1 = ops.slotSum(a1, dPEntity);
+    const S2 = ops.slotSum(a2, dPEntity);
+    const Q = ops.tmatmul(dPEntity, X.x); // [D,din]
+    dWh.push(
+      ops.tmatmul(S1, input.mt),
+      ops.tmatmul(S2, input.mi),
+      ops.matmulT(Q, X.W),
+      ops.tmatmul(ops.sumAxes(dPEntity, [0], true), ops.reshape(X.b, [1, D])), // b_e [D] → [1,D]
+    );
+    lazyBack[j] = { mt: ops.matmul(S1, Wh), mi: ops.matmul(S2, Wh), term: { throughLinear: { dP: dPEntity, W: Wh, Q } } };
+  });
+  return { dZ, lazyBack, dWeight: ops.sum(dWh) };
+}
+
+/** P = Z W_hᵀ + b_h [N,D] over the parts' rows, the lazy parts by the header's formula; also Z (the rows that exist). */
+function projectionForward(ops: DrinOps, h: GraphVertices, parts: ZPart[], rows: number[], Wh: Value, bh: Value): { Z: Value; P: Value } {
+  const { graph, D } = ops;
+  const dense = parts.filter((part) => part.Z);
+  const Z = ops.concat(
+    dense.map((part) => part.Z!),
+    0,
+  ); // [N,D] (the rows that exist)
+  let P: Value;
+  if (dense.length === parts.length) P = ops.linear(Z, Wh, bh);
+  else {
+    // lazy entity rows: (a1·mt + a2·mi + x W_eᵀ + b_e) W_hᵀ + b_h = a1·(mt W_hᵀ) + a2·(mi W_hᵀ) + x (W_h W_e)ᵀ + (b_e W_hᵀ + b_h)
+    const denseP = ops.split(
+      ops.linear(Z, Wh, bh),
+      parts.flatMap((part, j) => (part.Z ? [rows[j]] : [])),
+      0,
+    );
+    const mtW = ops.matmulT(h.mt, Wh);
+    const miW = ops.matmulT(h.mi, Wh);
+    let j = 0;
+    P = ops.concat(
+      parts.map((part) => {
+        if (part.Z) return denseP[j++];
+        const { X, a1, a2 } = part.lazy!;
+        const rowBias = ops.reshape(graph.op('Gemm', [ops.reshape(X.b, [1, D]), Wh, bh], { transB: 1 }), [D]); // [D] → [1,D] → [D]
+        return ops.add(ops.add(ops.outer(a1, mtW), ops.outer(a2, miW)), graph.op('Gemm', [X.x, ops.matmul(Wh, X.W), rowBias], { transB: 1 }));
+      }),
+      0,
+    );
+  }
+  return { Z, P };
 }
