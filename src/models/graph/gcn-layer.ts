@@ -1,0 +1,418 @@
+/**
+ * One DRIN GCN layer as ONNX graph ops, forward and backward (twin of ../gcn-layer.ts, paper §3.4):
+ * scalar edges, GELU (erf) vertices, sigmoid edges.
+ *
+ * B batch, R slots, D GCN size, D' = D (scalar edges: W_u, W_v map D → D). Vertices mt, mi [B,D], et, ei
+ * [B·R,D]; edges [B,R]. Slot weights w_r = 1/n for the n aggregated slots (the gold slot left out with
+ * maskGoldSlot), else 0. ê_k = e_k·mask_k (the edge-enable mask, applied at every layer input).
+ *
+ * Forward:
+ *   A_mt = Σ_r w_r (tt·et + ti·ei)      A_mi = Σ_r w_r (it·et + ii·ei)
+ *   A_et = tt·mt + it·mi                A_ei = ti·mt + ii·mi
+ *   Z = A + h (all vertex types' rows stacked)   P = Z W_hᵀ + b_h   Y = LN(P)   h' = GELU(Y) = Y·Φ(Y)
+ *   the last layer computes only the mt and et rows (nothing else reaches the score).
+ *   dynamic edge (u mention, v entity): s = mean_d((W_u h_u + b_u) ⊙ (W_v h_v + b_v)) = (h_v·g_u + c_u) / D'
+ *     with the query g_u = (W_u h_u + b_u) W_v [B,D], c_u = (W_u h_u + b_u)·b_v [B,1]: the reference's number
+ *     without the W_v product on the B·R entity rows (exact algebra, float rounding differs).
+ *   e' = sigmoid(s + ê)
+ *
+ * Backward (what each forward line gives back, in reverse):
+ *   e' = σ(s + ê):  dpre = de'·e'(1 − e');  dê += dpre;  ds = dpre
+ *   s = (h_v·g_u + c_u)/D':  dh_v += (ds/D') g_u;  dg_u = Σ_r (ds/D') h_v;  dc_u = Σ_r ds/D'
+ *     then [dg_u | dc_u] [W_v | b_v]ᵀ = d(W_u h_u + b_u), and the Linear W_u backward (dW_u, db_u, dh_u).
+ *   GELU: dY = dh'·(Φ(Y) + Y φ(Y)), φ the normal density.
+ *   LayerNorm, Y = Ŷγ + β with Ŷ = (P − μ)·rstd, rstd = 1/√(var + eps), per row over D:
+ *     dγ = Σ_rows dY Ŷ   dβ = Σ_rows dY   dŶ = dY γ
+ *     dP = rstd·(dŶ − mean_d(dŶ) − Ŷ·mean_d(dŶ Ŷ))   (μ and var depend on every element of the row)
+ *   P = Z W_hᵀ + b_h:  dW_h = dPᵀ Z   db_h = Σ_rows dP   dZ = dP W_h
+ *   Z = A + h: the residual, dh += dZ; A_mt = Σ_r w_r (tt·et + ti·ei): det_r += w_r tt_r dA_mt,
+ *     dtt_r += w_r (et_r·dA_mt), and alike for each aggregation line.
+ *   ê = e·mask: de = dê·mask (none when mask = 0).
+ * A tensor read in several places (h_mt by A_et, A_ei, its residual and W_u) gets one term per read;
+ * the terms are kept in lists and summed once by whoever reads the gradient (the layer below, the
+ * vertex Linears): that is the multivariate chain rule, Σ over the paths from the tensor to the loss.
+ *
+ * Why the first layer's edges get no gradient: layer 0 reads the initial edges, which are computed from
+ * the batch alone (./edges.ts), so the terms dê of layer 0 are not built at all. Static edges are never
+ * recomputed, so they too are data: only dynamic edges of layer i > 0 carry a gradient, to layer i − 1's
+ * W_u, W_v and vertices. The last layer makes no edges, so its W_u, W_v get none.
+ *
+ * Lazy entity rows (layer 0 only, ./vertices.ts): a lazy entity part of Z is a1·mt + a2·mi + x W_eᵀ + b_e;
+ * its P rows are a1·(mt W_hᵀ) + a2·(mi W_hᵀ) + x (W_h W_e)ᵀ + (b_e W_hᵀ + b_h), and its backward
+ *   dW_h += S1ᵀ mt + S2ᵀ mi + Q W_eᵀ + (Σ_rows dP)ᵀ b_e  with S_j = Σ_r a_j dP_r, Q = dPᵀ x
+ *   dmt += S1 W_h, dmi += S2 W_h, dh_e = dP W_h (left as the term (dP, W_h, Q)).
+ */
+import { DrinGraphContext, DrinOps, Value } from './ops';
+import { denseTerm, EntityVertex, GraphVertices, isLazy, outerTerm, VertexGradTerm, VertexGrads, vertexRowDot, vertexSlotSum } from './vertices';
+
+/** Rows of a layer's Z: present (`Z`), or lazy entity rows a1·mt + a2·mi + X. */
+interface ZPart {
+  Z?: Value;
+  lazy?: { X: Exclude<EntityVertex, Value>; a1: Value; a2: Value };
+}
+
+/** What a layer's backward reads. */
+export interface GcnLayerTape {
+  index: number;
+  last: boolean;
+  /** The layer's input vertices. */
+  h: GraphVertices;
+  /** Masked input edges ê [B,R] × 4. */
+  e: Value[];
+  /** ê·w_r (the slot-weighted edges of the mention aggregation) [B,R] × 4. */
+  weighted: Value[];
+  /** The rows of Z that exist (all but lazy entity rows), concatenated, and which parts they are. */
+  Z: Value;
+  parts: ZPart[];
+  rows: number[];
+  norm: LayerNormGeluTape;
+  dynamic?: DynamicEdgesTape;
+}
+
+/** What LayerNorm + GELU's backward reads. */
+interface LayerNormGeluTape {
+  /** Ŷ = (P − μ)·rstd [N,D] */
+  normalized: Value;
+  /** 1/√(var + eps) [N,1] */
+  rstd: Value;
+  /** Y = Ŷγ + β [N,D] */
+  Y: Value;
+  /** Φ(Y) [N,D] */
+  cdf: Value;
+}
+
+/** What the dynamic edges' backward reads. */
+interface DynamicEdgesTape {
+  /** W_u h_u + b_u for u = mt, mi stacked [2B,D']. */
+  projected: Value;
+  /** [g_u | c_u] for u = mt, mi stacked [2B,D+1]. */
+  queries: Value;
+  /** The output edges e' [B,R] × 4. */
+  out: Value[];
+}
+
+const prefixOf = (index: number): string => `gcn_layers.${index}`;
+
+/** Slot weights w_r [1,R]: 1/n for the n aggregated slots, else 0. */
+function slotWeights(ops: DrinOps, maskGoldSlot: boolean): Value {
+  const { R } = ops;
+  const n = maskGoldSlot ? R - 1 : R;
+  return ops.graph.constF(
+    Array.from({ length: R }, (_, r) => (r < n ? 1 / n : 0)),
+    [1, R],
+  );
+}
+
+/** Layer `index` on vertices `h` and edges `edgesIn` (unmasked): the new vertices and edges, and the tape. */
+export function gcnLayerForward(
+  ctx: DrinGraphContext,
+  index: number,
+  h: GraphVertices,
+  edgesIn: Value[],
+): { vertices: GraphVertices; edges: Value[]; tape: GcnLayerTape } {
+  const { ops, cfg, param } = ctx;
+  const { B, BR } = ops;
+  const prefix = prefixOf(index);
+  const last = index === cfg.numLayers - 1;
+  const e = edgesIn.map((v, k) => (cfg.edgeEnabled[k] === 1 ? v : ops.scale(v, cfg.edgeEnabled[k]))); // ê [B,R]
+  const [tt, ti, it, ii] = e;
+  const w = slotWeights(ops, cfg.maskGoldSlot);
+  const weighted = e.map((v) => ops.mul(v, w)); // [B,R]
+  const [ttw, tiw, itw, iiw] = weighted;
+  const aggMt = ops.add(vertexSlotSum(ops, ttw, h.et), vertexSlotSum(ops, tiw, h.ei)); // A_mt [B,D]
+  /** Z's entity rows A_e + h_e with A_e = a1·mt + a2·mi: a value, or left to the lazy product. */
+  const entityPart = (a1: Value, a2: Value, X: EntityVertex): ZPart =>
+    isLazy(X) ? { lazy: { X, a1, a2 } } : { Z: ops.add(ops.add(ops.outer(a1, h.mt), ops.outer(a2, h.mi)), X) };
+  const parts: ZPart[] = last
+    ? [{ Z: ops.add(aggMt, h.mt) }, entityPart(tt, it, h.et)]
+    : [
+        { Z: ops.add(aggMt, h.mt) },
+        { Z: ops.add(ops.add(vertexSlotSum(ops, itw, h.et), vertexSlotSum(ops, iiw, h.ei)), h.mi) }, // A_mi + mi
+        entityPart(tt, it, h.et), // A_et + et
+        entityPart(ti, ii, h.ei), // A_ei + ei
+      ];
+  const rows = last ? [B, BR] : [B, B, BR, BR];
+  const { Z, P } = projectionForward(ops, h, parts, rows, param[`${prefix}.w_h.weight`], param[`${prefix}.w_h.bias`]);
+  const norm = layerNormGeluForward(ops, P, param[`${prefix}.layer_norm.weight`], param[`${prefix}.layer_norm.bias`], cfg.layerNormEps);
+  const H = ops.split(norm.out, rows, 0);
+  const tape: GcnLayerTape = { index, last, h, e, weighted, Z, parts, rows, norm: norm.tape };
+  const vertices = last ? { mt: H[0], et: H[1], mi: h.mi, ei: h.ei } : { mt: H[0], mi: H[1], et: H[2], ei: H[3] };
+  if (last || cfg.edgeType !== 'dynamic') return { vertices, edges: e, tape };
+  tape.dynamic = dynamicEdgesForward(ctx, prefix, h, e);
+  return { vertices, edges: tape.dynamic.out, tape };
+}
+
+/** e' = σ((h_v·g_u + c_u)/D' + ê) for the four (u, v) pairs. */
+function dynamicEdgesForward(ctx: DrinGraphContext, prefix: string, h: GraphVertices, e: Value[]): DynamicEdgesTape {
+  const { ops, param } = ctx;
+  const { B, D } = ops;
+  const Dp = D;
+  const [tt, ti, it, ii] = e;
+  const projected = ops.linear(ops.concat([h.mt, h.mi], 0), param[`${prefix}.w_u.weight`], param[`${prefix}.w_u.bias`]); // [2B,D']
+  const biasColumn = ops.reshape(param[`${prefix}.w_v.bias`], [Dp, 1]); // [D'] → [D',1]
+  const queries = ops.concat([ops.matmul(projected, param[`${prefix}.w_v.weight`]), ops.matmul(projected, biasColumn)], 1); // [2B,D+1]: g_u | c_u
+  const [mtQueries, miQueries] = ops.split(queries, [B, B], 0);
+  const [queryMt, constMt] = ops.split(mtQueries, [D, 1], 1);
+  const [queryMi, constMi] = ops.split(miQueries, [D, 1], 1);
+  const score = (X: EntityVertex, query: Value, constant: Value): Value => ops.scale(ops.add(vertexRowDot(ops, X, query), constant), 1 / Dp); // [B,R]
+  const out = [
+    ops.sigmoid(ops.add(score(h.et, queryMt, constMt), tt)),
+    ops.sigmoid(ops.add(score(h.ei, queryMt, constMt), ti)),
+    ops.sigmoid(ops.add(score(h.et, queryMi, constMi), it)),
+    ops.sigmoid(ops.add(score(h.ei, queryMi, constMi), ii)),
+  ];
+  return { projected, queries, out };
+}
+
+/**
+ * Backward of a layer: from the gradient terms of its output vertices `dOut` and of its output edges
+ * `dEdgesOut` (per edge type, a list of terms, empty when nothing reads it), the terms of its input vertices
+ * and edges; parameter gradients are written into `grads`.
+ */
+export function gcnLayerBackward(
+  ctx: DrinGraphContext,
+  tape: GcnLayerTape,
+  dOut: VertexGrads,
+  dEdgesOut: Value[][],
+  grads: Record<string, Value>,
+): { vertices: VertexGrads; edges: Value[][] } {
+  const { ops, cfg, param } = ctx;
+  const { D } = ops;
+  const prefix = prefixOf(tape.index);
+  const { last } = tape;
+  const input = tape.h;
+  const dIn: VertexGrads = { mt: [], mi: [], et: [], ei: [] };
+  const dEdgesIn: Value[][] = [[], [], [], []]; // dê_k [B,R]
+  const edgesHaveGrad = cfg.edgeType === 'dynamic' && tape.index > 0; // the initial edges are data
+  const pushEdge = (k: number, f: () => Value): void => {
+    if (edgesHaveGrad) dEdgesIn[k].push(f());
+  };
+  if (tape.dynamic) dynamicEdgesBackward(ctx, prefix, tape, dEdgesOut, dIn, pushEdge, grads);
+
+  // the gradient of h' = GELU(LN(P)), one block of rows per vertex type
+  const dHparts = last ? [dOut.mt, dOut.et] : [dOut.mt, dOut.mi, dOut.et, dOut.ei];
+  const dH = ops.concat(
+    dHparts.map((list: VertexGradTerm[], j) => (list.length ? ops.sum(list.map((term) => denseTerm(ops, term))) : ops.zeros([tape.rows[j], D]))),
+    0,
+  ); // [N,D]
+  const { dP, dGamma, dBeta } = layerNormGeluBackward(ops, tape.norm, dH, param[`${prefix}.layer_norm.weight`]);
+  grads[`${prefix}.layer_norm.weight`] = dGamma;
+  grads[`${prefix}.layer_norm.bias`] = dBeta;
+  // P = Z W_hᵀ + b_h
+  if (edgesHaveGrad && tape.parts.some((part) => part.lazy)) throw new Error('DRIN graph: lazy entity rows after layer 0'); // cannot happen: only layer 0 reads them
+  const { dZ, lazyBack, dWeight } = projectionBackward(ops, tape, dP, param[`${prefix}.w_h.weight`]);
+  grads[`${prefix}.w_h.weight`] = dWeight;
+  grads[`${prefix}.w_h.bias`] = ops.sumAxes(dP, [0]);
+  const [jEt, jEi] = last ? [1, -1] : [2, 3];
+  const dA = { mt: dZ[0]!, mi: last ? undefined : dZ[1]!, et: dZ[jEt], ei: last ? undefined : dZ[jEi] };
+  const w = slotWeights(ops, cfg.maskGoldSlot);
+  // Z = A + h: the residual
+  dIn.mt.push(dA.mt);
+  dIn.et.push(dA.et ?? lazyBack[jEt].term);
+  const [tt, ti, it, ii] = tape.e;
+  const [ttw, tiw, itw, iiw] = tape.weighted;
+  // A_mt = Σ_r w_r (tt·et + ti·ei)
+  dIn.et.push(outerTerm(ops, ttw, dA.mt, input.et));
+  dIn.ei.push(outerTerm(ops, tiw, dA.mt, input.ei));
+  pushEdge(0, () => ops.mul(vertexRowDot(ops, input.et, dA.mt), w));
+  pushEdge(1, () => ops.mul(vertexRowDot(ops, input.ei, dA.mt), w));
+  // A_et = tt·mt + it·mi
+  if (dA.et) {
+    const dAet = dA.et;
+    pushEdge(0, () => ops.rowDot(dAet, input.mt));
+    pushEdge(2, () => ops.rowDot(dAet, input.mi));
+    dIn.mt.push(ops.slotSum(tt, dAet));
+    dIn.mi.push(ops.slotSum(it, dAet));
+  } else {
+    dIn.mt.push(lazyBack[jEt].mt);
+    dIn.mi.push(lazyBack[jEt].mi);
+  }
+  if (!last) {
+    dIn.mi.push(dA.mi!);
+    dIn.ei.push(dA.ei ?? lazyBack[jEi].term);
+    // A_mi = Σ_r w_r (it·et + ii·ei)
+    dIn.et.push(outerTerm(ops, itw, dA.mi!, input.et));
+    dIn.ei.push(outerTerm(ops, iiw, dA.mi!, input.ei));
+    pushEdge(2, () => ops.mul(vertexRowDot(ops, input.et, dA.mi!), w));
+    pushEdge(3, () => ops.mul(vertexRowDot(ops, input.ei, dA.mi!), w));
+    // A_ei = ti·mt + ii·mi
+    if (dA.ei) {
+      const dAei = dA.ei;
+      pushEdge(1, () => ops.rowDot(dAei, input.mt));
+      pushEdge(3, () => ops.rowDot(dAei, input.mi));
+      dIn.mt.push(ops.slotSum(ti, dAei));
+      dIn.mi.push(ops.slotSum(ii, dAei));
+    } else {
+      dIn.mt.push(lazyBack[jEi].mt);
+      dIn.mi.push(lazyBack[jEi].mi);
+    }
+  }
+  // the last layer's untouched mi / ei pass through to the layer below
+  if (last) {
+    dIn.mi.push(...dOut.mi);
+    dIn.ei.push(...dOut.ei);
+  }
+  // ê = e·mask_k: gradient to the previous layer's dynamic edges
+  const edges = dEdgesIn.map((list, k) => (edgesHaveGrad && list.length && cfg.edgeEnabled[k] !== 0 ? [ops.scale(ops.sum(list), cfg.edgeEnabled[k])] : []));
+  return { vertices: dIn, edges };
+}
+
+/** Backward of `dynamicEdgesForward`: terms into `dIn` and `pushEdge`, W_u / W_v gradients into `grads`. */
+function dynamicEdgesBackward(
+  ctx: DrinGraphContext,
+  prefix: string,
+  tape: GcnLayerTape,
+  dEdgesOut: Value[][],
+  dIn: VertexGrads,
+  pushEdge: (k: number, f: () => Value) => void,
+  grads: Record<string, Value>,
+): void {
+  const { ops, param } = ctx;
+  const { graph, B, D } = ops;
+  const Dp = D;
+  const input = tape.h;
+  const dynamic = tape.dynamic!;
+  // e' = σ(s + ê): dpre = de'·e'(1 − e')
+  const dPre = dynamic.out.map((out, k) => (dEdgesOut[k].length ? ops.mul(ops.sum(dEdgesOut[k]), ops.mul(out, ops.sub(graph.constF([1]), out))) : '')); // [B,R]
+  dPre.forEach((d, k) => d && pushEdge(k, () => d));
+  const [mtQueries, miQueries] = ops.split(dynamic.queries, [B, B], 0);
+  const [queryMt] = ops.split(mtQueries, [D, 1], 1);
+  const [queryMi] = ops.split(miQueries, [D, 1], 1);
+  const zeroEdges = ops.zeros([B, ops.R]);
+  const dScore = dPre.map((x) => (x ? ops.scale(x, 1 / Dp) : zeroEdges)); // ds_k/D' [B,R]
+  const [dtt, dti, dit, dii] = dScore;
+  dIn.et.push(outerTerm(ops, dtt, queryMt, input.et), outerTerm(ops, dit, queryMi, input.et)); // s_tt, s_it read et
+  dIn.ei.push(outerTerm(ops, dti, queryMt, input.ei), outerTerm(ops, dii, queryMi, input.ei)); // s_ti, s_ii read ei
+  const dQueryMt = ops.add(vertexSlotSum(ops, dtt, input.et), vertexSlotSum(ops, dti, input.ei)); // dg_mt [B,D]
+  const dQueryMi = ops.add(vertexSlotSum(ops, dit, input.et), vertexSlotSum(ops, dii, input.ei)); // dg_mi [B,D]
+  const dConstMt = ops.sumAxes(ops.add(dtt, dti), [1], true); // dc_mt [B,1]
+  const dConstMi = ops.sumAxes(ops.add(dit, dii), [1], true); // dc_mi [B,1]
+  const dQueries = ops.concat([ops.concat([dQueryMt, dConstMt], 1), ops.concat([dQueryMi, dConstMi], 1)], 0); // [2B,D+1]
+  const WvAndBias = ops.concat([param[`${prefix}.w_v.weight`], ops.reshape(param[`${prefix}.w_v.bias`], [Dp, 1])], 1); // [D',D+1]: W_v | b_v
+  const dProjected = ops.matmulT(dQueries, WvAndBias); // [2B,D']
+  const [dWv, dbv] = ops.split(ops.tmatmul(dynamic.projected, dQueries), [D, 1], 1); // [D',D+1] → [D',D], [D',1]
+  grads[`${prefix}.w_v.weight`] = dWv;
+  grads[`${prefix}.w_v.bias`] = ops.reshape(dbv, [Dp]); // [D',1] → [D']
+  const mentions = ops.concat([input.mt, input.mi], 0); // [2B,D]
+  grads[`${prefix}.w_u.weight`] = ops.tmatmul(dProjected, mentions);
+  grads[`${prefix}.w_u.bias`] = ops.sumAxes(dProjected, [0]);
+  const [dmt, dmi] = ops.split(ops.matmul(dProjected, param[`${prefix}.w_u.weight`]), [B, B], 0);
+  dIn.mt.push(dmt);
+  dIn.mi.push(dmi);
+}
+
+/** h' = GELU(LN(P)) over the rows of P [N,D]: LayerNorm over D (scale γ, shift β), then Y·Φ(Y). */
+function layerNormGeluForward(ops: DrinOps, P: Value, gamma: Value, beta: Value, eps: number): { out: Value; tape: LayerNormGeluTape } {
+  const { graph } = ops;
+  const mean = ops.meanAxes(P, [1], true); // [N,1]
+  const centered = ops.sub(P, mean);
+  const rstd = ops.div(graph.constF([1]), ops.sqrt(ops.shift(ops.meanAxes(ops.mul(centered, centered), [1], true), eps))); // [N,1]
+  const normalized = ops.mul(centered, rstd);
+  const Y = ops.add(ops.mul(normalized, gamma), beta);
+  const cdf = ops.scale(ops.shift(graph.op('Erf', [ops.scale(Y, Math.SQRT1_2)]), 1), 0.5); // Φ(Y)
+  return { out: ops.mul(Y, cdf), tape: { normalized, rstd, Y, cdf } };
+}
+
+/**
+ * Backward of `layerNormGeluForward` from dh' [N,D]:
+ *   dY = dh'·(Φ(Y) + Y φ(Y));  dγ = Σ_rows dY Ŷ;  dβ = Σ_rows dY;  dŶ = dY γ;
+ *   dP = rstd·(dŶ − mean_d(dŶ) − Ŷ·mean_d(dŶ Ŷ)).
+ */
+function layerNormGeluBackward(ops: DrinOps, tape: LayerNormGeluTape, dOut: Value, gamma: Value): { dP: Value; dGamma: Value; dBeta: Value } {
+  const { graph } = ops;
+  const density = ops.scale(graph.op('Exp', [ops.scale(ops.mul(tape.Y, tape.Y), -0.5)]), 1 / Math.sqrt(2 * Math.PI)); // φ(Y)
+  const dY = ops.mul(dOut, ops.add(tape.cdf, ops.mul(tape.Y, density)));
+  const dGamma = ops.sumAxes(ops.mul(dY, tape.normalized), [0]);
+  const dBeta = ops.sumAxes(dY, [0]);
+  const dNormalized = ops.mul(dY, gamma);
+  const dP = ops.mul(
+    tape.rstd,
+    ops.sub(
+      ops.sub(dNormalized, ops.meanAxes(dNormalized, [1], true)),
+      ops.mul(tape.normalized, ops.meanAxes(ops.mul(dNormalized, tape.normalized), [1], true)),
+    ),
+  );
+  return { dP, dGamma, dBeta };
+}
+
+/** A lazy part's backward through W_h: its contributions to dmt, dmi (S·W_h) and its vertex's term (dP, W_h, Q). */
+interface LazyPartGrads {
+  mt: Value;
+  mi: Value;
+  term: VertexGradTerm;
+}
+
+/**
+ * Backward of P = Z W_hᵀ + b_h from dP [N,D]: dW_h and dZ per part (undefined for a lazy part, whose
+ * gradients are in `lazyBack` instead; see the header's "Lazy entity rows").
+ */
+function projectionBackward(ops: DrinOps, tape: GcnLayerTape, dP: Value, Wh: Value): { dZ: (Value | undefined)[]; lazyBack: LazyPartGrads[]; dWeight: Value } {
+  const { D } = ops;
+  const input = tape.h;
+  const lazyBack: LazyPartGrads[] = [];
+  if (!tape.parts.some((part) => part.lazy)) return { dZ: ops.split(ops.matmul(dP, Wh), tape.rows, 0), lazyBack, dWeight: ops.tmatmul(dP, tape.Z) };
+  // rows that exist as without lazy parts; each lazy part by the header's formulas
+  const dPs = ops.split(dP, tape.rows, 0);
+  const denseIdx = tape.parts.flatMap((part, j) => (part.Z ? [j] : []));
+  const dPDense = ops.concat(
+    denseIdx.map((j) => dPs[j]),
+    0,
+  );
+  const dWh: Value[] = [ops.tmatmul(dPDense, tape.Z)];
+  const dZDense = ops.split(
+    ops.matmul(dPDense, Wh),
+    denseIdx.map((j) => tape.rows[j]),
+    0,
+  );
+  const dZ: (Value | undefined)[] = tape.parts.map(() => undefined);
+  denseIdx.forEach((j, n) => (dZ[j] = dZDense[n]));
+  tape.parts.forEach((part, j) => {
+    if (!part.lazy) return;
+    const { X, a1, a2 } = part.lazy;
+    const dPEntity = dPs[j];
+    const S1 = ops.slotSum(a1, dPEntity);
+    const S2 = ops.slotSum(a2, dPEntity);
+    const Q = ops.tmatmul(dPEntity, X.x); // [D,din]
+    dWh.push(
+      ops.tmatmul(S1, input.mt),
+      ops.tmatmul(S2, input.mi),
+      ops.matmulT(Q, X.W),
+      ops.tmatmul(ops.sumAxes(dPEntity, [0], true), ops.reshape(X.b, [1, D])), // b_e [D] → [1,D]
+    );
+    lazyBack[j] = { mt: ops.matmul(S1, Wh), mi: ops.matmul(S2, Wh), term: { throughLinear: { dP: dPEntity, W: Wh, Q } } };
+  });
+  return { dZ, lazyBack, dWeight: ops.sum(dWh) };
+}
+
+/** P = Z W_hᵀ + b_h [N,D] over the parts' rows, the lazy parts by the header's formula; also Z (the rows that exist). */
+function projectionForward(ops: DrinOps, h: GraphVertices, parts: ZPart[], rows: number[], Wh: Value, bh: Value): { Z: Value; P: Value } {
+  const { graph, D } = ops;
+  const dense = parts.filter((part) => part.Z);
+  const Z = ops.concat(
+    dense.map((part) => part.Z!),
+    0,
+  ); // [N,D] (the rows that exist)
+  let P: Value;
+  if (dense.length === parts.length) P = ops.linear(Z, Wh, bh);
+  else {
+    // lazy entity rows: (a1·mt + a2·mi + x W_eᵀ + b_e) W_hᵀ + b_h = a1·(mt W_hᵀ) + a2·(mi W_hᵀ) + x (W_h W_e)ᵀ + (b_e W_hᵀ + b_h)
+    const denseP = ops.split(
+      ops.linear(Z, Wh, bh),
+      parts.flatMap((part, j) => (part.Z ? [rows[j]] : [])),
+      0,
+    );
+    const mtW = ops.matmulT(h.mt, Wh);
+    const miW = ops.matmulT(h.mi, Wh);
+    let j = 0;
+    P = ops.concat(
+      parts.map((part) => {
+        if (part.Z) return denseP[j++];
+        const { X, a1, a2 } = part.lazy!;
+        const rowBias = ops.reshape(graph.op('Gemm', [ops.reshape(X.b, [1, D]), Wh, bh], { transB: 1 }), [D]); // [D] → [1,D] → [D]
+        return ops.add(ops.add(ops.outer(a1, mtW), ops.outer(a2, miW)), graph.op('Gemm', [X.x, ops.matmul(Wh, X.W), rowBias], { transB: 1 }));
+      }),
+      0,
+    );
+  }
+  return { Z, P };
+}
