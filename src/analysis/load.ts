@@ -170,11 +170,15 @@ export interface AnalysisTextSide {
  * results/prepared/<dataset>/ (CONTRACTS §2); the raw strings are read from the prepared
  * directory or, failing that, the preprocessed one, and checked against the mentions.
  */
-export function loadAnalysisTextSide(opts: { dataset?: string; split?: string; preparedDir?: string; preprocessedDir?: string } = {}): AnalysisTextSide {
+export function loadAnalysisTextSide(
+  opts: { dataset?: string; split?: string; preparedDir?: string | null; preprocessedDir?: string } = {},
+): AnalysisTextSide {
   const dataset = opts.dataset ?? datasetName();
   const split = opts.split ?? 'test';
-  const prepared = opts.preparedDir ?? path.join(PREPARED, dataset);
   const preprocessed = opts.preprocessedDir ?? path.join(PREPROCESSED, dataset);
+  // preparedDir null: no prepare output, the release's own arrays (releaseTextSide)
+  if (opts.preparedDir === null) return releaseTextSide(preprocessed, split);
+  const prepared = opts.preparedDir ?? path.join(PREPARED, dataset);
   const mentionsFile = path.join(prepared, `mentions_${split}.jsonl`);
   const entitiesFile = path.join(prepared, 'entities.jsonl');
   if (!fs.existsSync(mentionsFile) && fs.existsSync(path.join(preprocessed, `mention-text-raw_${split}.npy`))) {
