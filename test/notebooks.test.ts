@@ -187,7 +187,7 @@ describe('the notebooks say what their results show (the synthetic sample)', () 
     const [x, gap, y] = num(text, /DRIN's test top-1 \(([\d.]+) %\) is ([\d.]+) points above the best zero-shot floor \([^,]+, ([\d.]+) %\)/,
       'DRIN-vs-floor sentence');
     assert.ok(Math.abs(x - m.drin.top1 * 100) < 0.06 && Math.abs(y - best * 100) < 0.06, `${x} / ${y}`);
-    assert.ok(Math.abs(gap - (x - y)) < 0.11);
+    assert.ok(Math.abs(gap - (x - y)) < 0.15);
   });
 
   test('sample: ablation.json has every edge, and removing an image edge costs ≥ 2 points', (t) => {
