@@ -161,16 +161,16 @@ describe('the notebooks say what their results show (the synthetic sample)', () 
     assert.ok(step <= 40, `one batch reached top-1 = 1.0 only at step ${step}`);
     if (!onSample) return;
     const h = readJson(path.join(RUNS_SAMPLE, 'drin', 'history.json'));
-    const [v0, v1] = num(text, /Validation top-1: ([\d.]+) → ([\d.]+)/, 'validation sentence');
+    const [v0, v1] = num(text, /Validation top-1: (\d+\.\d+) → (\d+\.\d+)/, 'validation sentence');
     assert.equal(v0, Number(h[0].valid.top1.toFixed(3)));
     assert.equal(v1, Number(h[h.length - 1].valid.top1.toFixed(3)));
-    const [spread] = num(text, /over the second half it moves within ([\d.]+) points/, 'plateau sentence');
+    const [spread] = num(text, /over the second half it moves within (\d+\.\d+) points/, 'plateau sentence');
     const half = h.slice(Math.floor(h.length / 2)).map((e: { valid: { top1: number } }) => e.valid.top1);
     assert.equal(spread, Number(((Math.max(...half) - Math.min(...half)) * 100).toFixed(1)));
     assert.equal(/a plateau\./.test(text), spread < 5, 'the plateau claim does not follow the spread');
     const last = h[h.length - 1];
     assert.equal(/no sign of overfitting/.test(text), last.train.top1 - last.valid.top1 <= 0.1);
-    for (const m of text.matchAll(/rises from ([\d.]+) to ([\d.]+)/g)) assert.ok(Number(m[2]) > Number(m[1]), m[0]);
+    for (const m of text.matchAll(/rises from (\d+\.\d+) to (\d+\.\d+)/g)) assert.ok(Number(m[2]) > Number(m[1]), m[0]);
   });
 
   test('sample: DRIN beats every zero-shot floor by ≥ 10 points top-1; metrics carry 95 % intervals', (t) => {
@@ -200,7 +200,7 @@ describe('the notebooks say what their results show (the synthetic sample)', () 
     const best = Math.max(a.ti.top1Drop, a.it.top1Drop, a.ii.top1Drop);
     assert.ok(best >= 0.02, `largest image-edge drop ${best}`);
     const text = printed(ranOk.find((r) => r.startsWith('06-'))!);
-    const [said] = num(text, /the largest hits@1 drop of an image edge \(ti, it, ii\) is ([-\d.]+) points/, 'ablation sentence');
+    const [said] = num(text, /the largest hits@1 drop of an image edge \(ti, it, ii\) is (-?\d+\.\d+) points/, 'ablation sentence');
     assert.equal(said, Number((best * 100).toFixed(1)));
   });
 });
