@@ -236,3 +236,27 @@ export function maxScoreDiff(scored: { scores: number[][]; rows: number[] }, ref
   });
   return max;
 }
+
+/**
+ * DRIN's four edges for chosen candidate slots of one batch, at every GCN layer input (the values the
+ * model multiplies, after the edge mask), from trained parameters: `[slot][layer][tt, ti, it, ii]` for
+ * mention `b` of the batch. Scalar edges only (vector edges are averaged over their D values).
+ * B batch, R candidate slots; `slots` index 0..R-1.
+ */
+export function drinEdgesOfSlots(
+  params: Map<string, tf.Variable>,
+  config: DrinConfig,
+  batch: Record<string, tf.Tensor>,
+  b: number,
+  slots: number[],
+): number[][][] {
+  return tf.tidy(() => {
+    const { layerEdges } = drinForward(params, config, batch, { collectEdges: true });
+    const perLayer = layerEdges!.map((es) => es.map((e) => ((e.rank === 3 ? e.mean(-1) : e).arraySync() as number[][])[b])); // [layer][4][R]
+    return slots.map((r) => {
+      const R = perLayer[0][0].length;
+      if (!(r >= 0 && r < R)) throw new Error(`drinEdgesOfSlots: slot ${r} outside 0..${R - 1}`);
+      return perLayer.map((edges) => edges.map((row) => row[r]));
+    });
+  });
+}

@@ -36,6 +36,11 @@ export interface DrilldownData {
   candidates: DrilldownCandidate[];
   /** DRIN: gold candidate's `[tt, ti, it, ii]` per GCN layer input; empty for baselines. */
   edges: number[][];
+  /**
+   * DRIN, when the model ranks another candidate first: that winner's name and its `[tt, ti, it, ii]`
+   * per GCN layer input, shown beside the gold's (set by the notebook, which re-scores the mention).
+   */
+  winner?: { name: string; qid: string; edges: number[][] };
 }
 
 /** Locate the mention in the sentence: at `startChar` when it matches there, else its first occurrence. */

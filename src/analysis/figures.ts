@@ -14,11 +14,13 @@ export interface AnalysisFigure {
   layout: Record<string, unknown>;
 }
 
+// no fixed width: the figure fills the notebook's width; the title sits at the left, clear of the
+// plotly toolbar (top right)
 const base = (title: string, extra: Record<string, unknown> = {}) => ({
-  title: { text: title },
-  width: 720,
+  title: { text: title, x: 0.01, xanchor: 'left' },
+  autosize: true,
   height: 420,
-  margin: { l: 60, r: 20, t: 50, b: 50 },
+  margin: { l: 60, r: 20, t: 60, b: 50 },
   ...extra,
 });
 
@@ -26,7 +28,7 @@ const base = (title: string, extra: Record<string, unknown> = {}) => ({
 export function hitsAtKFigure(curves: { model: string; k: number[]; hits: number[] }[]): AnalysisFigure {
   return {
     data: curves.map((c) => ({ type: 'scatter', mode: 'lines+markers', name: c.model, x: c.k, y: c.hits })),
-    layout: base('hits@k on the test split', { xaxis: { title: { text: 'k' }, dtick: 1 }, yaxis: { title: { text: 'hits@k' }, range: [0, 1.02] } }),
+    layout: base('hits@k on the test split', { xaxis: { title: { text: 'k (candidates looked at)' }, dtick: 1 }, yaxis: { title: { text: 'hits@k (share of mentions, 0–1)' }, range: [0, 1.02] } }),
   };
 }
 
@@ -42,8 +44,8 @@ export function scoreDistributionFigure(models: { model: string; gold: number[];
     grid: { rows: Math.max(1, models.length), columns: 1, pattern: 'independent' },
   });
   models.forEach((m, i) => {
-    layout[`xaxis${i ? i + 1 : ''}`] = { title: { text: `${m.model}: score` } };
-    layout[`yaxis${i ? i + 1 : ''}`] = { title: { text: 'mentions' } };
+    layout[`xaxis${i ? i + 1 : ''}`] = { title: { text: `${m.model}: score (cosine)` } };
+    layout[`yaxis${i ? i + 1 : ''}`] = { title: { text: 'mentions (count)' } };
   });
   return { data, layout };
 }
@@ -61,7 +63,7 @@ export function errorRateFigure(title: string, xTitle: string, series: { model: 
       customdata: s.groups.map((g) => [g.n, g.errors]),
       hovertemplate: '%{x}: error rate %{y:.3f} (%{customdata[1]} of %{customdata[0]})<extra>' + s.model + '</extra>',
     })),
-    layout: base(title, { barmode: 'group', xaxis: { title: { text: xTitle }, type: 'category' }, yaxis: { title: { text: 'error rate (1 - hits@1)' }, range: [0, 1.1] } }),
+    layout: base(title, { barmode: 'group', xaxis: { title: { text: xTitle }, type: 'category' }, yaxis: { title: { text: 'error rate, 1 − hits@1 (share, 0–1)' }, range: [0, 1.1] } }),
   };
 }
 
@@ -82,7 +84,11 @@ export function successOverlapFigure(a: string, b: string, o: SuccessOverlap): A
       colorscale: 'Blues',
       showscale: false,
     }],
-    layout: base(`Which mentions ${a} and ${b} get right (hits@1)`, { width: 520, height: 400, yaxis: { autorange: 'reversed' } }),
+    layout: base(`Which mentions ${a} and ${b} get right (hits@1; cells: mentions)`, {
+      height: 400,
+      xaxis: { title: { text: `${b} at hits@1` } },
+      yaxis: { title: { text: `${a} at hits@1` }, autorange: 'reversed' },
+    }),
   };
 }
 
@@ -100,7 +106,7 @@ export function edgesByLayerFigure(title: string, groups: { label: string; means
         x: g.means.map((_, l) => l), y: g.means.map((m) => m[j]),
       })),
     ),
-    layout: base(title, { xaxis: { title: { text: 'GCN layer input (0 = initial edges)' }, dtick: 1 }, yaxis: { title: { text: 'mean edge value (gold candidate)' } } }),
+    layout: base(title, { xaxis: { title: { text: 'GCN layer input (0 = initial edges)' }, dtick: 1 }, yaxis: { title: { text: 'mean edge value, gold candidate (0–1)' } } }),
   };
 }
 
@@ -115,7 +121,7 @@ export function ablationFigure(rows: { variant: string; top1: number; drop: numb
     layout: base('Drop when one edge type is disabled (trained weights, no retraining)', {
       barmode: 'group',
       xaxis: { title: { text: 'disabled edge' }, type: 'category' },
-      yaxis: { title: { text: 'all edges − variant (positive = the edge helps)' } },
+      yaxis: { title: { text: 'all edges − variant, share 0–1 (positive = the edge helps)' } },
     }),
   };
 }

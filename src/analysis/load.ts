@@ -146,13 +146,20 @@ export interface AnalysisTextSide {
  * results/prepared/<dataset>/ (CONTRACTS §2); the raw strings are read from the prepared
  * directory or, failing that, the preprocessed one, and checked against the mentions.
  */
-export function loadAnalysisTextSide(opts: { dataset?: string; split?: string; preparedDir?: string; preprocessedDir?: string } = {}): AnalysisTextSide {
+export function loadAnalysisTextSide(
+  opts: { dataset?: string; split?: string; preparedDir?: string | null; preprocessedDir?: string } = {},
+): AnalysisTextSide {
   const dataset = opts.dataset ?? datasetName();
   const split = opts.split ?? 'test';
-  const prepared = opts.preparedDir ?? path.join(PREPARED, dataset);
   const preprocessed = opts.preprocessedDir ?? path.join(PREPROCESSED, dataset);
+  // preparedDir null: no prepare output, the release's own arrays (releaseTextSide)
+  if (opts.preparedDir === null) return releaseTextSide(preprocessed, split);
+  const prepared = opts.preparedDir ?? path.join(PREPARED, dataset);
   const mentionsFile = path.join(prepared, `mentions_${split}.jsonl`);
   const entitiesFile = path.join(prepared, 'entities.jsonl');
+  if (!fs.existsSync(mentionsFile) && fs.existsSync(path.join(preprocessed, `mention-text-raw_${split}.npy`))) {
+    return releaseTextSide(preprocessed, split);
+  }
   const mentions = loadPreparedMentionsJsonl(mentionsFile);
   const entities = loadPreparedEntitiesJsonl(entitiesFile);
   const sources = [mentionsFile, entitiesFile];
@@ -183,4 +190,43 @@ export function loadAnalysisTextSide(opts: { dataset?: string; split?: string; p
     sources.push(q);
   }
   return { mentions, entities, mentionTextRaw, entityNameRaw, qid2idx, sources };
+}
+
+/**
+ * The text side from a preprocessed directory alone (the authors' release, no prepare output): the
+ * release's own arrays give the sentence (`mention-text-raw_{split}`), the token span
+ * (`start-pos`/`end-pos`), the candidate QIDs with the gold last (`entity-name-raw_{split}`, [N·(C+1)])
+ * and the answer (`answer_{split}`, C = absent). The release keeps neither the mention's surface form
+ * nor entity names or texts: the mention is shown as its token span, an entity by its QID. Mention
+ * ids are `<split>-<row>`.
+ */
+export function releaseTextSide(preprocessed: string, split: string): AnalysisTextSide {
+  const f = (name: string) => path.join(preprocessed, name);
+  const sentences = readNpyStrings(f(`mention-text-raw_${split}.npy`)).values;
+  const names = readNpyStrings(f(`entity-name-raw_${split}.npy`)).values;
+  const n = sentences.length;
+  if (!n || names.length % n !== 0) throw new Error(`${f(`entity-name-raw_${split}.npy`)}: ${names.length} QIDs is not a multiple of the ${n} mentions of mention-text-raw_${split}.npy`);
+  const R = names.length / n;
+  const ints = (file: string): number[] => {
+    const a = readNpy(f(file));
+    if (a.data.length !== n) throw new Error(`${f(file)}: ${a.data.length} values, expected one per mention (${n})`);
+    return Array.from(a.data as ArrayLike<number | bigint>, Number);
+  };
+  const answers = ints(`answer_${split}.npy`);
+  const starts = ints(`start-pos_${split}.npy`);
+  const ends = ints(`end-pos_${split}.npy`);
+  const entityNameRaw = sentences.map((_, i) => names.slice(i * R, (i + 1) * R));
+  const mentions: AnalysisMention[] = sentences.map((sentence, i) => ({
+    id: `${split}-${i}`, sentence, mention: `tokens ${starts[i]}–${ends[i]}`, startChar: -1,
+    startToken: starts[i], endToken: ends[i], answer: answers[i], candidates: entityNameRaw[i].slice(0, R - 1),
+    goldQid: entityNameRaw[i][R - 1], image: null,
+  }));
+  const entities = new Map<string, AnalysisEntity>();
+  for (const q of names) if (!entities.has(q)) entities.set(q, { qid: q, name: q, text: '', image: null });
+  const q = f('qid2idx.json');
+  const qid2idx = fs.existsSync(q) ? (JSON.parse(fs.readFileSync(q, 'utf8')) as Record<string, number>) : null;
+  return {
+    mentions, entities, mentionTextRaw: sentences, entityNameRaw, qid2idx,
+    sources: [`${preprocessed} (release arrays: mention-text-raw, start/end-pos, entity-name-raw, answer; no prepare output)`],
+  };
 }

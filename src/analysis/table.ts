@@ -7,25 +7,30 @@ import type { AnalysisRow } from './types';
 
 /** Columns of {@link analysisDataFrame}, in order. */
 export const ANALYSIS_TABLE_COLUMNS = [
-  'row', 'mention', 'gold', 'predicted', 'goldRank', 'goldScore', 'bestWrongScore', 'margin',
+  'row', 'mention', 'sentence', 'gold', 'predicted', 'goldRank', 'goldScore', 'bestWrongScore', 'margin',
   'mentionWords', 'defaultImage', 'sameNameCandidates', 'correct',
 ] as const;
 
 /**
- * A DataFrame of the rows (all mentions, or only the errors with `errorsOnly`).
- * `goldRank` is C + 1 when the gold is not among the C candidates, so a sort by rank puts those last;
- * scores are rounded to 4 decimals and NaN margins (gold absent) become null.
+ * A DataFrame of the rows (all mentions, or only the errors with `errorsOnly`; `goldPresentOnly`
+ * drops the mentions whose gold is not among the candidates). One rule for an absent gold, as in the
+ * prediction files: it has no rank, `goldRank` is null (a descending sort puts those rows last, and
+ * no numeric filter keeps them). Scores are rounded to 4 decimals; NaN margins (gold absent) become null.
+ * `candidates` is accepted for compatibility and unused.
  */
-export function analysisDataFrame(rows: AnalysisRow[], opts: { errorsOnly?: boolean; candidates?: number } = {}): dfd.DataFrame {
-  const sel = opts.errorsOnly ? rows.filter((r) => !r.correct) : rows;
+export function analysisDataFrame(
+  rows: AnalysisRow[],
+  opts: { errorsOnly?: boolean; goldPresentOnly?: boolean; candidates?: number } = {},
+): dfd.DataFrame {
+  const sel = rows.filter((r) => (!opts.errorsOnly || !r.correct) && (!opts.goldPresentOnly || r.goldRank !== null));
   const r4 = (x: number) => (Number.isFinite(x) ? Math.round(x * 1e4) / 1e4 : null);
-  const absentRank = (opts.candidates ?? Math.max(0, ...rows.map((r) => r.goldRank ?? 0))) + 1;
   const data = sel.map((r) => ({
     row: r.row,
     mention: r.mention,
+    sentence: r.sentence,
     gold: `${r.goldName} (${r.goldQid})`,
     predicted: `${r.predName} (${r.predQid})`,
-    goldRank: r.goldRank ?? absentRank,
+    goldRank: r.goldRank,
     goldScore: r4(r.goldScore),
     bestWrongScore: r4(r.bestWrongScore),
     margin: r4(r.margin),
@@ -64,10 +69,11 @@ export function filterAnalysisFrame(df: dfd.DataFrame, ...filters: AnalysisFilte
       switch (f.op) {
         case 'eq': return v === f.value;
         case 'ne': return v !== f.value;
-        case 'gt': return (v as number) > (f.value as number);
-        case 'ge': return (v as number) >= (f.value as number);
-        case 'lt': return (v as number) < (f.value as number);
-        case 'le': return (v as number) <= (f.value as number);
+        // a null (absent gold rank, absent margin) matches no numeric comparison
+        case 'gt': return v !== null && (v as number) > (f.value as number);
+        case 'ge': return v !== null && (v as number) >= (f.value as number);
+        case 'lt': return v !== null && (v as number) < (f.value as number);
+        case 'le': return v !== null && (v as number) <= (f.value as number);
         case 'contains': return String(v).toLowerCase().includes(String(f.value).toLowerCase());
         default: throw new Error(`filterAnalysisFrame: unknown op ${String((f as AnalysisFilter).op)}`);
       }

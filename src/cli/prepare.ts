@@ -7,7 +7,7 @@ import * as path from 'node:path';
 import { Command } from 'commander';
 import { PREPARED, SAMPLE_RAW } from '../paths';
 import { prepareDataset, formatPrepareReport, detectRawFormat, RAW_FORMATS, RawFormat } from '../data/prepare';
-import { generateSample } from '../data/sample';
+import { generateSample, SAMPLE_SEED } from '../data/sample';
 import { CANDIDATE_SCORERS, type CandidateScorer } from '../data/candidates';
 
 const int = (name: string) => (v: string) => {
@@ -47,10 +47,11 @@ export function register(program: Command): void {
     .command('make-sample')
     .description('regenerate the embedded SYNTHETIC sample dataset (deterministic, seeded) in WikiMEL raw layout')
     .option('--out <dir>', 'output directory', SAMPLE_RAW)
-    .option('--seed <seed>', 'random seed', 'drin-sample-v1')
+    .option('--seed <seed>', 'random seed', SAMPLE_SEED)
     .action(async (o: { out: string; seed: string }) => {
       const s = await generateSample(path.resolve(o.out), { seed: o.seed });
-      console.log(`SYNTHETIC sample written to ${s.dir}: ${s.entities} entities, mentions ${JSON.stringify(s.mentions)}, ` +
+      console.log(`SYNTHETIC sample written to ${s.dir}: ${s.entities} entities in ${s.clusters} clusters, mentions ${JSON.stringify(s.mentions)}, ` +
+        `${s.goldAbsent} candidate lists without the gold, ` +
         `${s.mentionsNotInSentence} mentions absent from their sentence, entity images ${JSON.stringify(s.entityImages)}, ` +
         `mention images ${JSON.stringify(s.mentionImages)}, vocab ${s.vocabSize} tokens, ${(s.bytes / 1024).toFixed(0)} KiB`);
     });

@@ -4,19 +4,25 @@
  *
  *   mentions/WIKIMEL_{train,valid,test}.json   {"<sid>-0": {sentence, mentions, entities, answer, imgPath}}
  *   mentions/KVQAimgs/<sid>.jpg                 mention images (64x64 JPEG)
- *   candidates/qid2ne.json                      knowledge base: QID -> name (names collide on purpose)
- *   entities/qid2abs.json                       QID -> "Sex: ... Birth: ... Occupation: ..." attribute text
- *   entities/cleaned-images/<QID>.jpg           entity images
+ *   candidates/qid2ne.json                      knowledge base: QID -> name (names repeat on purpose)
+ *   candidates/top100/candidates-answer.tsv     the candidate list of every mention (10 QIDs)
+ *   entities/qid2abs.json                       QID -> "Sex: ... Occupation: ... Emblem: red circle." text
+ *   entities/cleaned-images/<QID>.jpg           entity images (the entity's emblem)
  *   tokenizer/                                  a small cased WordPiece vocabulary covering every text
  *
- * Design, so both modalities carry signal about the gold entity:
- * - names collide: ~300 people share ~30 surnames (Zipf-like), some share full names (then they
- *   get a Wikidata-style qualifier "Anna Smith (painter)"); most mentions are surname-only or
- *   initial + surname, so the name alone is ambiguous;
- * - text: the sentence usually names an attribute of the gold entity (occupation, city, year)
- *   that appears in its attribute text;
- * - image: every entity has a visual signature (background colour x shape); the mention image
- *   shows the gold entity's signature (with jitter and noise) most of the time.
+ * Design: ONLY TEXT AND IMAGE TOGETHER identify the gold entity.
+ * - The knowledge base is made of clusters of 3 × 3 entities: 3 NAME GROUPS (one name, e.g.
+ *   "Anna Berg", shared by 3 entities whose descriptions are identical except for their emblem)
+ *   × 3 EMBLEMS (a background colour and a shape, each shared by one entity of every name group).
+ * - A mention's candidate list is its gold's cluster (9 entities) plus one entity of another
+ *   cluster, shuffled; in ~3 % of the lists the gold is replaced by a second outsider (gold absent).
+ * - The sentence names the gold (full name, initial + surname, or surname) and usually one of its
+ *   name group's attributes; it never names the emblem. So text alone finds the name group but
+ *   not which of its 3 entities: a text-only ranker is capped near 1/3.
+ * - The mention image shows the gold's emblem (with jitter and noise; a random emblem in 8 %).
+ *   Every emblem of a cluster belongs to 3 entities with different names: an image-only ranker is
+ *   capped near 1/3 as well. The entity text names the emblem ("Emblem: red circle"), which is how
+ *   a text–image model (CLIP) relates a mention image to an entity text.
  * - defects exercise the reference's rules: missing, corrupt and 10x10 images (→ default image)
  *   and mentions that do not occur in their sentence (→ skipped).
  */
@@ -25,11 +31,20 @@ import * as path from 'node:path';
 import sharp from 'sharp';
 import seedrandom from 'seedrandom';
 import { buildWordPieceVocab, writeTokenizerDir } from './tokenize';
+import { COLOUR_TERMS } from '../encode/standins';
+
+/** The default seed of {@link generateSample}. */
+export const SAMPLE_SEED = 'drin-sample-v2';
+/** Name groups per cluster (entities sharing a name and a description up to the emblem). */
+export const NAMES_PER_CLUSTER = 3;
+/** Emblems per cluster (each shared by one entity of every name group). */
+export const EMBLEMS_PER_CLUSTER = 3;
 
 /** Options of {@link generateSample}. */
 export interface SampleOptions {
   seed?: string;
-  entities?: number;
+  /** Clusters of NAMES_PER_CLUSTER × EMBLEMS_PER_CLUSTER entities (default 60). */
+  clusters?: number;
   train?: number;
   valid?: number;
   test?: number;
@@ -41,8 +56,11 @@ export interface SampleOptions {
 export interface SampleSummary {
   dir: string;
   entities: number;
+  clusters: number;
   mentions: Record<'train' | 'valid' | 'test', number>;
   mentionsNotInSentence: number;
+  /** Candidate lists without the gold entity. */
+  goldAbsent: number;
   entityImages: { written: number; missing: number; tiny: number; corrupt: number };
   mentionImages: { written: number; missing: number; tiny: number; corrupt: number };
   vocabSize: number;
@@ -61,9 +79,7 @@ const OCCUPATIONS = ['painter', 'chemist', 'footballer', 'pianist', 'architect',
   'astronomer', 'cellist', 'sculptor', 'boxer', 'surgeon', 'journalist', 'actor', 'diplomat', 'cyclist', 'poet',
   'engineer', 'photographer', 'linguist', 'swimmer', 'economist', 'botanist'];
 const LANGUAGES = ['English', 'French', 'German', 'Spanish', 'Japanese', 'Polish', 'Swedish', 'Portuguese'];
-/** Visual signature colours (RGB) and shapes. */
-const COLOURS: Array<[number, number, number]> = [[200, 40, 40], [40, 160, 60], [40, 70, 200], [230, 200, 40],
-  [150, 60, 180], [240, 130, 30], [30, 180, 190], [120, 120, 120]];
+/** Emblem shapes (the colours are the stand-in CLIP's colour terms, COLOUR_TERMS). */
 const SHAPES = ['circle', 'square', 'triangle', 'cross', 'stripes'] as const;
 
 const TEMPLATES: Array<(m: string, c: Clues) => string> = [
@@ -79,16 +95,25 @@ const TEMPLATES: Array<(m: string, c: Clues) => string> = [
 interface Clues { occ: string; city: string; year: string }
 
 interface Entity {
-  qid: string; name: string; first: string; surname: string; sex: string; birth: number; birthCity: string;
-  death: number | null; deathCity: string; occ: string[]; lang: string; colour: number; shape: number;
+  qid: string; name: string; first: string; surname: string; group: string; sex: string; birth: number; birthCity: string;
+  occ: string; lang: string; colour: number; shape: number;
 }
 
 type Rng = () => number;
 const pick = <T>(rng: Rng, xs: readonly T[]): T => xs[Math.floor(rng() * xs.length)];
+/** A Fisher–Yates shuffled copy. */
+function shuffled<T>(rng: Rng, xs: readonly T[]): T[] {
+  const out = [...xs];
+  for (let i = out.length - 1; i > 0; i--) {
+    const j = Math.floor(rng() * (i + 1));
+    [out[i], out[j]] = [out[j], out[i]];
+  }
+  return out;
+}
 
 /** Draw a signature image: background colour + shape in a contrasting tone, with jitter and noise. */
 function drawSignature(rng: Rng, size: number, colour: number, shape: number, jitter: number): Buffer {
-  const [r0, g0, b0] = COLOURS[colour];
+  const [r0, g0, b0] = COLOUR_TERMS[colour].rgb;
   const dark = r0 * 0.3 + g0 * 0.59 + b0 * 0.11 > 110;
   const fg: [number, number, number] = dark ? [25, 25, 30] : [245, 245, 240];
   const cx = size / 2 + (rng() * 2 - 1) * jitter;
@@ -134,67 +159,69 @@ function dirBytes(dir: string): number {
  * directory is cleared first). Returns counts of what was written, defects included.
  */
 export async function generateSample(outDir: string, opts: SampleOptions = {}): Promise<SampleSummary> {
-  const rng = seedrandom(opts.seed ?? 'drin-sample-v1');
-  const nEnt = opts.entities ?? 300;
+  const rng = seedrandom(opts.seed ?? SAMPLE_SEED);
+  const nClusters = opts.clusters ?? 60;
   const size = opts.imageSize ?? 64;
-  const splits = { train: opts.train ?? 240, valid: opts.valid ?? 60, test: opts.test ?? 60 };
+  const splits = { train: opts.train ?? 1200, valid: opts.valid ?? 200, test: opts.test ?? 240 };
   fs.rmSync(outDir, { recursive: true, force: true });
-  for (const d of ['mentions/KVQAimgs', 'candidates', 'entities/cleaned-images']) fs.mkdirSync(path.join(outDir, d), { recursive: true });
+  for (const d of ['mentions/KVQAimgs', 'candidates/top100', 'entities/cleaned-images']) fs.mkdirSync(path.join(outDir, d), { recursive: true });
 
-  // Knowledge base: Zipf-like surname frequencies so a few surnames are very ambiguous.
-  const surnameWeights = SURNAMES.map((_, i) => 1 / Math.pow(i + 1, 0.6));
-  const wsum = surnameWeights.reduce((a, b) => a + b, 0);
-  const pickSurname = () => {
-    let u = rng() * wsum;
-    for (let i = 0; i < SURNAMES.length; i++) if ((u -= surnameWeights[i]) <= 0) return SURNAMES[i];
-    return SURNAMES[SURNAMES.length - 1];
-  };
+  // Knowledge base: clusters of NAMES_PER_CLUSTER name groups × EMBLEMS_PER_CLUSTER emblems.
   const entities: Entity[] = [];
-  const taken = new Set<string>();
+  const clusters: Entity[][] = [];
+  const takenNames = new Set<string>();
   const qids = new Set<string>();
-  for (let i = 0; i < nEnt; i++) {
-    const first = pick(rng, FIRST);
-    const surname = pickSurname();
-    const occ = [pick(rng, OCCUPATIONS)];
-    if (rng() < 0.3) {
-      const o2 = pick(rng, OCCUPATIONS);
-      if (o2 !== occ[0]) occ.push(o2);
-    }
-    let name = `${first} ${surname}`;
-    if (taken.has(name)) name = `${name} (${occ[0]})`;
-    if (taken.has(name)) name = `${first} ${surname} (${occ[0]}, ${i})`;
-    taken.add(name);
+  const newQid = (): string => {
     let qid: string;
     do qid = `Q${1000 + Math.floor(rng() * 9_000_000)}`; while (qids.has(qid));
     qids.add(qid);
-    const birth = 1850 + Math.floor(rng() * 140);
-    const dies = birth < 1950 && rng() < 0.7;
-    entities.push({
-      qid, name, first, surname, sex: rng() < 0.5 ? 'female' : 'male', birth, birthCity: pick(rng, CITIES),
-      death: dies ? birth + 40 + Math.floor(rng() * 50) : null, deathCity: pick(rng, CITIES), occ,
-      lang: pick(rng, LANGUAGES), colour: Math.floor(rng() * COLOURS.length), shape: Math.floor(rng() * SHAPES.length),
+    return qid;
+  };
+  for (let c = 0; c < nClusters; c++) {
+    const surname = SURNAMES[c % SURNAMES.length];
+    const firsts: string[] = [];
+    while (firsts.length < NAMES_PER_CLUSTER) {
+      const f = pick(rng, FIRST);
+      if (!firsts.some((x) => x[0] === f[0]) && !takenNames.has(`${f} ${surname}`)) firsts.push(f);
+    }
+    const colours = shuffled(rng, COLOUR_TERMS.map((_, i) => i)).slice(0, EMBLEMS_PER_CLUSTER);
+    const emblems = colours.map((colour) => ({ colour, shape: Math.floor(rng() * SHAPES.length) }));
+    const occs = shuffled(rng, OCCUPATIONS).slice(0, NAMES_PER_CLUSTER);
+    const cluster: Entity[] = [];
+    firsts.forEach((first, g) => {
+      const name = `${first} ${surname}`;
+      takenNames.add(name);
+      const birth = 1850 + Math.floor(rng() * 140);
+      const group = {
+        name, first, surname, group: `${c}.${g}`, sex: rng() < 0.5 ? 'female' : 'male', birth, birthCity: pick(rng, CITIES),
+        occ: occs[g], lang: pick(rng, LANGUAGES),
+      };
+      for (const e of emblems) {
+        const ent: Entity = { ...group, qid: newQid(), colour: e.colour, shape: e.shape };
+        cluster.push(ent);
+        entities.push(ent);
+      }
     });
+    clusters.push(cluster);
   }
   const qid2ne: Record<string, string> = {};
   const qid2abs: Record<string, string> = {};
   for (const e of entities) {
     qid2ne[e.qid] = e.name;
-    const parts = [`Sex: ${e.sex}`, `Birth: ${e.birth}, ${e.birthCity}`];
-    if (e.death !== null) parts.push(`Death: ${e.death}, ${e.deathCity}`);
-    parts.push(`Occupation: ${e.occ.join(', ')}`, `Languages: ${e.lang}`);
-    qid2abs[e.qid] = parts.join('. ') + '.';
+    qid2abs[e.qid] = [`Sex: ${e.sex}`, `Birth: ${e.birth}, ${e.birthCity}`, `Occupation: ${e.occ}`, `Languages: ${e.lang}`,
+      `Emblem: ${COLOUR_TERMS[e.colour].name} ${SHAPES[e.shape]}`].join('. ') + '.';
   }
   fs.writeFileSync(path.join(outDir, 'candidates', 'qid2ne.json'), JSON.stringify(qid2ne, null, 2) + '\n');
   fs.writeFileSync(path.join(outDir, 'entities', 'qid2abs.json'), JSON.stringify(qid2abs, null, 2) + '\n');
 
-  // Entity images, with defects: ~4% missing, ~2% 10x10, 2 corrupt files.
+  // Entity images, with defects: ~2% missing, ~1% 10x10, 2 corrupt files.
   const entImg = { written: 0, missing: 0, tiny: 0, corrupt: 0 };
   for (let i = 0; i < entities.length; i++) {
     const e = entities[i];
     const file = path.join(outDir, 'entities', 'cleaned-images', `${e.qid}.jpg`);
     const u = rng();
-    if (u < 0.04) { entImg.missing++; continue; }
-    if (u < 0.06) {
+    if (u < 0.02) { entImg.missing++; continue; }
+    if (u < 0.03) {
       entImg.tiny++;
       await writeJpeg(file, drawSignature(rng, 10, e.colour, e.shape, 0), 10, 10);
       continue;
@@ -208,26 +235,28 @@ export async function generateSample(outDir: string, opts: SampleOptions = {}): 
     entImg.written++;
   }
 
-  // Mentions.
+  // Mentions and their candidate lists.
   const menImg = { written: 0, missing: 0, tiny: 0, corrupt: 0 };
   const texts: string[] = [...Object.values(qid2ne), ...Object.values(qid2abs)];
   const counts = { train: 0, valid: 0, test: 0 };
-  let notInSentence = 0;
+  const tsv: string[] = [];
+  let notInSentence = 0, goldAbsent = 0;
   let sid = 10000;
   for (const split of ['train', 'valid', 'test'] as const) {
     const out: Record<string, unknown> = {};
     for (let i = 0; i < splits[split]; i++) {
       sid += 1 + Math.floor(rng() * 3);
-      const e = pick(rng, entities);
+      const c = Math.floor(rng() * clusters.length);
+      const e = pick(rng, clusters[c]);
       const u = rng();
-      const mention = u < 0.45 ? e.surname : u < 0.8 ? `${e.first} ${e.surname}` : u < 0.93 ? `${e.first[0]}. ${e.surname}` : e.first;
+      const mention = u < 0.7 ? `${e.first} ${e.surname}` : u < 0.85 ? `${e.first[0]}. ${e.surname}` : e.surname;
       const clues: Clues = {
-        occ: e.occ[Math.floor(rng() * e.occ.length)],
-        city: rng() < 0.7 ? e.birthCity : pick(rng, CITIES),
+        occ: e.occ,
+        city: rng() < 0.8 ? e.birthCity : pick(rng, CITIES),
         year: String(rng() < 0.5 ? e.birth + 20 + Math.floor(rng() * 20) : e.birth),
       };
-      // ~12% of sentences carry no attribute clue: the name (and the image) must decide.
-      let sentence = rng() < 0.12 ? `${mention} in ${1900 + Math.floor(rng() * 100)}` : pick(rng, TEMPLATES)(mention, clues);
+      // ~10% of sentences carry no attribute clue: the name (and the image) must decide.
+      let sentence = rng() < 0.1 ? `${mention} in ${1900 + Math.floor(rng() * 100)}` : pick(rng, TEMPLATES)(mention, clues);
       // A few mentions that do not occur in their sentence (skipped by prepare, as the reference does).
       if (i % 50 === 7) {
         sentence = sentence.split(mention).join(mention.toUpperCase());
@@ -237,10 +266,19 @@ export async function generateSample(outDir: string, opts: SampleOptions = {}): 
       const key = `${sid}-0`;
       out[key] = { sentence, mentions: mention, entities: e.name, answer: e.qid, imgPath: `${sid}.jpg` };
       counts[split]++;
+      // candidates: the gold's cluster + one outsider (two, without the gold, in ~3% of the lists)
+      const outsider = () => pick(rng, clusters[(c + 1 + Math.floor(rng() * (clusters.length - 1))) % clusters.length]).qid;
+      let list = [...clusters[c].map((x) => x.qid), outsider()];
+      if (rng() < 0.03) {
+        list = [...list.filter((q) => q !== e.qid), outsider()];
+        goldAbsent++;
+      }
+      tsv.push([key, ...shuffled(rng, list)].join('\t'));
+
       const file = path.join(outDir, 'mentions', 'KVQAimgs', `${sid}.jpg`);
       const v = rng();
-      if (v < 0.03) { menImg.missing++; continue; }
-      if (v < 0.04) {
+      if (v < 0.02) { menImg.missing++; continue; }
+      if (v < 0.03) {
         menImg.tiny++;
         await writeJpeg(file, drawSignature(rng, 10, e.colour, e.shape, 0), 10, 10);
         continue;
@@ -250,30 +288,31 @@ export async function generateSample(outDir: string, opts: SampleOptions = {}): 
         fs.writeFileSync(file, Buffer.from([0xff, 0xd8, 0xff, 0xe0, 0, 16, 1, 2, 3])); // truncated JPEG
         continue;
       }
-      // 85%: the gold entity's signature; otherwise a random one (noise).
-      const matches = rng() < 0.85;
-      const colour = matches ? e.colour : Math.floor(rng() * COLOURS.length);
+      // 92%: the gold entity's emblem; otherwise a random one (noise).
+      const matches = rng() < 0.92;
+      const colour = matches ? e.colour : Math.floor(rng() * COLOUR_TERMS.length);
       const shape = matches ? e.shape : Math.floor(rng() * SHAPES.length);
       await writeJpeg(file, drawSignature(rng, size, colour, shape, 10), size, size);
       menImg.written++;
     }
     fs.writeFileSync(path.join(outDir, 'mentions', `WIKIMEL_${split}.json`), JSON.stringify(out, null, 1) + '\n');
   }
+  fs.writeFileSync(path.join(outDir, 'candidates', 'top100', 'candidates-answer.tsv'), tsv.join('\n') + '\n');
 
   const vocab = buildWordPieceVocab(texts);
   writeTokenizerDir(path.join(outDir, 'tokenizer'), vocab);
-  fs.writeFileSync(path.join(outDir, 'README.md'), sampleReadme(nEnt, counts));
+  fs.writeFileSync(path.join(outDir, 'README.md'), sampleReadme(entities.length, nClusters, counts));
   return {
-    dir: outDir, entities: nEnt, mentions: counts, mentionsNotInSentence: notInSentence,
+    dir: outDir, entities: entities.length, clusters: nClusters, mentions: counts, mentionsNotInSentence: notInSentence, goldAbsent,
     entityImages: entImg, mentionImages: menImg, vocabSize: vocab.length, bytes: dirBytes(outDir),
   };
 }
 
-function sampleReadme(nEnt: number, counts: Record<string, number>): string {
+function sampleReadme(nEnt: number, nClusters: number, counts: Record<string, number>): string {
   return `# SYNTHETIC sample dataset (not real data)
 
 Everything in this folder is **synthetic**, generated by \`src/data/sample.ts\`
-(\`npx drin make-sample\`, seed \`drin-sample-v1\`). The people, their attributes and the images are
+(\`npx drin make-sample\`, seed \`${SAMPLE_SEED}\`). The people, their attributes and the images are
 made up. It exists so that the notebooks and \`npm run pipeline\` run end to end without any download.
 
 Layout (the WikiMEL raw layout read by \`drin prepare --format wikimel\`):
@@ -282,17 +321,24 @@ Layout (the WikiMEL raw layout read by \`drin prepare --format wikimel\`):
 |---|---|
 | \`mentions/WIKIMEL_{train,valid,test}.json\` | ${counts.train} / ${counts.valid} / ${counts.test} mentions: \`{"<sid>-0": {sentence, mentions, entities, answer, imgPath}}\` |
 | \`mentions/KVQAimgs/<sid>.jpg\` | mention images (64x64 JPEG) |
-| \`candidates/qid2ne.json\` | ${nEnt} entities, QID -> name (names collide: shared surnames, shared full names) |
-| \`entities/qid2abs.json\` | QID -> attribute text ("Sex: ... Birth: ... Occupation: ...") |
-| \`entities/cleaned-images/<QID>.jpg\` | entity images |
+| \`candidates/qid2ne.json\` | ${nEnt} entities, QID -> name (each name is shared by ${EMBLEMS_PER_CLUSTER} entities) |
+| \`candidates/top100/candidates-answer.tsv\` | the 10 candidate QIDs of every mention (the file the WikiMEL authors ship) |
+| \`entities/qid2abs.json\` | QID -> attribute text ("Sex: ... Occupation: ... Emblem: red circle.") |
+| \`entities/cleaned-images/<QID>.jpg\` | entity images (the entity's emblem) |
 | \`tokenizer/\` | a small cased BERT WordPiece vocabulary covering every text here (stand-in for bert-base-cased) |
 
-There is no candidate list: \`drin prepare\` generates the top-10 candidates by fuzzy name matching.
+How the signal is planted, so that **only text and image together identify the gold**: the
+${nEnt} entities form ${nClusters} clusters of ${NAMES_PER_CLUSTER} name groups × ${EMBLEMS_PER_CLUSTER} emblems. The ${EMBLEMS_PER_CLUSTER} entities of a name group
+share a name and a description that differ only in the emblem; every emblem (a background colour
+and a shape) is shared by one entity of each name group. A mention's candidates are its gold's
+cluster plus one entity of another cluster. The sentence names the gold and usually an attribute of
+its name group, never its emblem: text alone narrows the choice to ${EMBLEMS_PER_CLUSTER} entities. The mention image
+shows the gold's emblem (a random one in 8 % of the mentions): the image alone narrows it to
+${NAMES_PER_CLUSTER} entities with different names. Text-only and image-only rankers are therefore capped near
+1/${EMBLEMS_PER_CLUSTER}; a model that combines both can be right almost always.
 
-How the signal is planted: the sentence usually names an attribute of the gold entity (occupation,
-city, year) that also appears in its attribute text; the mention image usually shows the gold
-entity's visual signature (a background colour and a shape). Deliberate defects: a few missing,
-corrupt and 10x10 images (the reference replaces them with a default image) and a few mentions that
-do not occur in their sentence (the reference skips them).
+Deliberate defects: a few missing, corrupt and 10x10 images (the reference replaces them with a
+default image), a few mentions that do not occur in their sentence (the reference skips them) and
+~3 % of candidate lists without the gold entity (counted as misses).
 `;
 }

@@ -10,6 +10,8 @@
  * - BERT CLS: cosine between the mention sentence's CLS token and the entity text's CLS token
  *   (WikiMEL: token 0 of the entity text, or `entity_text_cls`; WikiDiverse: the pooled entity
  *   vector, the only one the release keeps).
+ * - Image: cosine between the mention image's ResNet feature (mean over its regions) and each
+ *   entity image's pooled ResNet feature: image only.
  */
 import * as tf from '@tensorflow/tfjs';
 import type { RankingModel } from './ranking-model';
@@ -75,6 +77,28 @@ export function createBertZeroShot(): RankingModel {
         const [B, , D] = text.shape as [number, number, number];
         const cls = text.slice([0, 0, 0], [B, 1, D]); // [B, 1, Dt]
         return torchCosineSimilarity(cls, entityClsVector(batch)) as tf.Tensor2D; // [B, R]
+      }),
+  };
+}
+
+/**
+ * Image-only zero-shot ranker: cosine(mention image `[B, Rg, Di]` averaged over regions → `[B, Di]`,
+ * entity image `[B, R, Di]` or `[B, R, 1, Di]`) → `[B, R]`. No parameters, no text.
+ */
+export function createImageZeroShot(): RankingModel {
+  return {
+    name: 'image-zero-shot',
+    params: new Map(),
+    scores: (batch) =>
+      tf.tidy(() => {
+        const who = 'image zero-shot';
+        const m = need(batch, 'mention_image_feature', who); // [B, Rg, Di] or [B, Di]
+        const e = need(batch, 'entity_image_feature', who); // [B, R, (1,) Di]
+        const mv = m.rank === 3 ? m.mean(1) : m; // [B, Di]
+        const ev = e.rank === 4 ? e.mean(2) : e; // [B, R, Di]
+        if (mv.rank !== 2 || ev.rank !== 3) throw new Error(`${who}: expected mention image [B,Rg,Di] and entity image [B,R,(1,)Di], got [${m.shape}] and [${e.shape}]`);
+        const [B, D] = mv.shape as [number, number];
+        return torchCosineSimilarity(mv.reshape([B, 1, D]), ev) as tf.Tensor2D; // [B, R]
       }),
   };
 }

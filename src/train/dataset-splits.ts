@@ -29,9 +29,43 @@ export function drinSplitsFromDataset(ds: PreprocessedDataset, o: DatasetSplitOp
   return { train: make('train'), valid: make('valid'), test: make('test') };
 }
 
-/** The reference's per-dataset training settings (common/args.py, DRIN): learning rate, margin, batch size, top-k. */
-export function referenceTrainSettings(layout: 'wikidiverse' | 'wikimel'): { lr: number; margin: number; batchSize: number; topks: number[] } {
-  return layout === 'wikimel'
-    ? { lr: 2e-3, margin: 0.5, batchSize: 32, topks: [1, 5, 10, 20, 50] }
-    : { lr: 1e-3, margin: 0.25, batchSize: 64, topks: [1, 3, 5] };
+/** Training settings per dataset: learning rate, triplet margin, batch size, top-k, epochs, test interval. */
+export interface ReferenceTrainSettings {
+  lr: number;
+  margin: number;
+  batchSize: number;
+  topks: number[];
+  epochs: number;
+  testEvery: number;
 }
+
+/**
+ * The reference's training settings, from the RELEASED repository (starreeze/drin, tag "release 23.07",
+ * 2023-07-28, `common/args.py`, unchanged since): for both datasets and every model (DRIN, GHMFC,
+ * MEL-HI) learning rate 1e-3, triplet margin 0.25, batch 64, 30 epochs with a test every 10; top-k
+ * [1, 5, 10, 20, 50] on WikiMEL, [1, 3, 5] on WikiDiverse.
+ */
+export function referenceTrainSettings(layout: 'wikidiverse' | 'wikimel'): ReferenceTrainSettings {
+  return {
+    lr: 1e-3,
+    margin: 0.25,
+    batchSize: 64,
+    topks: layout === 'wikimel' ? [1, 5, 10, 20, 50] : [1, 3, 5],
+    epochs: 30,
+    testEvery: 10,
+  };
+}
+
+/**
+ * A PRE-RELEASE preset, kept for comparison only: the WikiMEL values of the reference's commit 4f83446
+ * ("add config", 2023-03-23, model type `drgcn`): learning rate 2e-3, margin 0.5, batch 32. The
+ * released repository replaced them with {@link referenceTrainSettings}.
+ */
+export const PRE_RELEASE_2023_03_WIKIMEL_SETTINGS: Readonly<ReferenceTrainSettings> = {
+  lr: 2e-3,
+  margin: 0.5,
+  batchSize: 32,
+  topks: [1, 5, 10, 20, 50],
+  epochs: 30,
+  testEvery: 10,
+};

@@ -270,8 +270,16 @@ export async function trainRanking(
   const done = history.length > 0 && history[history.length - 1].epoch >= o.epochs;
   const secondsPerEpoch = history.length ? history.reduce((a, h) => a + h.seconds, 0) / history.length : NaN;
   // final evaluation with predictions for error analysis
-  const finalValid = await evaluateRanking(model, data.valid.batches({}), { topks: o.topks, absentShare: o.absentShare?.valid });
-  const finalTest = data.test ? await evaluateRanking(model, data.test.batches({}), { topks: o.topks, absentShare: o.absentShare?.test }) : undefined;
+  // per-mention predictions (with DRIN's edges: a second forward pass) — long on big splits: progress + ETA
+  const progress = (label: string, total: number) => ({ label, total, log: o.log });
+  const finalValid = await evaluateRanking(model, data.valid.batches({}), {
+    topks: o.topks, absentShare: o.absentShare?.valid, progress: progress('predictions valid', data.valid.size),
+  });
+  const finalTest = data.test
+    ? await evaluateRanking(model, data.test.batches({}), {
+      topks: o.topks, absentShare: o.absentShare?.test, progress: progress('predictions test', data.test.size),
+    })
+    : undefined;
   if (o.outDir && done) {
     writePredictions(path.join(o.outDir, 'predictions_valid.jsonl'), finalValid.predictions);
     if (finalTest) writePredictions(path.join(o.outDir, 'predictions_test.jsonl'), finalTest.predictions);

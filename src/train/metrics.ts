@@ -20,7 +20,13 @@ export interface RankingMetrics {
   mrr: number;
   /** Mean gold rank over mentions with the gold among the candidates (NaN if none). */
   meanRank: number;
-  /** `top${k}` (uncorrected, the reference's number) and `top${k}Corrected` for every k. */
+  /** Lower and upper end of the 95 % interval of the MRR (normal approximation over mentions). */
+  mrrCi95Low: number;
+  mrrCi95High: number;
+  /**
+   * `top${k}` (uncorrected, the reference's number), `top${k}Corrected`, and the 95 % Wilson score
+   * interval of `top${k}`: `top${k}Ci95Low`, `top${k}Ci95High`, for every k.
+   */
   [key: string]: number;
 }
 
@@ -73,6 +79,15 @@ export class RankingMeter {
   }
 }
 
+/** The 95 % Wilson score interval of a proportion `hits / n` (z = 1.96): [low, high]; NaNs when n = 0. */
+export function wilson95(hits: number, n: number): [number, number] {
+  if (!n) return [NaN, NaN];
+  const z = 1.959964, p = hits / n, z2n = (z * z) / n;
+  const centre = (p + z2n / 2) / (1 + z2n);
+  const half = (z * Math.sqrt((p * (1 - p)) / n + z2n / (4 * n))) / (1 + z2n);
+  return [Math.max(0, centre - half), Math.min(1, centre + half)];
+}
+
 /**
  * Metrics from gold ranks (0 = gold absent). Top-k hits use rank ≤ k, i.e. ties count as hits and
  * k beyond the candidate count hits every present gold (the reference would fail on `topk`; we don't).
@@ -82,29 +97,36 @@ export function rankingMetrics(ranks: ArrayLike<number>, topks: number[] = [1, 5
   let withGold = 0;
   let rr = 0;
   let rankSum = 0;
+  let rr2 = 0;
   const hits = topks.map(() => 0);
   for (let i = 0; i < n; i++) {
     const r = ranks[i];
     if (r <= 0) continue;
     withGold++;
     rr += 1 / r;
+    rr2 += 1 / (r * r);
     rankSum += r;
     topks.forEach((k, j) => {
       if (r <= k) hits[j]++;
     });
   }
   const share = absentShare ?? (n ? (n - withGold) / n : 0);
+  const mrr = n ? rr / n : NaN;
+  const mrrHalf = n > 1 ? 1.959964 * Math.sqrt(Math.max(0, rr2 / n - mrr * mrr) / (n - 1)) : NaN;
   const out: RankingMetrics = {
     total: n,
     withGold,
     absentShare: share,
-    mrr: n ? rr / n : NaN,
+    mrr,
     meanRank: withGold ? rankSum / withGold : NaN,
+    mrrCi95Low: mrr - mrrHalf,
+    mrrCi95High: mrr + mrrHalf,
   };
   topks.forEach((k, j) => {
     const acc = n ? hits[j] / n : NaN;
     out[`top${k}`] = acc;
     out[`top${k}Corrected`] = share < 1 ? acc / (1 - share) : NaN;
+    [out[`top${k}Ci95Low`], out[`top${k}Ci95High`]] = wilson95(hits[j], n);
   });
   return out;
 }

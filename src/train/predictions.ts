@@ -27,6 +27,15 @@ export interface EvaluateOptions {
   predictions?: boolean;
   /** Fixed gold-absent share for the corrected metrics. */
   absentShare?: number;
+  /** Report progress with an ETA: one line at most every `everySeconds` (default 10) and a last line. */
+  progress?: { label: string; total: number; log?: (line: string) => void; everySeconds?: number };
+}
+
+/** `90 s` → `1m30s`. */
+function formatSeconds(s: number): string {
+  if (!Number.isFinite(s)) return '?';
+  const m = Math.floor(s / 60);
+  return m ? `${m}m${String(Math.round(s - 60 * m)).padStart(2, '0')}s` : `${Math.round(s)}s`;
 }
 
 /** Score every batch (in order) and return metrics and per-mention predictions. Batches are disposed. */
@@ -38,6 +47,22 @@ export async function evaluateRanking(
   const meter = new RankingMeter(opts.topks, opts.absentShare);
   const predictions: MentionPrediction[] = [];
   let row = 0;
+  const t0 = Date.now();
+  let lastReport = t0;
+  const report = (final: boolean) => {
+    const p = opts.progress;
+    if (!p) return;
+    const now = Date.now();
+    if (!final && now - lastReport < (p.everySeconds ?? 10) * 1000) return;
+    lastReport = now;
+    const s = (now - t0) / 1000;
+    const rate = row / Math.max(s, 1e-9);
+    const eta = final ? 'done' : `ETA ${formatSeconds((p.total - row) / rate)}`;
+    (p.log ?? ((l: string) => console.log(l)))(
+      `${p.label}: ${row}/${p.total} mentions (${((100 * row) / Math.max(1, p.total)).toFixed(0)} %), ` +
+        `${rate.toFixed(1)} mentions/s, ${formatSeconds(s)} elapsed, ${eta}`,
+    );
+  };
   for await (const batch of batches) {
     const t = batchTensors(batch);
     const onehot = t.answer_onehot;
@@ -84,7 +109,9 @@ export async function evaluateRanking(
     }
     row += scoresArr.length;
     disposeBatch(batch);
+    report(false);
   }
+  report(true);
   return { metrics: meter.compute(), predictions };
 }
 

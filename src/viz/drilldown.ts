@@ -52,8 +52,17 @@ export async function drilldownHtml(d: DrilldownData, opts: { thumb?: number; te
   }
   let edgesHtml = '<p><i>No edge values (this model has no DRIN graph).</i></p>';
   if (d.edges.length) {
-    const head = `<tr><th>layer input</th>${EDGE_TYPES.map((e) => `<th>${e}</th>`).join('')}</tr>`;
-    const body = d.edges.map((l, i) => `<tr><td>${i}</td>${l.map((v) => `<td>${v.toFixed(4)}</td>`).join('')}</tr>`).join('');
+    const w = d.winner;
+    const head = `<tr><th>layer input</th>${w ? '<th>candidate</th>' : ''}${EDGE_TYPES.map((e) => `<th>${e}</th>`).join('')}</tr>`;
+    const cells = (l: number[]) => l.map((v) => `<td>${v.toFixed(4)}</td>`).join('');
+    const body = d.edges
+      .map((l, i) =>
+        w
+          ? `<tr><td rowspan="2">${i}</td><td>gold: ${esc(d.goldName)}</td>${cells(l)}</tr>` +
+            `<tr style="color:#b22"><td>ranked first: ${esc(w.name)} (${esc(w.qid)})</td>${cells(w.edges[i])}</tr>`
+          : `<tr><td>${i}</td>${cells(l)}</tr>`,
+      )
+      .join('');
     const last = d.edges.length - 1;
     edgesHtml =
       `<table style="border-collapse:collapse;font-size:12px" border="1" cellpadding="3">${head}${body}</table>` +
@@ -64,11 +73,11 @@ export async function drilldownHtml(d: DrilldownData, opts: { thumb?: number; te
   const rank = d.goldRank === null ? 'gold not among the candidates' : `gold rank ${d.goldRank}`;
   const html =
     `<div class="drin-drilldown" style="font-family:sans-serif;border:1px solid #ddd;padding:8px;margin:6px 0">` +
-    `<div style="font-size:13px;color:#555">${esc(d.model)} · row ${d.row} · ${esc(d.id)} · ${rank} · gold: <b>${esc(d.goldName)}</b> (${esc(d.goldQid)})</div>` +
+    `<div style="font-size:13px;color:#555">${esc(d.model)} · row ${d.row} · ${rank} · gold: <b>${esc(d.goldName)}</b> (${esc(d.goldQid)})</div>` +
     `<p style="font-size:15px">${sentence}</p>` +
     `<div style="display:flex;gap:12px;align-items:flex-start"><div style="font-size:12px;text-align:center">mention image<br/>` +
     `<img src="${mImg.uri}" width="${size}" height="${size}" alt="mention image (${mImg.kind})"/></div>` +
     `<div>${cards.join('')}</div></div>` +
-    `<div style="margin-top:6px"><b>Edges of the gold candidate across layers</b>${edgesHtml}</div></div>`;
+    `<div style="margin-top:6px"><b>Edges of the gold candidate${d.winner ? ' and of the candidate ranked first' : ''} across layers</b>${edgesHtml}</div></div>`;
   return { html, unreadableImages: unreadable };
 }

@@ -128,7 +128,7 @@ export function plotlyFigureHtml(fig: PlotlyFigure, opts: ShowPlotOptions = {}):
  * Show a plotly figure in the notebook (offline; plotly.js is inlined in the first plot of the kernel).
  *
  * ```ts
- * drin.showPlot({ data: [{ x: [1, 2, 3], y: [2, 1, 3], type: 'scatter' }], layout: { title: 'loss' } });
+ * drin.showPlot({ data: [{ x: [1, 2, 3], y: [2, 1, 3], type: 'scatter' }], layout: { title: { text: 'loss' } } });
  * ```
  */
 export function showPlot(fig: PlotlyFigure, opts: ShowPlotOptions = {}): void {

@@ -20,6 +20,13 @@ export interface PlotReport {
   marks: number;
   /** The container's text when empty (e.g. the "plotly.js is not loaded" note). */
   text: string;
+  /** The title plotly drew (empty when the layout's title was missing or a plain string, which plotly.js 3 ignores). */
+  drawnTitle: string;
+  /** Cartesian x / y axes drawn, and how many of them got a non-empty axis title. */
+  xAxes: number;
+  yAxes: number;
+  xTitles: number;
+  yTitles: number;
 }
 
 export interface ImageReport {
@@ -76,8 +83,13 @@ const INSPECT = `(() => {
       if (t.tagName === 'image') marks++;
     }
     const title = b.getAttribute('data-title') || ((b.querySelector('.gtitle') || {}).textContent || '');
+    const drawnTitle = ((b.querySelector('.gtitle') || {}).textContent || '').trim();
+    const titled = (re) => Array.from(b.querySelectorAll('text'))
+      .filter((t) => re.test(t.getAttribute('class') || '') && (t.textContent || '').trim()).length;
     return { index, title, rendered: !!svg && b.classList.contains('js-plotly-plot'), traces: traces.length, marks,
-             text: svg ? '' : (b.textContent || '').slice(0, 200) };
+             text: svg ? '' : (b.textContent || '').slice(0, 200), drawnTitle,
+             xAxes: b.querySelectorAll('.xaxislayer-above').length, yAxes: b.querySelectorAll('.yaxislayer-above').length,
+             xTitles: titled(/^x\\d*title$/), yTitles: titled(/^y\\d*title$/) };
   });
   const images = Array.from(document.images).map((img, index) => ({
     index, src: (img.getAttribute('src') || '').slice(0, 80), naturalWidth: img.naturalWidth }));
@@ -117,6 +129,19 @@ export async function checkPages(pages: Array<{ notebook: string; html: string }
     }
     return reports;
   }, { chromiumPath: process.env.CHROMIUM_PATH });
+}
+
+/** Plots whose drawn title or axis titles are missing, one line each (empty = every chart is labelled). */
+export function plotLabelProblems(r: PageReport): string[] {
+  const out: string[] = [];
+  for (const p of r.plots) {
+    if (!p.rendered) continue;
+    const name = `plot ${p.index + 1}${p.title ? ` "${p.title}"` : ''}`;
+    if (!p.drawnTitle) out.push(`${name}: no title drawn (plotly.js 3 needs layout.title = { text })`);
+    if (p.xTitles < p.xAxes) out.push(`${name}: ${p.xAxes - p.xTitles} of ${p.xAxes} x axes without a title`);
+    if (p.yTitles < p.yAxes) out.push(`${name}: ${p.yAxes - p.yTitles} of ${p.yAxes} y axes without a title`);
+  }
+  return out;
 }
 
 /** Problems found on a page, one line each (empty = all good). */

@@ -91,3 +91,21 @@ test('maxScoreDiff compares a re-scoring with saved predictions by row', async (
   assert.equal(maxScoreDiff({ rows: [3, 7], scores: [[0.5, 0.5], [0.5, 0.25]] }, ref), 0.375);
   assert.throws(() => maxScoreDiff({ rows: [9], scores: [[0, 0]] }, ref), /row 9 was re-scored but is not in the saved predictions/);
 });
+
+test('drinEdgesOfSlots: the gold slot\'s edges equal the model\'s extras, and two slots differ', async (t) => {
+  if (!fs.existsSync(FIX)) return t.skip('../shared absent: fixtures/drin/wikidiverse-small not found');
+  const { drinEdgesOfSlots } = await import('../../src/analysis');
+  await tf.setBackend('cpu');
+  const manifest = JSON.parse(fs.readFileSync(path.join(FIX, 'manifest.json'), 'utf8'));
+  const model = createDrin(drinConfigFromManifest(manifest), 0, { engine: 'tfjs' });
+  loadWeights(model.params, path.join(FIX, 'params'));
+  const batch: Record<string, tf.Tensor> = {};
+  for (const k of [...manifest.batch_order, 'answer_index', 'answer_onehot']) batch[k] = loadNpyTensor(path.join(FIX, 'inputs', `${k}.npy`));
+  const R = batch.miet_similarity.shape[1]!;
+  const [gold, first] = drinEdgesOfSlots(model.params, model.config, batch, 1, [R - 1, 0]);
+  const extras = (model.extras!(batch).edges!.arraySync() as number[][][])[1]; // [layers][4], gold slot
+  assert.equal(gold.length, model.config.numLayers);
+  gold.forEach((l, i) => l.forEach((v, k) => assert.ok(Math.abs(v - extras[i][k]) < 1e-6, `layer ${i} edge ${k}: ${v} vs ${extras[i][k]}`)));
+  assert.ok(first.flat().some((v, i) => Math.abs(v - gold.flat()[i]) > 1e-6), 'slot 0 has its own edges');
+  assert.throws(() => drinEdgesOfSlots(model.params, model.config, batch, 0, [R]), /outside/);
+});

@@ -72,3 +72,16 @@ test('listPredictionRuns lists only runs that have the predictions file', async 
   assert.deepEqual([...runs.keys()], ['drin', 'ghmfc']);
   assert.equal(listPredictionRuns({ dataset: 'nothing', runsDir: d.runs }).size, 0);
 });
+
+test('loadAnalysisTextSide falls back to the release arrays when there is no prepare output', (t) => {
+  if (!fs.existsSync(SHARED_WIKIMEL)) return t.skip('../shared absent: fixtures/preprocessed/wikimel not found');
+  const text = loadAnalysisTextSide({ dataset: 'wikimel', split: 'test', preparedDir: path.join(os.tmpdir(), 'no-such-prepared'),
+    preprocessedDir: SHARED_WIKIMEL });
+  assert.equal(text.mentions.length, 3);
+  assert.equal(text.mentions[0].sentence, 'an a of as with Alpha Centauri is an a at');
+  assert.equal(text.mentions[0].candidates.length, 100);
+  assert.equal(text.mentions[0].candidates[0], 'Q91913');
+  assert.equal(text.mentions[0].goldQid, text.entityNameRaw![0][100]);
+  assert.equal(text.entities.get('Q91913')?.name, 'Q91913');
+  assert.match(text.sources[0], /release arrays/);
+});

@@ -91,11 +91,13 @@ test('successOverlap splits mentions by which model is right', async () => {
 test('error table sorts by gold rank and filters', async () => {
   const { rows } = await rowsOf('drin');
   const errors = analysisDataFrame(rows, { errorsOnly: true, candidates: 4 });
-  assert.deepEqual(errors.shape, [3, 12]);
+  assert.deepEqual(errors.shape, [3, 13]);
   const sorted = frameRecords(sortAnalysisFrame(errors, 'goldRank', false));
-  assert.deepEqual(sorted.map((r) => r.goldRank), [5, 3, 2]); // 5 = C + 1 = gold absent
+  assert.deepEqual(sorted.map((r) => r.goldRank), [3, 2, null]); // gold absent: no rank, last
+  assert.equal(analysisDataFrame(rows, { errorsOnly: true, goldPresentOnly: true }).shape[0], 2);
+  assert.ok(frameRecords(errors).every((r) => typeof r.sentence === 'string' && r.sentence !== ''));
   const asc = frameRecords(sortAnalysisFrame(errors, 'goldRank', true));
-  assert.deepEqual(asc.map((r) => r.row), [3, 1, 5]);
+  assert.deepEqual(asc.map((r) => r.row), [5, 3, 1]);
   const f = frameRecords(filterAnalysisFrame(errors, { column: 'goldRank', op: 'le', value: 4 }, { column: 'defaultImage', op: 'eq', value: true }));
   assert.deepEqual(f.map((r) => r.row), [1, 3]);
   assert.equal(filterAnalysisFrame(errors, { column: 'mention', op: 'contains', value: 'zzz' }).shape[0], 0);

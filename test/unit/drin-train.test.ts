@@ -13,6 +13,7 @@ import {
   Adam,
   goldRanks,
   rankingMetrics,
+  wilson95,
   tripletLoss,
   trainRanking,
   lossAndGradients,
@@ -220,4 +221,17 @@ test('chunked back-propagation (tfjs engine) gives the gradients of the whole ba
   const nudged = { ...chunked, grads: new Map(chunked.grads).set(k0, g0.map((x, i) => (i === 0 ? x + 1e-3 * Math.max(1, Math.abs(x)) : x))) };
   assert.throws(() => assertSameStep(whole, nudged), AssertionError);
   model.params.forEach((p) => p.dispose());
+});
+
+test('rankingMetrics: 95 % Wilson intervals for top-k and a normal interval for MRR', () => {
+  const ranks = [...Array(60).fill(1), ...Array(30).fill(2), ...Array(10).fill(0)]; // 60 hits of 100
+  const m = rankingMetrics(ranks, [1, 5]);
+  assert.equal(m.top1, 0.6);
+  // Wilson 95 % for 60/100: 0.5020 – 0.6906
+  assert.ok(Math.abs(m.top1Ci95Low - 0.502) < 1e-3 && Math.abs(m.top1Ci95High - 0.6906) < 1e-3, `${m.top1Ci95Low} ${m.top1Ci95High}`);
+  assert.ok(m.top5Ci95Low < 0.9 && m.top5Ci95High > 0.9);
+  assert.ok(m.mrrCi95Low < m.mrr && m.mrr < m.mrrCi95High);
+  assert.deepEqual(wilson95(0, 0).map(Number.isNaN), [true, true]);
+  const [lo, hi] = wilson95(10, 10);
+  assert.ok(lo > 0.69 && lo < 0.73 && Math.abs(hi - 1) < 1e-12, `${lo} ${hi}`);
 });

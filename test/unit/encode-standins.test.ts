@@ -86,3 +86,16 @@ test('CLIP stand-in: unit-norm embeddings, logits in [-100, 100], deterministic'
   assert.ok(Math.abs(n - 1) < 1e-5);
   assert.equal(clip.logitScale, 100);
 });
+
+test('CLIP stand-in is aligned on colour terms: a text naming the colour an image shows scores higher', async () => {
+  const { clip } = standinEncoders();
+  const t = await clip.textEmbeds(['Emblem: red circle.', 'Emblem: blue circle.', 'Anna Berg at a press conference in 1950']);
+  const im = await clip.imageEmbeds([solid(200, 40, 40), solid(40, 70, 200)]);
+  const P = clip.dim;
+  const c = (ti: number, ii: number) => cos(t.subarray(ti * P, (ti + 1) * P), im.subarray(ii * P, (ii + 1) * P));
+  // matching colour ≈ 0.30, other pairs ≈ 0.18 (the range of real CLIP cosines)
+  assert.ok(c(0, 0) - c(1, 0) > 0.08, `red text vs red image ${c(0, 0)}, blue text vs red image ${c(1, 0)}`);
+  assert.ok(c(1, 1) - c(0, 1) > 0.08, `blue text vs blue image ${c(1, 1)}, red text vs blue image ${c(0, 1)}`);
+  for (const v of [c(0, 0), c(1, 1)]) assert.ok(v > 0.2 && v < 0.4, `matching cosine ${v}`);
+  for (const v of [c(2, 0), c(2, 1), c(1, 0)]) assert.ok(v > 0.05 && v < 0.3, `unrelated cosine ${v}`);
+});

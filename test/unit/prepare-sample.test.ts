@@ -14,22 +14,35 @@ function listFiles(dir: string, rel = ''): string[] {
 test('generateSample is deterministic and reproduces the committed data/sample (texts, KB, tokenizer, file set)', async () => {
   const out = fs.mkdtempSync(path.join(os.tmpdir(), 'drin-sample-'));
   const s = await generateSample(out);
-  assert.deepEqual(s.mentions, { train: 240, valid: 60, test: 60 });
-  assert.equal(s.entities, 300);
+  assert.deepEqual(s.mentions, { train: 1200, valid: 200, test: 240 });
+  assert.equal(s.entities, 540);
   assert.ok(s.bytes < 5 * 1024 * 1024, `sample is ${s.bytes} bytes`);
   assert.ok(s.entityImages.missing > 0 && s.entityImages.tiny > 0 && s.entityImages.corrupt > 0);
-  assert.ok(s.mentionsNotInSentence > 0);
+  assert.ok(s.mentionsNotInSentence > 0 && s.goldAbsent > 0);
   assert.deepEqual(listFiles(out), listFiles(SAMPLE_RAW), 'file set differs from data/sample: run `npx drin make-sample`');
   for (const f of ['mentions/WIKIMEL_train.json', 'mentions/WIKIMEL_test.json', 'candidates/qid2ne.json', 'entities/qid2abs.json',
     'tokenizer/vocab.txt', 'tokenizer/tokenizer.json', 'README.md']) {
     assert.equal(fs.readFileSync(path.join(out, f), 'utf8'), fs.readFileSync(path.join(SAMPLE_RAW, f), 'utf8'), f);
   }
   assert.match(fs.readFileSync(path.join(out, 'README.md'), 'utf8'), /SYNTHETIC/);
-  // names collide: some surname is shared by at least 10 entities
-  const names = Object.values(JSON.parse(fs.readFileSync(path.join(out, 'candidates/qid2ne.json'), 'utf8'))) as string[];
-  const counts = new Map<string, number>();
-  for (const n of names) counts.set(n.split(' ')[1], (counts.get(n.split(' ')[1]) ?? 0) + 1);
-  assert.ok(Math.max(...counts.values()) >= 10);
+  // only text and image together identify the gold: every name is shared by 3 entities whose
+  // descriptions differ only in the emblem, and every candidate list is one 3 × 3 cluster (+ 1 outsider)
+  const qid2ne = JSON.parse(fs.readFileSync(path.join(out, 'candidates/qid2ne.json'), 'utf8')) as Record<string, string>;
+  const qid2abs = JSON.parse(fs.readFileSync(path.join(out, 'entities/qid2abs.json'), 'utf8')) as Record<string, string>;
+  const byName = new Map<string, string[]>();
+  for (const [q, n] of Object.entries(qid2ne)) byName.set(n, [...(byName.get(n) ?? []), q]);
+  for (const [name, qs] of byName) {
+    assert.equal(qs.length, 3, name);
+    const bare = new Set(qs.map((q) => qid2abs[q].replace(/Emblem: [^.]*\./, '')));
+    assert.equal(bare.size, 1, `${name}: descriptions differ beyond the emblem`);
+    assert.equal(new Set(qs.map((q) => /Emblem: ([^.]*)\./.exec(qid2abs[q])![1])).size, 3, `${name}: emblems repeat`);
+  }
+  const tsv = fs.readFileSync(path.join(out, 'candidates/top100/candidates-answer.tsv'), 'utf8').trim().split('\n');
+  assert.equal(tsv.length, 1200 + 200 + 240);
+  const firstRow = tsv[0].split('\t');
+  assert.equal(firstRow.length, 11);
+  const names = firstRow.slice(1).map((q) => qid2ne[q]);
+  assert.ok([...new Set(names)].filter((n) => names.filter((x) => x === n).length === 3).length >= 2, names.join(', '));
   // a regular image is a valid 64x64 JPEG
   const train = JSON.parse(fs.readFileSync(path.join(out, 'mentions/WIKIMEL_train.json'), 'utf8'));
   assert.equal(await checkImageFile(path.join(out, 'mentions/KVQAimgs', (Object.values(train)[0] as { imgPath: string }).imgPath)), 'ok');
