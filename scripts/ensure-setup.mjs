@@ -96,6 +96,9 @@ function ensureNodeModules() {
 
 // ---------------------------------------------------------------- 2. Jupyter
 
+/** apt-get waits up to 10 min for a dpkg lock held by another install instead of failing at once. */
+export const APT_WAIT = ['-o', 'DPkg::Lock::Timeout=600'];
+
 /** The Python interpreter that runs `jupyter` (read from its shebang), or undefined. */
 export function jupyterPython() {
   const jup = which('jupyter');
@@ -129,9 +132,9 @@ function ensureJupyter() {
     const pkgs = ['jupyter-notebook', 'python3-nbclient', 'jupyter-nbconvert', 'jupyter-client'];
     const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
     const cmd = (args) => (sudo.length ? run(sudo[0], [...sudo.slice(1), ...args], { env }) : run(args[0], args.slice(1), { env }));
-    if (cmd(['apt-get', 'install', '-y', '--no-install-recommends', ...pkgs]) !== 0) {
-      cmd(['apt-get', 'update']);
-      if (cmd(['apt-get', 'install', '-y', '--no-install-recommends', ...pkgs]) !== 0) throw new Error(`apt-get install ${pkgs.join(' ')} failed`);
+    if (cmd(['apt-get', ...APT_WAIT, 'install', '-y', '--no-install-recommends', ...pkgs]) !== 0) {
+      cmd(['apt-get', ...APT_WAIT, 'update']);
+      if (cmd(['apt-get', ...APT_WAIT, 'install', '-y', '--no-install-recommends', ...pkgs]) !== 0) throw new Error(`apt-get install ${pkgs.join(' ')} failed`);
     }
   } else {
     const py = which('python3') ?? which('python');
@@ -168,7 +171,7 @@ export function chromiumInstallCommands(whichFn = which, isRoot = process.getuid
   const cmds = [];
   if (sudo) {
     if (whichFn('apt-get')) {
-      cmds.push({ install: [...sudo, 'apt-get', 'install', '-y', '--no-install-recommends', 'chromium'], update: [...sudo, 'apt-get', 'update'] });
+      cmds.push({ install: [...sudo, 'apt-get', ...APT_WAIT, 'install', '-y', '--no-install-recommends', 'chromium'], update: [...sudo, 'apt-get', ...APT_WAIT, 'update'] });
     }
     if (whichFn('dnf')) cmds.push({ install: [...sudo, 'dnf', 'install', '-y', 'chromium'] });
     if (whichFn('pacman')) cmds.push({ install: [...sudo, 'pacman', '-S', '--noconfirm', 'chromium'] });

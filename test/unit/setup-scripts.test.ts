@@ -83,7 +83,10 @@ test('Chromium: ensure-setup and src/viz/browser.ts search the same places; inst
   assert.deepEqual(fromSetup, fromViz);
   const only = (...have: string[]) => (cmd: string) => (have.includes(cmd) ? `/usr/bin/${cmd}` : undefined);
   assert.deepEqual(chromiumInstallCommands(only('apt-get'), true), [
-    { install: ['apt-get', 'install', '-y', '--no-install-recommends', 'chromium'], update: ['apt-get', 'update'] },
+    {
+      install: ['apt-get', '-o', 'DPkg::Lock::Timeout=600', 'install', '-y', '--no-install-recommends', 'chromium'],
+      update: ['apt-get', '-o', 'DPkg::Lock::Timeout=600', 'update'],
+    },
   ]);
   assert.deepEqual(chromiumInstallCommands(only('apt-get', 'sudo'), false)[0].install.slice(0, 3), ['sudo', '-n', 'apt-get']);
   assert.deepEqual(chromiumInstallCommands(only('dnf'), true), [{ install: ['dnf', 'install', '-y', 'chromium'] }]);
