@@ -8,6 +8,7 @@ import { Command } from 'commander';
 import { PREPARED, SAMPLE_RAW } from '../paths';
 import { prepareDataset, formatPrepareReport, detectRawFormat, RAW_FORMATS, RawFormat } from '../data/prepare';
 import { generateSample } from '../data/sample';
+import { readDrinEnv } from './env';
 
 const int = (name: string) => (v: string) => {
   const n = Number(v);
@@ -36,7 +37,7 @@ export function register(program: Command): void {
       const out = path.resolve(o.out ?? path.join(PREPARED, isSample ? 'sample' : path.basename(input)));
       const report = await prepareDataset({
         format: o.format as RawFormat, input, out, candidates: o.candidates ?? (isSample ? 10 : 100), vocab: o.vocab, modelDir: o.modelDir,
-        workers: o.workers, limit: o.limit, progress: true,
+        workers: o.workers, limit: o.limit, progress: true, vocabSearch: { hub: !readDrinEnv().offline },
       });
       for (const line of formatPrepareReport(report)) console.log(line);
     });

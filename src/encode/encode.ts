@@ -87,7 +87,7 @@ export interface EncodeOptions {
   merge?: boolean;
   /** Keep `_encode/` after merging (default false). */
   keepParts?: boolean;
-  /** Show cli-progress bars (default: when stderr is a TTY or DRIN_PROGRESS=1). */
+  /** Show cli-progress bars (default: when stderr is a TTY; the CLI passes true). */
   progress?: boolean;
   /** Only build these tasks (ids), e.g. for a quick look. */
   onlyTasks?: string[];
@@ -438,7 +438,7 @@ export async function encodePrepared(opts: EncodeOptions): Promise<EncodeReport>
   }
   fs.writeFileSync(path.join(work, 'encoders.json'), JSON.stringify({ encoders: used }));
   const chunkRows = { text: 64, image: 16, clip: 32, ...opts.chunkRows };
-  const showProgress = opts.progress ?? (Boolean(process.stderr.isTTY) || process.env.DRIN_PROGRESS === '1');
+  const showProgress = opts.progress ?? Boolean(process.stderr.isTTY);
   const counts: Record<string, number> = {};
   const taskReports: EncodeReport['tasks'] = [];
   let globalChunk = 0, computedTotal = 0;

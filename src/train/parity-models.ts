@@ -11,7 +11,7 @@ import type { ParityModelFactory } from './parity';
 
 /** `model_type` → factory: DRIN (../shared/fixtures/drin) and the baselines (../shared/fixtures/baselines). */
 export const PARITY_MODELS: Readonly<Record<string, ParityModelFactory>> = {
-  drin: (manifest, _dir, opts) => createDrin(drinConfigFromManifest(manifest), 0, { engine: opts.engine }),
+  drin: (manifest, _dir, opts) => createDrin(drinConfigFromManifest(manifest), 0, { engine: opts.engine, device: opts.device, ort: opts.ort }),
   ghmfc: (manifest) => createGhmfc(ghmfcConfigFromManifest(manifest)),
   melhi: (manifest) => createMelhi(melhiConfigFromManifest(manifest)),
 };

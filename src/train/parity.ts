@@ -13,6 +13,8 @@ import { goldRanks } from './metrics';
 import { RankingModel } from './model';
 import { loadNpyTensor, loadWeights } from './weights';
 import { PARITY_MODELS } from './parity-models';
+import type { DeviceRequest } from '../device';
+import type { OrtRunOptions } from '../onnx/session';
 
 /** The manifest fields parity reads (all fixture manifests have them; models read their own extras). */
 export interface ParityManifest {
@@ -27,10 +29,14 @@ export interface ParityManifest {
   [key: string]: unknown;
 }
 
-/** How parity builds and reports a model (the CLI fills these from DRIN_ENGINE / DRIN_PARITY_DEBUG). */
+/** How parity builds and reports a model (the CLI fills these from DRIN_ENGINE, DRIN_DEVICE, DRIN_ORT_*, DRIN_PARITY_DEBUG). */
 export interface ParityOptions {
   /** DRIN's engine (default auto). */
   engine?: 'auto' | 'ort' | 'tfjs';
+  /** Where DRIN's ort engine runs (default auto). */
+  device?: DeviceRequest;
+  /** DRIN's ort engine's onnxruntime options. */
+  ort?: OrtRunOptions;
   /** Print the worst unexplained Adam element of each parameter. */
   debug?: boolean;
 }
