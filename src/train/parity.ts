@@ -8,8 +8,8 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { Adam } from './adam';
-import { tripletLoss } from './loss';
 import { goldRanks } from './metrics';
+import { lossAndGradients } from './loop';
 import { RankingModel } from './model';
 import { loadNpyTensor, loadWeights } from './weights';
 import { PARITY_MODELS } from './parity-models';
@@ -171,23 +171,9 @@ export function runParity(dir: string, tol: ParityTolerances = PARITY_TOLERANCES
     scores.dispose();
     refScores.dispose();
 
-    // loss and gradients
+    // loss and gradients, as training takes them (the fused engine, else autodiff; eval mode like the fixtures)
     const keys = [...model.params.keys()];
-    const vars = keys.map((k) => model.params.get(k)!);
-    const byName = new Map(vars.map((v, i) => [v.name, keys[i]]));
-    const gradMap = new Map<string, tf.Tensor>();
-    let loss: number;
-    if (model.lossAndGrads) {
-      const out = model.lossAndGrads(batch, margin); // the fused engine, as training uses it
-      out.scores.dispose();
-      loss = out.loss;
-      out.grads.forEach((g, k) => gradMap.set(k, g));
-    } else {
-      const { value, grads } = tf.variableGrads(() => tripletLoss(model.scores(batch, { training: false }), onehot, margin), vars);
-      loss = value.dataSync()[0];
-      value.dispose();
-      for (const [vn, g] of Object.entries(grads)) gradMap.set(byName.get(vn)!, g);
-    }
+    const { loss, grads: gradMap } = lossAndGradients(model, batch, margin, { training: false });
     const dLoss = Math.abs(loss - manifest.loss);
     let dGrads = 0;
     let gradWorst = { key: '', abs: 0, rel: 0 };
