@@ -1,7 +1,7 @@
 /**
  * The environment variables the CLI, the benches and the notebooks read, in one place. The library
  * itself reads none of them: each becomes an argument (`initBackend(env.backend)`,
- * `createDrin(cfg, seed, { engine: env.engine })`, `datasetName(env.dataset)`, ...).
+ * `createDrin(cfg, seed, env.drin)`, `loadEncoders({ offline: env.offline })`, `datasetName(env.dataset)`, ...).
  *
  *   DRIN_BACKEND       tensorflow | node | gpu | wasm | cpu   force a tfjs backend (default: fastest found)
  *   DRIN_WASM_THREADS  0..8                                  wasm XNNPACK threads (default: cores, at most 4)
