@@ -5,10 +5,10 @@
  */
 import * as path from 'node:path';
 import { Command } from 'commander';
+import { readDrinEnv } from './env';
 import { PREPARED, SAMPLE_RAW } from '../paths';
 import { prepareDataset, formatPrepareReport, detectRawFormat, RAW_FORMATS, RawFormat } from '../data/prepare';
 import { generateSample } from '../data/sample';
-import { readDrinEnv } from './env';
 
 const int = (name: string) => (v: string) => {
   const n = Number(v);
@@ -36,8 +36,9 @@ export function register(program: Command): void {
       const isSample = input === path.resolve(SAMPLE_RAW);
       const out = path.resolve(o.out ?? path.join(PREPARED, isSample ? 'sample' : path.basename(input)));
       const report = await prepareDataset({
+        vocabSearch: { hub: !readDrinEnv().offline }, // DRIN_OFFLINE: the vocabulary never from the hub
         format: o.format as RawFormat, input, out, candidates: o.candidates ?? (isSample ? 10 : 100), vocab: o.vocab, modelDir: o.modelDir,
-        workers: o.workers, limit: o.limit, progress: true, vocabSearch: { hub: !readDrinEnv().offline },
+        workers: o.workers, limit: o.limit, progress: true,
       });
       for (const line of formatPrepareReport(report)) console.log(line);
     });
