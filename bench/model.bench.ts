@@ -21,7 +21,10 @@ import * as path from 'node:path';
 import * as readline from 'node:readline';
 import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../src/backend';
-import { readDrinEnv } from '../src/cli/env';
+import { readDrinEnv, type DrinEnv } from '../src/cli/env';
+
+/** The variables the bench runs with (src/cli/env.ts); DRIN_BENCH_DEVICE, when set, replaces DRIN_DEVICE. */
+const benchEnv = (): DrinEnv => readDrinEnv(process.env.DRIN_BENCH_DEVICE ? { ...process.env, DRIN_DEVICE: process.env.DRIN_BENCH_DEVICE } : process.env);
 import { createDrin } from '../src/models';
 import { drinConfig } from '../src/models/drin-config';
 import { buildDrinGraph, drinGraphGradKeys, drinGraphParamKeys } from '../src/models/drin-graph';
@@ -160,7 +163,7 @@ export function ortMatmulGflops(rows = 6464, k = 2048, n = 768): number {
   const x = g.input('x', [rows, k]);
   const w = g.input('w', [n, k]);
   g.output('y', g.op('Gemm', [x, w], { transB: 1 }), [rows, n]);
-  const s = new OrtSession(g.toBytes());
+  const s = new OrtSession(g.toBytes(), undefined, benchEnv().ort);
   const xs = new Float32Array(rows * k).map((_, i) => ((i * 7919) % 1000) / 1000);
   const ws = new Float32Array(n * k).map((_, i) => ((i * 104729) % 1000) / 1000 - 0.5);
   const feeds = { x: { data: xs, dims: [rows, k] }, w: { data: ws, dims: [n, k] } };
@@ -242,7 +245,7 @@ export async function profileDrinStep(layout: Layout, runs = 3, train = true): P
   if (train) feeds.answer_onehot = new ort.Tensor('float32', onehot, [B, R - 1]);
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'drin-profile-'));
   const session = await ort.InferenceSession.create(bytes, {
-    intraOpNumThreads: ortThreads(),
+    intraOpNumThreads: ortThreads(benchEnv().ort.threads),
     interOpNumThreads: 1,
     executionMode: 'sequential',
     graphOptimizationLevel: 'all',
@@ -278,11 +281,11 @@ export async function profileDrinStep(layout: Layout, runs = 3, train = true): P
 
 async function measureLayout(layout: Layout, steps: number, rounds: number, reference: { ref: string; python: string } | undefined): Promise<ModelBenchEntry> {
   const R = SLOTS[layout];
-  const model = createDrin({ bertDim: 768, resnetDim: 2048, gcnDim: 768, numLayers: 2 }, 0);
+  const model = createDrin({ bertDim: 768, resnetDim: 2048, gcnDim: 768, numLayers: 2 }, 0, benchEnv().drin);
   const chunk = model.engine === 'tfjs' && layout === 'wikimel' ? Number(process.env.DRIN_BENCH_CHUNK ?? 16) : undefined;
   const adam = new Adam({ lr: 1e-3 });
   const batch = paperBatch(B, R);
-  const threads = model.engine === 'ort' ? ortThreads() : 1;
+  const threads = model.engine === 'ort' ? ortThreads(benchEnv().ort.threads) : 1;
   const trainOnce = (): void => void trainStep(model, adam, batch, 0.25, { chunk });
   const evalOnce = (): void => void tf.tidy(() => model.scores(batch).dataSync());
   let ref: ReferenceProcess | undefined;
@@ -340,11 +343,10 @@ async function measureLayout(layout: Layout, steps: number, rounds: number, refe
 
 /** Print one line per layout and write results/bench/model.json. */
 export async function run(): Promise<void> {
-  if (process.env.DRIN_BENCH_DEVICE) process.env.DRIN_DEVICE = process.env.DRIN_BENCH_DEVICE; // auto | cpu | cuda (src/device.ts)
-  const b = await initBackend(readDrinEnv().backend);
+  const b = await initBackend(benchEnv().backend);
   const steps = Number(process.env.DRIN_BENCH_STEPS ?? 3);
   const rounds = Number(process.env.DRIN_BENCH_ROUNDS ?? 3);
-  const probe = createDrin({ bertDim: 8, resnetDim: 8, gcnDim: 8 }, 0, { engine: readDrinEnv().engine });
+  const probe = createDrin({ bertDim: 8, resnetDim: 8, gcnDim: 8 }, 0, benchEnv().drin);
   probe.params.forEach((p) => p.dispose());
   const found = findReference();
   const reference = 'why' in found ? undefined : found;
@@ -357,7 +359,7 @@ export async function run(): Promise<void> {
   for (const layout of layouts) {
     // the machine's matmul rate now (it is shared: measured next to each layout, not once)
     const gflops = probe.engine === 'ort' ? ortMatmulGflops() : undefined;
-    if (gflops) console.log(`  onnxruntime matmul [6464×2048]·[2048×768]: ${gflops.toFixed(0)} GFLOP/s (${ortThreads()} threads, load ${os.loadavg()[0].toFixed(1)})`);
+    if (gflops) console.log(`  onnxruntime matmul [6464×2048]·[2048×768]: ${gflops.toFixed(0)} GFLOP/s (${ortThreads(benchEnv().ort.threads)} threads, load ${os.loadavg()[0].toFixed(1)})`);
     const e = await measureLayout(layout, steps, rounds, reference);
     const flop = { train: drinStepGflop(B, SLOTS[layout], true), eval: drinStepGflop(B, SLOTS[layout], false) };
     entries[layout] = { ...e, ...(gflops ? { matmulGflops: Math.round(gflops), stepGflop: { train: Math.round(flop.train * 10) / 10, eval: Math.round(flop.eval * 10) / 10 } } : {}) };

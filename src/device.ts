@@ -11,8 +11,11 @@
  * The CUDA check is not a guess: a one-op graph (MatMul, built with src/onnx/graph.ts) is loaded with
  * `executionProviders: ['cuda']` and run in a child process (a provider that fails to load can print
  * to stderr or abort; the child keeps that away from the caller), and its output is compared with the
- * exact product. `resolveOrtDevice` turns a request (`auto` | `cpu` | `cuda`, default `DRIN_DEVICE`,
- * else `auto`) into the device used, with the reason.
+ * exact product. `resolveOrtDevice` turns a request (`auto` | `cpu` | `cuda`, default `auto`; the CLI
+ * passes `DRIN_DEVICE`, src/cli/env.ts) into the device used, with the reason.
+ *
+ * The one environment variable read here is `LD_LIBRARY_PATH` ({@link findLib}): not a DRIN setting but
+ * the dynamic loader's own search path, read to predict what the loader will find (as `ldd` does).
  */
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
@@ -159,7 +162,7 @@ export function nvccRelease(): string | undefined {
 
 let ldCache: Map<string, string> | undefined;
 
-/** Find a shared library: LD_LIBRARY_PATH first, then the ldconfig cache. */
+/** Find a shared library: LD_LIBRARY_PATH first, then the ldconfig cache (the dynamic loader's order). */
 export function findLib(name: string): LibCheck {
   for (const dir of (process.env.LD_LIBRARY_PATH ?? '').split(':').filter(Boolean)) {
     const p = path.join(dir, name);
@@ -201,11 +204,12 @@ export function oneOpModel(): Uint8Array {
 const CHECK_INPUT = [1, 2, 3, 4];
 const CHECK_OUTPUT = [7, 10, 15, 22];
 
-// Runs in a child process: plain CommonJS, public onnxruntime-node API.
+// Runs in a child process (`node -e CHILD <onnxruntime-node entry> <provider> <model, base64>`): plain
+// CommonJS, public onnxruntime-node API.
 const CHILD = `
-const ort = require(process.env.DRIN_CHECK_ORT);
-const model = new Uint8Array(Buffer.from(process.env.DRIN_CHECK_MODEL, 'base64'));
-const provider = process.env.DRIN_CHECK_PROVIDER;
+const [, ortEntry, provider, modelBase64] = process.argv;
+const ort = require(ortEntry);
+const model = new Uint8Array(Buffer.from(modelBase64, 'base64'));
 const t0 = Date.now();
 (async () => {
   try {
@@ -239,11 +243,8 @@ function stderrDetail(err: string): string[] {
  * `ok` only when the session ran and returned the exact product.
  */
 export function checkOrtProvider(provider: string, timeoutMs = 120000): ProviderCheck {
-  const r = spawnSync(process.execPath, ['-e', CHILD], {
-    encoding: 'utf8',
-    timeout: timeoutMs,
-    env: { ...process.env, DRIN_CHECK_ORT: require.resolve('onnxruntime-node'), DRIN_CHECK_PROVIDER: provider, DRIN_CHECK_MODEL: Buffer.from(oneOpModel()).toString('base64') },
-  });
+  const args = [require.resolve('onnxruntime-node'), provider, Buffer.from(oneOpModel()).toString('base64')];
+  const r = spawnSync(process.execPath, ['-e', CHILD, ...args], { encoding: 'utf8', timeout: timeoutMs });
   const detail = stderrDetail(r.stderr ?? '');
   if (r.error) return { provider, ok: false, error: `the check process failed: ${r.error.message}`, detail };
   const line = (r.stdout ?? '').trim().split('\n').pop() ?? '';
@@ -313,7 +314,7 @@ export function cudaStatusOf(nv: NvidiaInfo, ort: OrtCudaInfo): CudaStatus {
   return { ok: false, reason: [...miss, ...(err ? [err] : [])].join('; ') || 'the onnxruntime CUDA provider is not available' };
 }
 
-/** Check a request string (CLI flag, DRIN_DEVICE, library option). */
+/** Check a request string (CLI flag, DRIN_DEVICE, library option); undefined or empty is `auto`. */
 export function parseDeviceRequest(v: string | undefined, where = 'device'): DeviceRequest {
   const s = (v ?? '').trim().toLowerCase() || 'auto';
   if (!(DEVICE_REQUESTS as readonly string[]).includes(s)) throw new Error(`${where}='${v}': expected one of ${DEVICE_REQUESTS.join(', ')}`);
@@ -321,14 +322,14 @@ export function parseDeviceRequest(v: string | undefined, where = 'device'): Dev
 }
 
 /**
- * Where the onnxruntime DRIN engine runs. `requested` defaults to `DRIN_DEVICE`, else `auto`.
+ * Where the onnxruntime DRIN engine runs. `requested` defaults to `auto` (the CLI passes `DRIN_DEVICE`).
  *   - `cpu`: the CPU provider;
  *   - `auto`: CUDA when the provider passes the one-op check, else the CPU, with the reason;
  *   - `cuda`: CUDA, or an Error naming what is missing (driver, provider files, CUDA 12 / cuDNN 9 libraries, the check's error).
  * `status` replaces the machine check (tests).
  */
 export function resolveOrtDevice(requested?: DeviceRequest | string, status: () => CudaStatus = ortCudaStatus): { device: DeviceName; note: string } {
-  const want = requested === undefined ? parseDeviceRequest(process.env.DRIN_DEVICE, 'DRIN_DEVICE') : parseDeviceRequest(requested);
+  const want = parseDeviceRequest(requested);
   if (want === 'cpu') return { device: 'cpu', note: 'on the CPU (asked for)' };
   const s = status();
   if (s.ok) return { device: 'cuda', note: `on CUDA (${want === 'auto' ? 'auto: ' : ''}${s.reason})` };
@@ -341,7 +342,7 @@ export function resolveOrtDevice(requested?: DeviceRequest | string, status: () 
  * that `cuda` without a working provider falls back to the CPU with the reason (`fellBack`).
  */
 export function resolveEncodeDevice(requested?: DeviceRequest | string, status: () => CudaStatus = ortCudaStatus): { device: DeviceName; note: string; fellBack: boolean } {
-  const want = requested === undefined ? parseDeviceRequest(process.env.DRIN_DEVICE, 'DRIN_DEVICE') : parseDeviceRequest(requested);
+  const want = parseDeviceRequest(requested);
   if (want !== 'cuda') return { ...resolveOrtDevice(want, status), fellBack: false };
   const s = status();
   if (s.ok) return { device: 'cuda', note: `on CUDA (${s.reason})`, fellBack: false };
@@ -362,7 +363,7 @@ function tfjsOnNodeGpu(): boolean {
  * reaches tfjs only through @tensorflow/tfjs-node-gpu; `cuda` without it is an Error saying so.
  */
 export function resolveTfjsDevice(requested?: DeviceRequest | string): { device: DeviceName; note: string } {
-  const want = requested === undefined ? parseDeviceRequest(process.env.DRIN_DEVICE, 'DRIN_DEVICE') : parseDeviceRequest(requested);
+  const want = parseDeviceRequest(requested);
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const tf = require('@tensorflow/tfjs') as typeof import('@tensorflow/tfjs');
   const backend = tf.getBackend();
@@ -378,9 +379,10 @@ export function resolveTfjsDevice(requested?: DeviceRequest | string): { device:
 }
 
 
+// Runs in a child process: `node -e TFJS_CHILD <tfjs-node-gpu entry>`.
 const TFJS_CHILD = `
 try {
-  const tf = require(process.env.DRIN_CHECK_TFJS);
+  const tf = require(process.argv[1]);
   const b = tf.backend();
   console.log(JSON.stringify({ ok: true, backend: tf.getBackend(), gpu: !!(b && b.isUsingGpuDevice) }));
 } catch (e) {
@@ -400,7 +402,7 @@ export function tfjsGpuInfo(): TfjsGpuInfo {
       reason: '@tensorflow/tfjs-node-gpu is not installed (optional dependency: its install downloads libtensorflow 2.9.1 for CUDA 11.2 + cuDNN 8.1; `npm run setup -- --gpu` installs it where those are present)',
     };
   }
-  const r = spawnSync(process.execPath, ['-e', TFJS_CHILD], { encoding: 'utf8', timeout: 120000, env: { ...process.env, DRIN_CHECK_TFJS: entry } });
+  const r = spawnSync(process.execPath, ['-e', TFJS_CHILD, entry], { encoding: 'utf8', timeout: 120000 });
   let res: { ok: boolean; backend?: string; gpu?: boolean; error?: string };
   try {
     res = JSON.parse((r.stdout ?? '').trim().split('\n').pop() ?? '');

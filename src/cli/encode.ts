@@ -41,7 +41,7 @@ export function register(program: Command): void {
     .option('--keep-parts', 'keep the _encode/ chunk folder after merging')
     .option('--threads <n>', 'onnxruntime threads', int('threads'))
     .option('--batch-size <n>', 'model batch size', int('batch-size'))
-    .option('--device <d>', 'pretrained models: auto (CUDA when the onnxruntime CUDA provider passes its one-op check) | cpu | cuda (falls back to the CPU, saying why, when the provider does not work)', 'auto')
+    .option('--device <d>', 'pretrained models: auto (CUDA when the onnxruntime CUDA provider passes its one-op check) | cpu | cuda (falls back to the CPU, saying why, when the provider does not work); default DRIN_DEVICE, else auto')
     .option('--default-image <file>', 'image used for missing / unreadable / small images (default: 224x224 grey)')
     .option('--crop-frame <f>', "reference: crop detector boxes (224 frame) from the original image, as the reference does; scaled: rescale boxes first", 'reference')
     .option('--chunk-images <n>', 'images per chunk (resume granularity)', int('chunk-images'))
@@ -49,18 +49,19 @@ export function register(program: Command): void {
     .action(async (o: EncodeCliOptions) => {
       if (!['standin', 'pretrained'].includes(o.models)) throw new Error(`--models must be standin or pretrained, got '${o.models}'`);
       if (!['reference', 'scaled'].includes(o.cropFrame)) throw new Error(`--crop-frame must be reference or scaled, got '${o.cropFrame}'`);
-      const name = datasetName(readDrinEnv().dataset);
+      const env = readDrinEnv();
+      const name = datasetName(env.dataset);
       const prepared = path.resolve(o.prepared ?? path.join(PREPARED, name));
       const out = path.resolve(o.out ?? path.join(PREPROCESSED, name));
       const data = readPrepared(prepared);
       const roles = [o.text, o.image, o.detector, o.clip];
       const pretrained = roles.some((r) => r !== undefined && r !== 'standin') || (o.models === 'pretrained' && roles.some((r) => r === undefined));
-      const device = pretrained ? resolveEncodeDevice(o.device) : { device: 'cpu' as const, note: 'stand-ins only (no onnxruntime)', fellBack: false };
+      const device = pretrained ? resolveEncodeDevice(o.device ?? env.device) : { device: 'cpu' as const, note: 'stand-ins only (no onnxruntime)', fellBack: false };
       console.log(`${device.fellBack ? 'WARNING: ' : ''}encode device: ${device.device} — ${device.note}`);
       const encoders = await loadEncoders({
         defaults: o.models as 'standin' | 'pretrained', modelDir: o.modelDir, tokenizer: data.tokenizer,
         choice: { text: o.text, image: o.image, detector: o.detector, clip: o.clip },
-        threads: o.threads, batchSize: o.batchSize, device: device.device,
+        threads: o.threads, batchSize: o.batchSize, device: device.device, offline: env.offline,
       });
       for (const [role, e] of Object.entries(encoders)) console.log(`${role.padEnd(8)} ${e.name}${e.standin ? '  (STAND-IN: deterministic substitute, not pretrained features)' : ''}`);
       const report = await encodePrepared({

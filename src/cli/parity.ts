@@ -13,12 +13,12 @@ export function register(program: Command): void {
     .command('parity')
     .description('compare models with reference PyTorch fixtures: scores, loss, grads, params after one Adam step, metrics')
     .argument('<dirs...>', 'fixture directories (or folders holding them), e.g. ../shared/fixtures/drin')
-    .option('--device <d>', "DRIN's ort engine: auto | cpu | cuda (the onnxruntime CUDA provider; an error when it does not work)", 'auto')
-    .action(async (dirs: string[], o: { device: string }) => {
+    .option('--device <d>', "DRIN's ort engine: auto | cpu | cuda (the onnxruntime CUDA provider; an error when it does not work); default DRIN_DEVICE, else auto")
+    .action(async (dirs: string[], o: { device?: string }) => {
       const env = readDrinEnv();
-      process.env.DRIN_DEVICE = parseDeviceRequest(o.device, '--device');
+      const device = o.device === undefined ? env.device : parseDeviceRequest(o.device, '--device');
       const b = await initBackend(env.backend);
-      if (process.env.DRIN_DEVICE !== 'cpu') console.log(`DRIN ort engine device: ${resolveOrtDevice().note}`);
+      if (device !== 'cpu') console.log(`DRIN ort engine device: ${resolveOrtDevice(device).note}`);
       // eslint-disable-next-line @typescript-eslint/no-require-imports -- the library loads after the backend is chosen, so commands start fast
       const lib = require('../index') as typeof import('../index');
       console.log(`tfjs backend: ${b.name}; models: ${lib.parityModelNames().join(', ')}`);
@@ -36,7 +36,7 @@ export function register(program: Command): void {
         for (const dir of found) {
           checked++;
           try {
-            const r = lib.runParity(dir, lib.PARITY_TOLERANCES, { engine: env.engine, debug: env.parityDebug });
+            const r = lib.runParity(dir, lib.PARITY_TOLERANCES, { ...env.drin, device, debug: env.parityDebug });
             console.log(lib.formatParityReport(r));
             if (!r.pass) failed++;
           } catch (e) {

@@ -5,6 +5,7 @@
  */
 import * as path from 'node:path';
 import { Command } from 'commander';
+import { readDrinEnv } from './env';
 import { PREPARED, SAMPLE_RAW } from '../paths';
 import { prepareDataset, formatPrepareReport, detectRawFormat, RAW_FORMATS, RawFormat } from '../data/prepare';
 import { generateSample, SAMPLE_SEED } from '../data/sample';
@@ -38,6 +39,7 @@ export function register(program: Command): void {
       const isSample = input === path.resolve(SAMPLE_RAW);
       const out = path.resolve(o.out ?? path.join(PREPARED, isSample ? 'sample' : path.basename(input)));
       const report = await prepareDataset({
+        vocabSearch: { hub: !readDrinEnv().offline }, // DRIN_OFFLINE: the vocabulary never from the hub
         format: o.format as RawFormat, input, out, candidates: o.candidates ?? (isSample ? 10 : 100), vocab: o.vocab, modelDir: o.modelDir,
         workers: o.workers, limit: o.limit, scorer: o.scorer as CandidateScorer, progress: true,
       });

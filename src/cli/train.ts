@@ -32,12 +32,12 @@ export function register(program: Command): void {
     .option('--entity-text <form>', 'WikiMEL entity text: reduced (pre-pooled cache) | raw', 'reduced')
     .option('--limit <n>', 'only the first n mentions of each split')
     .option('--engine <e>', 'auto | ort (one onnxruntime graph per step) | tfjs (tfjs autodiff, every option); default DRIN_ENGINE, else auto')
-    .option('--device <d>', 'auto (CUDA when the onnxruntime CUDA provider passes its one-op check, else the CPU, saying why) | cpu | cuda (an error naming what is missing); DRIN_DEVICE also sets it', 'auto')
+    .option('--device <d>', 'auto (CUDA when the onnxruntime CUDA provider passes its one-op check, else the CPU, saying why) | cpu | cuda (an error naming what is missing); default DRIN_DEVICE, else auto')
     .option('--backward-chunk <n>', 'tfjs engine: back-propagate in chunks of n mentions (exact; bounds memory for WikiMEL at batch 64)')
     .option('--weights <file>', 'initial weights: .npz or a directory of <key>.npy (PyTorch state_dict names)')
     .action(async (o) => {
       const env = readDrinEnv();
-      const device = parseDeviceRequest(o.device, '--device');
+      const device = o.device === undefined ? env.device : parseDeviceRequest(o.device, '--device');
       const b = await initBackend({ verbose: true, ...env.backend });
       // eslint-disable-next-line @typescript-eslint/no-require-imports -- the library loads after the backend is chosen, so commands start fast
       const lib = require('../index') as typeof import('../index');
@@ -53,6 +53,7 @@ export function register(program: Command): void {
         weights: o.weights,
         engine: o.engine ?? env.engine,
         device,
+        ort: env.ort,
         model: {
           gcnDim: Number(o.gcnDim),
           numLayers: Number(o.layers),

@@ -62,7 +62,7 @@ export interface CandidateOptions {
   scorer?: CandidateScorer;
   /** Worker threads; 0 runs in this thread. Default: one per core when the work is large. */
   workers?: number;
-  /** Show a cli-progress bar (default: true when stderr is a TTY or DRIN_PROGRESS=1). */
+  /** Show a cli-progress bar (default: when stderr is a TTY; the CLI passes true). */
   progress?: boolean;
   /** Label for the progress bar. */
   label?: string;
@@ -95,7 +95,7 @@ export async function generateCandidates(mentions: string[], names: string[], op
   const uniq = [...new Set(keys)];
   const work = uniq.length * names.length;
   const nWorkers = Math.max(0, Math.min(opts.workers ?? (work > 5e5 ? os.cpus().length : 0), uniq.length));
-  const showBar = opts.progress ?? (process.stderr.isTTY || process.env.DRIN_PROGRESS === '1');
+  const showBar = opts.progress ?? Boolean(process.stderr.isTTY);
   // eslint-disable-next-line @typescript-eslint/no-require-imports -- to become src/progress.ts's progressBar (issue #15)
   const cliProgress = require('cli-progress') as typeof import('cli-progress');
   const bar = showBar

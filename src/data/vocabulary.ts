@@ -11,7 +11,7 @@
  *   4. transformers.js' cache (`env.cacheDir`/Xenova/bert-base-cased, what a hub download left there);
  *   5. the Hugging Face cache (`$HF_HUB_CACHE`, else `$HF_HOME/hub`, else ~/.cache/huggingface/hub):
  *      models--bert-base-cased or models--Xenova--bert-base-cased, newest snapshot;
- *   6. the hub (unless DRIN_OFFLINE is set): tokenizer.json + tokenizer_config.json of
+ *   6. the hub (unless `hub: false`; the CLI passes DRIN_OFFLINE): tokenizer.json + tokenizer_config.json of
  *      Xenova/bert-base-cased with a short timeout, saved into transformers.js' cache (step 4's layout).
  * A folder counts when it holds vocab.txt or tokenizer.json.
  */
@@ -36,7 +36,7 @@ export interface FindVocabularyOptions {
   transformersCacheDirs?: string[];
   /** Hugging Face hub cache folders (default: from HF_HUB_CACHE / HF_HOME / ~/.cache/huggingface/hub). */
   hfCacheDirs?: string[];
-  /** Try the hub (default: true unless the DRIN_OFFLINE environment variable is set). */
+  /** Try the hub (default true; the CLI passes `false` when DRIN_OFFLINE is set). */
   hub?: boolean;
   /** Hub base URL (default https://huggingface.co/). */
   hubUrl?: string;
@@ -71,7 +71,12 @@ export function transformersCacheDir(): string | null {
   return env.cacheDir ?? null;
 }
 
-/** The Hugging Face hub cache folder as huggingface_hub resolves it. */
+/**
+ * The Hugging Face hub cache folder as huggingface_hub resolves it. Its variables (HF_HUB_CACHE,
+ * HUGGINGFACE_HUB_CACHE, HF_HOME, XDG_CACHE_HOME) are the one environment read of the library outside
+ * src/cli besides LD_LIBRARY_PATH (src/device.ts): not DRIN settings, but where another tool put its
+ * files, read the way that tool reads them.
+ */
 export function hfHubCacheDir(): string {
   if (process.env.HF_HUB_CACHE) return process.env.HF_HUB_CACHE;
   if (process.env.HUGGINGFACE_HUB_CACHE) return process.env.HUGGINGFACE_HUB_CACHE;
@@ -143,9 +148,9 @@ export async function findVocabulary(opts: FindVocabularyOptions = {}): Promise<
     }
     tried.push(`${c}: no models--bert-base-cased snapshot in the Hugging Face cache`);
   }
-  const hub = opts.hub ?? !process.env.DRIN_OFFLINE;
+  const hub = opts.hub ?? true;
   if (!hub) {
-    tried.push('hub: not tried (DRIN_OFFLINE set or hub disabled)');
+    tried.push('hub: not tried (hub: false, e.g. DRIN_OFFLINE set)');
   } else if (!tjsCaches.length) {
     tried.push('hub: not tried (no transformers.js cache folder to save into)');
   } else {

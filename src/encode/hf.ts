@@ -5,7 +5,7 @@
  * A local model folder holds config.json, onnx/model.onnx (or onnx/text_model.onnx +
  * onnx/vision_model.onnx for CLIP), tokenizer.json + tokenizer_config.json for text models and
  * preprocessor_config.json for image models. A hub name (e.g. 'Xenova/bert-base-cased') downloads
- * into transformers.js' cache on first use; set DRIN_OFFLINE=1 to forbid that.
+ * into transformers.js' cache on first use; `offline: true` forbids that (the CLI: DRIN_OFFLINE).
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -30,6 +30,8 @@ export interface HfLoadOptions {
    * provider fails the load), so callers resolve it first (src/device.ts `resolveEncodeDevice`).
    */
   device?: 'cpu' | 'cuda';
+  /** Never download: a hub name is an error (default false; the CLI passes DRIN_OFFLINE). */
+  offline?: boolean;
 }
 
 /** True when `src` is a local model folder (it exists and holds config.json). */
@@ -53,7 +55,7 @@ export function hfSource(src: string, opts: HfLoadOptions = {}): { name: string;
     return { name: path.basename(abs), options: { ...options, local_files_only: true }, dir: abs };
   }
   if (fs.existsSync(src)) throw new Error(`model ${src}: a folder without config.json (expected config.json, onnx/*.onnx, tokenizer or preprocessor files)`);
-  if (process.env.DRIN_OFFLINE) throw new Error(`model ${src}: not a local folder and DRIN_OFFLINE is set (give a local model folder, or use the stand-ins)`);
+  if (opts.offline) throw new Error(`model ${src}: not a local folder, and offline (DRIN_OFFLINE) forbids the hub (give a local model folder, or use the stand-ins)`);
   env.allowRemoteModels = true;
   return { name: src, options, dir: null };
 }

@@ -41,6 +41,8 @@ export interface LoadEncodersOptions {
   threads?: number;
   device?: 'cpu' | 'cuda';
   batchSize?: number;
+  /** Never download from the hub (hub names fail; the CLI passes DRIN_OFFLINE). */
+  offline?: boolean;
 }
 
 /** Resolve one role's source: explicit choice, then `<modelDir>/<name>`, then the hub name. */
@@ -59,7 +61,7 @@ function source(role: keyof EncoderSet, opts: LoadEncodersOptions): string {
 /** Load the four encoders (stand-ins are built in; real models load through transformers.js). */
 export async function loadEncoders(opts: LoadEncodersOptions = {}): Promise<EncoderSet> {
   const st = standinEncoders({ tokenizer: opts.tokenizer ?? null });
-  const hf = { threads: opts.threads, device: opts.device, batchSize: opts.batchSize };
+  const hf = { threads: opts.threads, device: opts.device, batchSize: opts.batchSize, offline: opts.offline };
   const src = (r: keyof EncoderSet) => source(r, opts);
   const load = async <T>(role: keyof EncoderSet, fn: (s: string) => Promise<T>): Promise<T> => {
     try {

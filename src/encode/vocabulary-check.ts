@@ -8,7 +8,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { loadWordPieceTokenizer, TOKENIZER_RULES, type VocabularyInfo } from '../data/tokenize';
-import type { PreparedData } from './encode';
+import type { PreparedData } from './prepared';
 import type { TextFeatureEncoder } from './types';
 
 /** What encode.json records about the vocabularies. */

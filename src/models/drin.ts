@@ -14,7 +14,7 @@ import { DRIN_DEFAULTS, DrinConfig, drinConfig } from './drin-config';
 import { DrinEdges, drinInitialEdges } from './edges';
 import { drinOrtUnsupported } from './drin-support';
 import { DrinOrtEngine } from './drin-ort';
-import { ortUnavailable } from '../onnx/session';
+import { ortUnavailable, type OrtRunOptions } from '../onnx/session';
 import { DeviceName, DeviceRequest, resolveOrtDevice, resolveTfjsDevice } from '../device';
 import { drinGcnLayer, drinInitGcnLayer } from './gcn-layer';
 import { drinCosine, drinRng, drinInitLinear } from '../nn';
@@ -97,10 +97,20 @@ export function resolveDrinEngine(cfg: DrinConfig, requested: 'auto' | DrinEngin
     if (why) throw new Error(`DRIN engine 'ort' cannot run this model: ${why}`);
     return { engine: 'ort', note: 'onnxruntime engine (asked for)' };
   }
-  const cudaAsked = (device ?? process.env.DRIN_DEVICE) === 'cuda'; // CUDA is the ort engine's (src/device.ts)
+  const cudaAsked = device === 'cuda'; // CUDA is the ort engine's (src/device.ts)
   if (tf.getBackend() === 'tensorflow' && !cudaAsked) return { engine: 'tfjs', note: 'tfjs engine on the native tfjs backend' };
   if (why) return { engine: 'tfjs', note: `tfjs engine (onnxruntime engine passed over: ${why})` };
   return { engine: 'ort', note: 'onnxruntime engine' };
+}
+
+/** Where and how a DRIN model runs (the CLI and notebooks pass `readDrinEnv().drin`: DRIN_ENGINE, DRIN_DEVICE, DRIN_ORT_*). */
+export interface DrinEngineOptions {
+  /** `auto` (default), `ort` or `tfjs` ({@link resolveDrinEngine}). */
+  engine?: 'auto' | DrinEngineName;
+  /** `auto` (default), `cpu` or `cuda` (src/device.ts). */
+  device?: DeviceRequest;
+  /** The ort engine's onnxruntime options: threads, CUDA device index, TF32 (src/onnx/session.ts). */
+  ort?: OrtRunOptions;
 }
 
 /**
@@ -112,13 +122,13 @@ export function resolveDrinEngine(cfg: DrinConfig, requested: 'auto' | DrinEngin
  * const scores = tf.tidy(() => model.scores(batch)); // [B,R]
  * ```
  */
-export function createDrin(config: Partial<DrinConfig> = {}, seed = 0, opts: { engine?: 'auto' | DrinEngineName; device?: DeviceRequest } = {}): DrinModel {
+export function createDrin(config: Partial<DrinConfig> = {}, seed = 0, opts: DrinEngineOptions = {}): DrinModel {
   const cfg = drinConfig({ ...DRIN_DEFAULTS, ...config });
   const { engine, note } = resolveDrinEngine(cfg, opts.engine, opts.device);
-  // device: `opts.device`, else DRIN_DEVICE, else auto (CUDA when onnxruntime's provider passes its check)
+  // device: `opts.device`, else auto (CUDA when onnxruntime's provider passes its check)
   const dev = engine === 'ort' ? resolveOrtDevice(opts.device) : resolveTfjsDevice(opts.device);
   const params = initDrinParams(cfg, seed);
-  const ort = engine === 'ort' ? new DrinOrtEngine(cfg, { device: dev.device }) : undefined;
+  const ort = engine === 'ort' ? new DrinOrtEngine(cfg, { ...opts.ort, device: dev.device }) : undefined;
   return {
     name: 'drin',
     config: cfg,

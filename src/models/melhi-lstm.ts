@@ -18,7 +18,7 @@
  * `x` `[B, T, I]` → hidden states `[B, steps, H]`.
  */
 import * as tf from '@tensorflow/tfjs';
-import { TorchParams, torchParam } from './torch-nn';
+import { TorchParams, torchParam } from '../nn';
 
 /** Gate activations and cell state of one forward step (kept for the backward pass). */
 interface StepState {

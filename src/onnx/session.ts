@@ -11,7 +11,8 @@
  * WebGPU provider's allocator ("WebGPU_Buf", js/node/src/inference_session_wrap.cc), and its CUDA
  * provider options are `deviceId` alone. The CUDA provider turns TF32 on for float32 MatMul by default
  * (`use_tf32`, which the binding cannot set): NVIDIA_TF32_OVERRIDE=0 is exported before the first CUDA
- * session unless DRIN_TF32=1, so the CUDA path keeps full float32 like the CPU one.
+ * session unless `tf32: true` (the CLI: DRIN_TF32=1), so the CUDA path keeps full float32 like the CPU
+ * one. That export is the one environment access here: it configures the CUDA library in this process.
  */
 import * as os from 'os';
 import * as path from 'path';
@@ -54,23 +55,32 @@ export function ortUnavailable(): string | undefined {
   return loadError;
 }
 
-/** Intra-op threads: `DRIN_ORT_THREADS`, else every core. */
-export function ortThreads(): number {
-  const env = Number(process.env.DRIN_ORT_THREADS);
-  if (env >= 1) return Math.floor(env);
+/** Intra-op threads: `requested` (the CLI: DRIN_ORT_THREADS) when ≥ 1, else every core. */
+export function ortThreads(requested?: number): number {
+  if (requested !== undefined && requested >= 1) return Math.floor(requested);
   return Math.max(1, typeof os.availableParallelism === 'function' ? os.availableParallelism() : os.cpus().length);
 }
 
-/** Where a session runs: the CPU provider, or CUDA device `DRIN_CUDA_DEVICE` (default 0). */
-export interface OrtSessionOptions {
+/** How onnxruntime runs a graph (the CLI fills the last three from DRIN_ORT_THREADS, DRIN_CUDA_DEVICE, DRIN_TF32). */
+export interface OrtRunOptions {
+  /** Intra-op threads when the constructor gets none (default: every core). */
+  threads?: number;
+  /** The CUDA device index (default 0). */
+  cudaDevice?: number;
+  /** Leave TF32 on for CUDA MatMul (default false: full float32). */
+  tf32?: boolean;
+}
+
+/** Where a session runs: the CPU provider, or CUDA device `cudaDevice` (default 0). */
+export interface OrtSessionOptions extends OrtRunOptions {
   device?: 'cpu' | 'cuda';
 }
 
-/** The executionProviders list for `device` (CUDA: exports NVIDIA_TF32_OVERRIDE=0 unless DRIN_TF32=1). */
-export function ortExecutionProviders(device: 'cpu' | 'cuda' = 'cpu'): Array<string | { name: string; deviceId: number }> {
+/** The executionProviders list for `device` (CUDA: exports NVIDIA_TF32_OVERRIDE=0 unless `tf32`). */
+export function ortExecutionProviders(device: 'cpu' | 'cuda' = 'cpu', opts: OrtRunOptions = {}): Array<string | { name: string; deviceId: number }> {
   if (device === 'cpu') return ['cpu'];
-  if (process.env.DRIN_TF32 !== '1') process.env.NVIDIA_TF32_OVERRIDE ??= '0';
-  return [{ name: 'cuda', deviceId: Number(process.env.DRIN_CUDA_DEVICE ?? 0) }];
+  if (!opts.tf32) process.env.NVIDIA_TF32_OVERRIDE ??= '0';
+  return [{ name: 'cuda', deviceId: opts.cudaDevice ?? 0 }];
 }
 
 /** One loaded graph. `run` is synchronous and returns fresh Float32Arrays. */
@@ -79,15 +89,15 @@ export class OrtSession {
   private readonly Tensor: OrtModules['Tensor'];
   readonly device: 'cpu' | 'cuda';
 
-  constructor(model: Uint8Array, threads = ortThreads(), opts: OrtSessionOptions = {}) {
+  constructor(model: Uint8Array, threads?: number, opts: OrtSessionOptions = {}) {
     const why = ortUnavailable();
     if (why) throw new Error(why);
     this.device = opts.device ?? 'cpu';
     this.Tensor = modules!.Tensor;
     this.native = new modules!.Session();
     this.native.loadModel(model.buffer, model.byteOffset, model.byteLength, {
-      executionProviders: ortExecutionProviders(this.device),
-      intraOpNumThreads: threads,
+      executionProviders: ortExecutionProviders(this.device, opts),
+      intraOpNumThreads: threads ?? ortThreads(opts.threads),
       interOpNumThreads: 1,
       executionMode: 'sequential',
       graphOptimizationLevel: 'all',

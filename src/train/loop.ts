@@ -125,14 +125,17 @@ export function trainStep(
  * The triplet loss of a batch, its gold ranks [B], and the gradient of the loss for every parameter that
  * gets one (keys of `model.params`; the caller disposes the gradients). The model's fused `lossAndGrads`
  * when it has one, else tf.variableGrads over `scores`, whole or in chunks of `opts.chunk` mentions (see
- * {@link trainStep}).
+ * {@link trainStep}). Training and parity (src/train/parity.ts) both take their gradients from here;
+ * `training` (default true) is the flag the autodiff branches pass to `scores` (parity: false, the
+ * reference's fixtures are taken in eval mode). The fused engine has one mode.
  */
 export function lossAndGradients(
   model: RankingModel,
   batch: Record<string, tf.Tensor>,
   margin: number,
-  opts: { chunk?: number } = {},
+  opts: { chunk?: number; training?: boolean } = {},
 ): { loss: number; ranks: Int32Array; grads: Map<string, tf.Tensor> } {
+  const training = opts.training ?? true;
   const keys = [...model.params.keys()];
   const vars = keys.map((k) => model.params.get(k)!);
   const byName = new Map(vars.map((v, i) => [v.name, keys[i]]));
@@ -152,7 +155,7 @@ export function lossAndGradients(
   } else if (!opts.chunk || opts.chunk >= B) {
     let r: tf.Tensor | undefined;
     const { value, grads } = tf.variableGrads(() => {
-      const scores = model.scores(batch, { training: true });
+      const scores = model.scores(batch, { training });
       r = tf.keep(goldRanks(scores, batch.answer_onehot));
       return tripletLoss(scores, batch.answer_onehot, margin);
     }, vars);
@@ -162,7 +165,7 @@ export function lossAndGradients(
     ranks = r!.dataSync() as Int32Array;
     r!.dispose();
   } else {
-    const scores = tf.tidy(() => model.scores(batch, { training: true })); // [B,R], no tape
+    const scores = tf.tidy(() => model.scores(batch, { training })); // [B,R], no tape
     const { value, grad } = tf.valueAndGrad((s: tf.Tensor) => tripletLoss(s, batch.answer_onehot, margin))(scores); // dL/dscores [B,R]
     const r = goldRanks(scores, batch.answer_onehot);
     for (let i0 = 0; i0 < B; i0 += opts.chunk) {
@@ -170,7 +173,7 @@ export function lossAndGradients(
       const sub: Record<string, tf.Tensor> = {};
       for (const [k, t] of Object.entries(batch)) sub[k] = t.slice(i0, n);
       const gSub = grad.slice(i0, n);
-      const { value: v, grads } = tf.variableGrads(() => model.scores(sub, { training: true }).mul(gSub).sum() as tf.Scalar, vars);
+      const { value: v, grads } = tf.variableGrads(() => model.scores(sub, { training }).mul(gSub).sum() as tf.Scalar, vars);
       v.dispose();
       for (const [name, g] of Object.entries(grads)) {
         const k = byName.get(name)!;

@@ -11,8 +11,8 @@ import type { ParityModelFactory } from './parity';
 
 /** `model_type` → factory: DRIN (../shared/fixtures/drin) and the baselines (../shared/fixtures/baselines). */
 export const PARITY_MODELS: Readonly<Record<string, ParityModelFactory>> = {
-  drin: (manifest, _dir, opts) => createDrin(drinConfigFromManifest(manifest), 0, { engine: opts.engine }),
+  drin: (manifest, _dir, opts) => createDrin(drinConfigFromManifest(manifest), 0, { engine: opts.engine, device: opts.device, ort: opts.ort }),
   // the fixtures ran in eval mode: the ort engine's training step runs without dropout here
-  ghmfc: (manifest) => createGhmfc(ghmfcConfigFromManifest(manifest), 0, { dropout: false }),
+  ghmfc: (manifest, _dir, opts) => createGhmfc(ghmfcConfigFromManifest(manifest), 0, { engine: opts.engine, dropout: false }),
   melhi: (manifest) => createMelhi(melhiConfigFromManifest(manifest)),
 };

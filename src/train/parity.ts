@@ -8,11 +8,13 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { Adam } from './adam';
-import { tripletLoss } from './loss';
 import { goldRanks } from './metrics';
+import { lossAndGradients } from './loop';
 import { RankingModel } from './model';
 import { loadNpyTensor, loadWeights } from './weights';
 import { PARITY_MODELS } from './parity-models';
+import type { DeviceRequest } from '../device';
+import type { OrtRunOptions } from '../onnx/session';
 
 /** The manifest fields parity reads (all fixture manifests have them; models read their own extras). */
 export interface ParityManifest {
@@ -27,10 +29,14 @@ export interface ParityManifest {
   [key: string]: unknown;
 }
 
-/** How parity builds and reports a model (the CLI fills these from DRIN_ENGINE / DRIN_PARITY_DEBUG). */
+/** How parity builds and reports a model (the CLI fills these from DRIN_ENGINE, DRIN_DEVICE, DRIN_ORT_*, DRIN_PARITY_DEBUG). */
 export interface ParityOptions {
-  /** DRIN's engine (default auto). */
+  /** The engine of DRIN and GHMFC (default auto; MEL-HI has tfjs only). */
   engine?: 'auto' | 'ort' | 'tfjs';
+  /** Where DRIN's ort engine runs (default auto). */
+  device?: DeviceRequest;
+  /** DRIN's ort engine's onnxruntime options. */
+  ort?: OrtRunOptions;
   /** Print the worst unexplained Adam element of each parameter. */
   debug?: boolean;
 }
@@ -165,23 +171,9 @@ export function runParity(dir: string, tol: ParityTolerances = PARITY_TOLERANCES
     scores.dispose();
     refScores.dispose();
 
-    // loss and gradients
+    // loss and gradients, as training takes them (the fused engine, else autodiff; eval mode like the fixtures)
     const keys = [...model.params.keys()];
-    const vars = keys.map((k) => model.params.get(k)!);
-    const byName = new Map(vars.map((v, i) => [v.name, keys[i]]));
-    const gradMap = new Map<string, tf.Tensor>();
-    let loss: number;
-    if (model.lossAndGrads) {
-      const out = model.lossAndGrads(batch, margin); // the fused engine, as training uses it
-      out.scores.dispose();
-      loss = out.loss;
-      out.grads.forEach((g, k) => gradMap.set(k, g));
-    } else {
-      const { value, grads } = tf.variableGrads(() => tripletLoss(model.scores(batch, { training: false }), onehot, margin), vars);
-      loss = value.dataSync()[0];
-      value.dispose();
-      for (const [vn, g] of Object.entries(grads)) gradMap.set(byName.get(vn)!, g);
-    }
+    const { loss, grads: gradMap } = lossAndGradients(model, batch, margin, { training: false });
     const dLoss = Math.abs(loss - manifest.loss);
     let dGrads = 0;
     let gradWorst = { key: '', abs: 0, rel: 0 };

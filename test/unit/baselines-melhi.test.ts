@@ -7,7 +7,7 @@ import { initBackend } from '../../src/backend';
 import { initLstm, torchLstm } from '../../src/models/lstm';
 import { melhiLstm } from '../../src/models/melhi-lstm';
 import { melhiContextWindow, melhiLstmExtract, melhiReferenceContexts, melhiReferenceReadout } from '../../src/models/melhi';
-import { TorchParams, torchRng } from '../../src/models/torch-nn';
+import { TorchParams, torchRng } from '../../src/nn';
 
 test('melhiReferenceReadout: sorted positions (stable, longest first), empty = length 1', () => {
   // lengths (at least 1): [2, 5, 1, 5, 3] → order by length: rows 1, 3 (5), 4 (3), 0 (2), 2 (1)

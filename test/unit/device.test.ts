@@ -16,7 +16,8 @@ import {
   parseDeviceRequest, resolveEncodeDevice, resolveOrtDevice, resolveTfjsDevice, type CudaStatus,
 } from '../../src/device';
 import { createDrin } from '../../src/models/drin';
-import { ortExecutionProviders, OrtSession } from '../../src/onnx/session';
+import { ortExecutionProviders, OrtSession, ortThreads } from '../../src/onnx/session';
+import { readDrinEnv } from '../../src/cli/env';
 import { needsShared, SHARED_DIR } from '../helpers/needs';
 
 const ROOT = path.resolve(__dirname, '..', '..');
@@ -48,19 +49,24 @@ test('ort engine: cpu is the CPU; auto picks CUDA when the check passes, else th
   });
 });
 
-test('DRIN_DEVICE is the default request, and is checked', () => {
-  const before = process.env.DRIN_DEVICE;
-  try {
-    process.env.DRIN_DEVICE = 'cuda';
-    assert.throws(() => resolveOrtDevice(undefined, broken), /--device cuda/);
-    process.env.DRIN_DEVICE = 'cpu';
-    assert.equal(resolveOrtDevice(undefined, () => assert.fail('not checked')).device, 'cpu');
-    process.env.DRIN_DEVICE = 'tpu';
-    assert.throws(() => resolveOrtDevice(undefined, fine), /DRIN_DEVICE='tpu': expected one of auto, cpu, cuda/);
-  } finally {
-    if (before === undefined) delete process.env.DRIN_DEVICE;
-    else process.env.DRIN_DEVICE = before;
-  }
+test('no request is auto; DRIN_DEVICE reaches the library only through readDrinEnv, checked', () => {
+  assert.equal(resolveOrtDevice(undefined, fine).device, 'cuda');
+  assert.equal(resolveOrtDevice(undefined, broken).device, 'cpu');
+  assert.equal(readDrinEnv({}).device, 'auto');
+  const cuda = readDrinEnv({ DRIN_DEVICE: 'cuda' }).device;
+  assert.throws(() => resolveOrtDevice(cuda, broken), /--device cuda/);
+  assert.equal(resolveOrtDevice(readDrinEnv({ DRIN_DEVICE: ' CPU ' }).device, () => assert.fail('not checked')).device, 'cpu');
+  assert.throws(() => readDrinEnv({ DRIN_DEVICE: 'tpu' }), /DRIN_DEVICE='tpu': expected one of auto, cpu, cuda/);
+});
+
+test('DRIN_ORT_THREADS, DRIN_CUDA_DEVICE, DRIN_TF32 become the ort engine\'s session options, checked', () => {
+  assert.deepEqual(readDrinEnv({}).ort, { threads: undefined, cudaDevice: undefined, tf32: false });
+  const env = readDrinEnv({ DRIN_ORT_THREADS: '3', DRIN_CUDA_DEVICE: '1', DRIN_TF32: '1', DRIN_ENGINE: 'ort' });
+  assert.deepEqual(env.drin, { engine: 'ort', device: 'auto', ort: { threads: 3, cudaDevice: 1, tf32: true } });
+  assert.throws(() => readDrinEnv({ DRIN_ORT_THREADS: '0' }), /DRIN_ORT_THREADS='0': expected an integer >= 1/);
+  assert.throws(() => readDrinEnv({ DRIN_CUDA_DEVICE: 'gpu1' }), /DRIN_CUDA_DEVICE='gpu1': expected an integer >= 0/);
+  assert.equal(ortThreads(3), 3);
+  assert.equal(ortThreads(undefined), ortThreads(0), 'none or < 1: every core');
 });
 
 test('encoders: cuda without a working provider falls back to the CPU with the reason', () => {
@@ -81,12 +87,14 @@ test('tfjs engine: CUDA applies only through tfjs-node-gpu; without it cuda is a
   assert.match(auto.note, /CUDA does not apply: the tfjs backend \w+ runs on the CPU/);
 });
 
-test('the CUDA session asks onnxruntime for the cuda provider with full float32 (TF32 off unless DRIN_TF32=1)', () => {
+test('the CUDA session asks onnxruntime for the cuda provider with full float32 (TF32 off unless tf32: DRIN_TF32=1)', () => {
   const before = process.env.NVIDIA_TF32_OVERRIDE;
   try {
     delete process.env.NVIDIA_TF32_OVERRIDE;
     assert.deepEqual(ortExecutionProviders('cpu'), ['cpu']);
     assert.equal(process.env.NVIDIA_TF32_OVERRIDE, undefined, 'the CPU path sets nothing');
+    assert.deepEqual(ortExecutionProviders('cuda', { tf32: true, cudaDevice: 2 }), [{ name: 'cuda', deviceId: 2 }]);
+    assert.equal(process.env.NVIDIA_TF32_OVERRIDE, undefined, 'tf32: true leaves TF32 on');
     assert.deepEqual(ortExecutionProviders('cuda'), [{ name: 'cuda', deviceId: 0 }]);
     assert.equal(process.env.NVIDIA_TF32_OVERRIDE, '0');
   } finally {

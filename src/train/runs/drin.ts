@@ -7,6 +7,7 @@ import { openPreprocessedForDrin } from './open';
 import { createDrin, DrinEngineName, DrinModel } from '../../models/drin';
 import { DrinConfig } from '../../models/drin-config';
 import type { DeviceRequest } from '../../device';
+import type { OrtRunOptions } from '../../onnx/session';
 import { datasetName, PREPROCESSED, RUNS } from '../../paths';
 import { drinSplitsFromDataset, referenceTrainSettings } from '../dataset-splits';
 import { TrainOptions, TrainResult, trainRanking, writeJsonAtomic } from '../loop';
@@ -31,8 +32,10 @@ export interface DrinRunOptions {
   weights?: string;
   /** Where the training step runs: `auto` (default: onnxruntime unless the model needs tfjs), `ort` or `tfjs`. */
   engine?: 'auto' | DrinEngineName;
-  /** Where the ort engine runs: `auto` (default, or DRIN_DEVICE: CUDA when onnxruntime's CUDA provider passes its check), `cpu` or `cuda` (an error when it does not work). */
+  /** Where the ort engine runs: `auto` (default: CUDA when onnxruntime's CUDA provider passes its check), `cpu` or `cuda` (an error when it does not work). */
   device?: DeviceRequest;
+  /** The ort engine's onnxruntime options (threads, CUDA device index, TF32; the CLI: DRIN_ORT_THREADS, DRIN_CUDA_DEVICE, DRIN_TF32). */
+  ort?: OrtRunOptions;
   /** Loop options (epochs, testEvery, lr, margin, seed, resume, ...); lr / margin / top-k default to the reference's per dataset. */
   train?: Partial<TrainOptions>;
 }
@@ -61,7 +64,7 @@ export async function runDrinTraining(o: DrinRunOptions = {}): Promise<DrinRunRe
   try {
     const ref = referenceTrainSettings(ds.layout);
     const seed = o.train?.seed ?? 0;
-    const model = createDrin({ ...o.model, bertDim: ds.dims.textDim, resnetDim: ds.dims.imageDim }, seed, { engine: o.engine, device: o.device });
+    const model = createDrin({ ...o.model, bertDim: ds.dims.textDim, resnetDim: ds.dims.imageDim }, seed, { engine: o.engine, device: o.device, ort: o.ort });
     console.log(`DRIN: ${model.engineNote}`);
     if (o.weights) loadWeights(model.params, path.resolve(o.weights));
     const outDir = path.resolve(o.outDir ?? path.join(RUNS, path.basename(dataDir), 'drin'));
