@@ -41,7 +41,8 @@ function sh(cmd, args, opts = {}) {
 }
 
 let ld;
-function findLib(name) {
+/** Path of a shared library: LD_LIBRARY_PATH first, then the ldconfig cache; undefined when missing (as src/device.ts findLib). */
+export function findLib(name) {
   for (const dir of (process.env.LD_LIBRARY_PATH ?? '').split(':').filter(Boolean)) if (fs.existsSync(path.join(dir, name))) return path.join(dir, name);
   if (!ld) {
     ld = new Map();
@@ -69,7 +70,8 @@ export function nvidia() {
   return { driver: rows[0]?.[1], cuda, gpus: rows.map((r) => r[0]) };
 }
 
-function ortBinDir() {
+/** onnxruntime-node's native folder for this platform (as src/device.ts ortBinDir). */
+export function ortBinDir() {
   return path.join(path.dirname(require.resolve('onnxruntime-node/package.json')), 'bin', 'napi-v6', process.platform, process.arch);
 }
 

@@ -116,3 +116,24 @@ test('CUDA: setup-gpu and src/device.ts look for the same files, listed once in 
     assert.deepEqual(code.match(/['"](lib[\w.+-]+\.so[\d.]*|\/s?bin\/ldconfig|ldconfig)['"]/g) ?? [], [], f);
   }
 });
+
+test('CUDA: setup-gpu (which cannot import src/device.ts) finds libraries and the provider folder as device.ts does', async () => {
+  const script = (await import('../../scripts/setup-gpu.mjs')) as { findLib(n: string): string | undefined; ortBinDir(): string };
+  const device = await import('../../src/device');
+  assert.equal(script.ortBinDir(), device.ortBinDir());
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'drin-ld-'));
+  fs.writeFileSync(path.join(dir, 'libdrinfake.so.7'), '');
+  const saved = process.env.LD_LIBRARY_PATH;
+  process.env.LD_LIBRARY_PATH = `/nonexistent-drin:${dir}`;
+  try {
+    for (const name of ['libdrinfake.so.7', 'libc.so.6', 'libdrin-absent.so.1', ...device.ORT_CUDA12_LIBS]) {
+      assert.equal(script.findLib(name), device.findLib(name).path, name);
+    }
+    assert.equal(script.findLib('libdrinfake.so.7'), path.join(dir, 'libdrinfake.so.7'));
+    assert.equal(script.findLib('libdrin-absent.so.1'), undefined);
+  } finally {
+    if (saved === undefined) delete process.env.LD_LIBRARY_PATH;
+    else process.env.LD_LIBRARY_PATH = saved;
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
