@@ -177,13 +177,17 @@ const nameWindow = (): NameWindow => ({ from: 0, to: 0, n: 0, mentionShorter: fa
 
 /**
  * The per-name head of both bound loops: fill `w` for name i (ids[offsets[i]..offsets[i+1])) against a
- * mention of `lq` code points; false for an empty name (its bound is 0). `w` is reused, not allocated.
+ * mention of `lq` code points and return true; for an empty name set its bound `ub[i]` to 0 and return
+ * false. `w` is reused, not allocated.
  */
-function nextName(offsets: Int32Array, i: number, lq: number, w: NameWindow): boolean {
+function nextName(offsets: Int32Array, i: number, lq: number, w: NameWindow, ub: Uint8Array): boolean {
   const from = offsets[i];
   const to = offsets[i + 1];
   const lc = to - from;
-  if (lc === 0) return false;
+  if (lc === 0) {
+    ub[i] = 0;
+    return false;
+  }
   w.from = from;
   w.to = to;
   w.mentionShorter = lq <= lc;
@@ -201,10 +205,7 @@ function nextName(offsets: Int32Array, i: number, lq: number, w: NameWindow): bo
 function boundsOneWord(ids: Int32Array, offsets: Int32Array, M: Int32Array, lq: number, ub: Uint8Array, clipOut: Float64Array | null): void {
   const w = nameWindow();
   for (let i = 0; i < ub.length; i++) {
-    if (!nextName(offsets, i, lq, w)) {
-      ub[i] = 0;
-      continue;
-    }
+    if (!nextName(offsets, i, lq, w, ub)) continue;
     const { from, to, n, mentionShorter, clipEnd } = w;
     let z = 0;
     let bestNum = 0;
@@ -259,10 +260,7 @@ function boundsMultiWord(ids: Int32Array, offsets: Int32Array, M: Int32Array, W:
   const V = new Int32Array(W);
   const w = nameWindow();
   for (let i = 0; i < ub.length; i++) {
-    if (!nextName(offsets, i, lq, w)) {
-      ub[i] = 0;
-      continue;
-    }
+    if (!nextName(offsets, i, lq, w, ub)) continue;
     const { from, to, n, mentionShorter, clipEnd } = w;
     let z = 0;
     let best = 0;
