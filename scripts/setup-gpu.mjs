@@ -9,7 +9,7 @@
 //      package: --ort-cuda-from=FILE.nupkg|DIR (or DRIN_ORT_CUDA_FROM). Needs at run time: NVIDIA driver
 //      ≥ 525, CUDA 12 runtime (cudart, cublas, cublasLt, curand, cufft) and cuDNN 9 — checked and reported.
 //   2. @tensorflow/tfjs-node-gpu 4.22.0 (libtensorflow 2.9.1): only where the machine has the CUDA 11
-//      runtime it was built for (libcudart.so.11.0 + libcudnn.so.8, i.e. CUDA 11.2+ / cuDNN 8.1+);
+//      runtime it was built for (libcudart.so.11.0, libcublas.so.11, libcudnn.so.8: src/cuda-libraries.json; i.e. CUDA 11.2+ / cuDNN 8.1+);
 //      `npm install --no-save` (its install script downloads libtensorflow).
 // Nothing is attempted without an NVIDIA driver (nvidia-smi or /proc/driver/nvidia/version) unless --force.
 // Exit status: 0 unless something asked for explicitly (--ort-cuda-from) failed.
@@ -23,10 +23,11 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const require = createRequire(path.join(ROOT, 'package.json'));
 
-const ORT_FILES = ['libonnxruntime_providers_cuda.so', 'libonnxruntime_providers_shared.so', 'libonnxruntime_providers_tensorrt.so'];
-const ORT_NEEDED = ORT_FILES.slice(0, 2); // tensorrt is optional (TensorRT EP)
-const ORT_CUDA12_LIBS = ['libcudart.so.12', 'libcublas.so.12', 'libcublasLt.so.12', 'libcurand.so.10', 'libcufft.so.11', 'libcudnn.so.9'];
-const TFJS_CUDA11_LIBS = ['libcudart.so.11.0', 'libcudnn.so.8'];
+/** The CUDA file lists, shared with src/device.ts (one home: src/cuda-libraries.json). */
+export const CUDA_FILES = JSON.parse(fs.readFileSync(path.join(ROOT, 'src', 'cuda-libraries.json'), 'utf8'));
+const ORT_NEEDED = CUDA_FILES.ortCudaProviderFiles;
+const ORT_FILES = [...ORT_NEEDED, ...CUDA_FILES.ortOptionalProviderFiles]; // tensorrt is optional (TensorRT EP)
+const { ortCuda12Libs: ORT_CUDA12_LIBS, tfjsCuda11Libs: TFJS_CUDA11_LIBS } = CUDA_FILES;
 const TFJS_GPU = '@tensorflow/tfjs-node-gpu@4.22.0';
 /** Each download step's limit (a network that drops packets would otherwise hang it): DRIN_GPU_DOWNLOAD_S, default 150 s. */
 const DOWNLOAD_MS = Number(process.env.DRIN_GPU_DOWNLOAD_S ?? 150) * 1000;
@@ -40,11 +41,12 @@ function sh(cmd, args, opts = {}) {
 }
 
 let ld;
-function findLib(name) {
+/** Path of a shared library: LD_LIBRARY_PATH first, then the ldconfig cache; undefined when missing (as src/device.ts findLib). */
+export function findLib(name) {
   for (const dir of (process.env.LD_LIBRARY_PATH ?? '').split(':').filter(Boolean)) if (fs.existsSync(path.join(dir, name))) return path.join(dir, name);
   if (!ld) {
     ld = new Map();
-    for (const c of ['ldconfig', '/sbin/ldconfig', '/usr/sbin/ldconfig']) {
+    for (const c of CUDA_FILES.ldconfigCommands) {
       const r = sh(c, ['-p']);
       if (!r.ok) continue;
       for (const m of r.out.matchAll(/^\s*(\S+) \([^)]*\) => (\S+)$/gm)) if (!ld.has(m[1])) ld.set(m[1], m[2]);
@@ -68,7 +70,8 @@ export function nvidia() {
   return { driver: rows[0]?.[1], cuda, gpus: rows.map((r) => r[0]) };
 }
 
-function ortBinDir() {
+/** onnxruntime-node's native folder for this platform (as src/device.ts ortBinDir). */
+export function ortBinDir() {
   return path.join(path.dirname(require.resolve('onnxruntime-node/package.json')), 'bin', 'napi-v6', process.platform, process.arch);
 }
 

@@ -21,6 +21,7 @@ import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { OnnxGraph } from './onnx/graph';
+import CUDA_FILES from './cuda-libraries.json';
 
 /** What a caller asks for. */
 export type DeviceRequest = 'auto' | 'cpu' | 'cuda';
@@ -29,12 +30,13 @@ export type DeviceName = 'cpu' | 'cuda';
 
 export const DEVICE_REQUESTS: readonly DeviceRequest[] = ['auto', 'cpu', 'cuda'];
 
+// The file lists below have one home, src/cuda-libraries.json, which scripts/setup-gpu.mjs reads too.
 /** Shared libraries onnxruntime-node 1.30's CUDA provider loads (CUDA 12, cuDNN 9). */
-export const ORT_CUDA12_LIBS = ['libcudart.so.12', 'libcublas.so.12', 'libcublasLt.so.12', 'libcurand.so.10', 'libcufft.so.11', 'libcudnn.so.9'] as const;
+export const ORT_CUDA12_LIBS: readonly string[] = CUDA_FILES.ortCuda12Libs;
 /** Shared libraries tfjs-node-gpu 4.22's libtensorflow 2.9.1 loads (CUDA 11.x ≥ 11.2, cuDNN 8.x ≥ 8.1). */
-export const TFJS_CUDA11_LIBS = ['libcudart.so.11.0', 'libcublas.so.11', 'libcudnn.so.8'] as const;
+export const TFJS_CUDA11_LIBS: readonly string[] = CUDA_FILES.tfjsCuda11Libs;
 /** The provider files onnxruntime-node's install script adds for CUDA (not bundled in the npm package). */
-export const ORT_CUDA_PROVIDER_FILES = ['libonnxruntime_providers_cuda.so', 'libonnxruntime_providers_shared.so'] as const;
+export const ORT_CUDA_PROVIDER_FILES: readonly string[] = CUDA_FILES.ortCudaProviderFiles;
 
 /** One GPU as nvidia-smi lists it. */
 export interface GpuInfo {
@@ -170,7 +172,7 @@ export function findLib(name: string): LibCheck {
   }
   if (!ldCache) {
     ldCache = new Map();
-    for (const cmd of ['ldconfig', '/sbin/ldconfig', '/usr/sbin/ldconfig']) {
+    for (const cmd of CUDA_FILES.ldconfigCommands) {
       const r = run(cmd, ['-p']);
       if (!r.ok) continue;
       for (const m of r.out.matchAll(/^\s*(\S+) \([^)]*\) => (\S+)$/gm)) if (!ldCache.has(m[1])) ldCache.set(m[1], m[2]);

@@ -7,7 +7,8 @@
  *  3. the browser check: each executed notebook is exported to HTML, opened in headless Chromium
  *     (offline), and every plotly plot must have drawn data and every <img> must have loaded;
  *     screenshots go to results/screenshots/.
- *  4. every rendered chart has a drawn title and a title on every axis;
+ *  4. every plot a notebook displayed (counted in its executed copy) is on its page, drawn, with a title
+ *     and a title on every axis;
  *  5. the claims: what the executed notebooks print about their own results (computed sentences, the
  *     sanity checks of notebook 04) agrees with the files they wrote under results/runs/, and the
  *     sample's acceptance figures hold (DRIN ≥ best zero-shot floor + 10 points top-1, an image edge
@@ -18,7 +19,8 @@ import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { checkPages, exportHtml, pageProblems, plotLabelProblems } from './helpers/browser-check';
+import { checkPages, exportHtml, pageProblems, plotCountProblems, plotOutputCount } from './helpers/browser-check';
+import { kernelBackendProblems } from './helpers/kernel-backend';
 
 const ROOT = path.resolve(__dirname, '..');
 const NOTEBOOKS = path.join(ROOT, 'notebooks');
@@ -85,12 +87,14 @@ describe('notebooks execute headless, in order', () => {
       }
       ranOk.push(name);
       if (name.startsWith('00-')) {
-        // The backend the kernel picked must follow DRIN_BACKEND (the variable reaches the kernels).
-        const out = fs.readFileSync(r.output, 'utf8');
-        const want = process.env.DRIN_BACKEND?.trim().toLowerCase();
-        const m = out.match(/tfjs backend: (\w+)/);
-        assert.ok(m, '00-setup-check printed no "tfjs backend: ..." line');
-        if (want) assert.equal(m[1], want === 'node' || want === 'gpu' ? 'tensorflow' : want, `DRIN_BACKEND=${want} did not reach the kernel`);
+        // The backend the kernel picked is the one the project's selection (initBackend with readDrinEnv's
+        // options, as the notebook calls it) picks in this environment, DRIN_BACKEND set or not: the
+        // kernels get this process's DRIN_* variables (jupyterEnv).
+        const { initBackend } = await import('../src/backend');
+        const { readDrinEnv } = await import('../src/cli/env');
+        const want = await initBackend(readDrinEnv().backend);
+        t.diagnostic(`selection here: tfjs backend ${want.name} (${want.provider})`);
+        assert.deepEqual(kernelBackendProblems(fs.readFileSync(r.output, 'utf8'), want), []);
       }
     });
   }
@@ -114,8 +118,13 @@ describe('executed notebooks render in headless Chromium', () => {
       for (const p of pageProblems(r)) problems.push(`${r.notebook}: ${p}`);
     }
     assert.deepEqual(problems, [], problems.join('\n'));
-    const unlabelled = reports.flatMap((r) => plotLabelProblems(r).map((p) => `${r.notebook}: ${p}`));
-    assert.deepEqual(unlabelled, [], `charts without a title or axis titles:\n${unlabelled.join('\n')}`);
+    // Every plot the notebook displayed is on its page, drawn, with a title and axis titles (a page
+    // with no plot containers would otherwise pass the checks above).
+    const counts = reports.map((r) => ({ r, displayed: plotOutputCount(path.join(EXECUTED, r.notebook)) }));
+    t.diagnostic(`plots displayed per notebook: ${counts.map(({ r, displayed }) => `${r.notebook} ${displayed}`).join(', ')}`);
+    assert.ok(counts.some(({ displayed }) => displayed > 0), 'no executed notebook displayed a plot');
+    const unlabelled = counts.flatMap(({ r, displayed }) => plotCountProblems(r, displayed).map((p) => `${r.notebook}: ${p}`));
+    assert.deepEqual(unlabelled, [], `charts missing, undrawn, or without a title or axis titles:\n${unlabelled.join('\n')}`);
     const setup = reports.find((r) => r.notebook.startsWith('00-'));
     if (setup) {
       assert.ok(setup.plots.length >= 1, '00-setup-check shows at least one plotly chart');

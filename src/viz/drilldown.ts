@@ -1,7 +1,7 @@
 /**
  * HTML of a per-mention drill-down (notebook 06): the sentence with the mention highlighted, the
- * mention image and the top candidates' images as sharp thumbnails (base64 `<img>`), their names,
- * texts and scores, the gold marked, and the four DRIN edge values across GCN layers.
+ * mention image and the top candidates' images as thumbnails (base64 `<img>`, decoded by the project's
+ * image loader, src/viz/thumbs.ts), their names, texts and scores, the gold marked, and the four DRIN edge values across GCN layers.
  */
 import type { DrilldownData } from '../analysis/drilldown';
 import { EDGE_TYPES } from '../analysis/types';
@@ -11,7 +11,11 @@ import { imageThumbnailDataUri } from './thumbs';
 const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
 const clip = (s: string, n: number) => (s.length > n ? s.slice(0, n - 1) + '…' : s);
 
-/** What {@link drilldownHtml} returns: the HTML and the images it could not read (counted, not hidden). */
+/**
+ * What {@link drilldownHtml} returns: the HTML and the images shown as placeholders (missing, or the
+ * loader's default image: corrupt, small, too large, unsupported), one `<file>: <why> [<reason>]` each
+ * (counted, not hidden).
+ */
 export interface DrilldownHtmlResult {
   html: string;
   unreadableImages: string[];

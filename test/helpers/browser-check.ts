@@ -156,3 +156,33 @@ export function pageProblems(r: PageReport): string[] {
   for (const e of r.errors) out.push(`script error: ${e}`);
   return out;
 }
+
+/**
+ * How many plots an executed notebook displayed: the plot containers (`class="drin-plot"`, from
+ * src/viz/plotly.ts, or plotly's own `plotly-graph-div`) in its cells' HTML outputs. The rendered page
+ * must show this many ({@link plotCountProblems}).
+ */
+export function plotOutputCount(executedIpynb: string): number {
+  const nb = JSON.parse(fs.readFileSync(executedIpynb, 'utf8')) as { cells?: Array<{ outputs?: Array<{ data?: Record<string, string | string[]> }> }> };
+  if (!Array.isArray(nb.cells)) throw new Error(`${executedIpynb}: not a notebook (no cells array)`);
+  let n = 0;
+  for (const c of nb.cells) {
+    for (const o of c.outputs ?? []) {
+      const h = o.data?.['text/html'];
+      const html = Array.isArray(h) ? h.join('') : (h ?? '');
+      n += (html.match(/<div [^>]*class="(?:drin-plot|plotly-graph-div)[" ]/g) ?? []).length;
+    }
+  }
+  return n;
+}
+
+/**
+ * A page against the plots its notebook displayed: the page must hold `expected` plot containers,
+ * each drawn with a title and a title on every axis (empty = all good).
+ */
+export function plotCountProblems(r: PageReport, expected: number): string[] {
+  const out: string[] = [];
+  if (r.plots.length !== expected) out.push(`the notebook displayed ${expected} plot(s), the rendered page holds ${r.plots.length}`);
+  for (const p of r.plots) if (!p.rendered) out.push(`plot ${p.index + 1}${p.title ? ` "${p.title}"` : ''}: not drawn, so its title and axis titles cannot be checked`);
+  return [...out, ...plotLabelProblems(r)];
+}

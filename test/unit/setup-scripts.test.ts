@@ -100,3 +100,40 @@ test('no npm warning on `npx drin --help` (no unknown keys in .npmrc)', () => {
   assert.doesNotMatch(r.stderr + r.stdout, /npm warn/i);
   assert.match(r.stdout, /Usage: drin/);
 });
+
+test('CUDA: setup-gpu and src/device.ts look for the same files, listed once in src/cuda-libraries.json', async () => {
+  const json = JSON.parse(fs.readFileSync(path.join(ROOT, 'src', 'cuda-libraries.json'), 'utf8'));
+  const { CUDA_FILES } = (await import('../../scripts/setup-gpu.mjs')) as { CUDA_FILES: typeof json };
+  const device = await import('../../src/device');
+  assert.deepEqual(CUDA_FILES, json);
+  assert.deepEqual(device.ORT_CUDA12_LIBS, json.ortCuda12Libs);
+  assert.deepEqual(device.TFJS_CUDA11_LIBS, json.tfjsCuda11Libs);
+  assert.deepEqual(device.ORT_CUDA_PROVIDER_FILES, json.ortCudaProviderFiles);
+  assert.ok(json.ortCuda12Libs.includes('libcudnn.so.9') && json.tfjsCuda11Libs.includes('libcublas.so.11'));
+  // No second list: neither file spells a shared-library name or an ldconfig path as a string of its own.
+  for (const f of ['scripts/setup-gpu.mjs', 'src/device.ts']) {
+    const code = fs.readFileSync(path.join(ROOT, f), 'utf8').split('\n').filter((l) => !/^\s*(\/\/|\*|\/\*)/.test(l)).join('\n');
+    assert.deepEqual(code.match(/['"](lib[\w.+-]+\.so[\d.]*|\/s?bin\/ldconfig|ldconfig)['"]/g) ?? [], [], f);
+  }
+});
+
+test('CUDA: setup-gpu (which cannot import src/device.ts) finds libraries and the provider folder as device.ts does', async () => {
+  const script = (await import('../../scripts/setup-gpu.mjs')) as { findLib(n: string): string | undefined; ortBinDir(): string };
+  const device = await import('../../src/device');
+  assert.equal(script.ortBinDir(), device.ortBinDir());
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'drin-ld-'));
+  fs.writeFileSync(path.join(dir, 'libdrinfake.so.7'), '');
+  const saved = process.env.LD_LIBRARY_PATH;
+  process.env.LD_LIBRARY_PATH = `/nonexistent-drin:${dir}`;
+  try {
+    for (const name of ['libdrinfake.so.7', 'libc.so.6', 'libdrin-absent.so.1', ...device.ORT_CUDA12_LIBS]) {
+      assert.equal(script.findLib(name), device.findLib(name).path, name);
+    }
+    assert.equal(script.findLib('libdrinfake.so.7'), path.join(dir, 'libdrinfake.so.7'));
+    assert.equal(script.findLib('libdrin-absent.so.1'), undefined);
+  } finally {
+    if (saved === undefined) delete process.env.LD_LIBRARY_PATH;
+    else process.env.LD_LIBRARY_PATH = saved;
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});

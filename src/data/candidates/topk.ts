@@ -160,6 +160,42 @@ function popcount32(x: number): number {
   return Math.imul(x, 0x01010101) >>> 24;
 }
 
+/** Where name i lies in the concatenated ids and how it compares with the mention (see {@link nextName}). */
+interface NameWindow {
+  /** The name's code points are ids[from..to). */
+  from: number;
+  to: number;
+  /** n = min(|mention|, |name|): the window length of partial_ratio. */
+  n: number;
+  /** True when the mention is the shorter side (or the lengths are equal). */
+  mentionShorter: boolean;
+  /** Steps 1..clipEnd (k < n, mention the shorter) end windows clipped at the name's end; 0 otherwise. */
+  clipEnd: number;
+}
+
+const nameWindow = (): NameWindow => ({ from: 0, to: 0, n: 0, mentionShorter: false, clipEnd: 0 });
+
+/**
+ * The per-name head of both bound loops: fill `w` for name i (ids[offsets[i]..offsets[i+1])) against a
+ * mention of `lq` code points and return true; for an empty name set its bound `ub[i]` to 0 and return
+ * false. `w` is reused, not allocated.
+ */
+function nextName(offsets: Int32Array, i: number, lq: number, w: NameWindow, ub: Uint8Array): boolean {
+  const from = offsets[i];
+  const to = offsets[i + 1];
+  const lc = to - from;
+  if (lc === 0) {
+    ub[i] = 0;
+    return false;
+  }
+  w.from = from;
+  w.to = to;
+  w.mentionShorter = lq <= lc;
+  w.n = w.mentionShorter ? lq : lc;
+  w.clipEnd = w.mentionShorter ? w.n - 1 : 0; // steps t < n give clipped windows of the name
+  return true;
+}
+
 /**
  * partial_ratio bounds (0..100) of every name for a mention of 1..32 code points, in one tight loop:
  * the steps that can end a clipped window (t < n, mention the shorter) track the LCS by carries and
@@ -167,17 +203,10 @@ function popcount32(x: number): number {
  * zero count at the end.
  */
 function boundsOneWord(ids: Int32Array, offsets: Int32Array, M: Int32Array, lq: number, ub: Uint8Array, clipOut: Float64Array | null): void {
+  const w = nameWindow();
   for (let i = 0; i < ub.length; i++) {
-    const from = offsets[i];
-    const to = offsets[i + 1];
-    const lc = to - from;
-    if (lc === 0) {
-      ub[i] = 0;
-      continue;
-    }
-    const mentionShorter = lq <= lc;
-    const n = mentionShorter ? lq : lc;
-    const clipEnd = mentionShorter ? n - 1 : 0; // steps t < n give clipped windows of the name
+    if (!nextName(offsets, i, lq, w, ub)) continue;
+    const { from, to, n, mentionShorter, clipEnd } = w;
     let z = 0;
     let bestNum = 0;
     let bestDen = 1;
@@ -229,17 +258,10 @@ function boundsOneWord(ids: Int32Array, offsets: Int32Array, M: Int32Array, lq: 
 /** The same for a mention of more than 32 code points (one word per 32). */
 function boundsMultiWord(ids: Int32Array, offsets: Int32Array, M: Int32Array, W: number, lq: number, ub: Uint8Array): void {
   const V = new Int32Array(W);
+  const w = nameWindow();
   for (let i = 0; i < ub.length; i++) {
-    const from = offsets[i];
-    const to = offsets[i + 1];
-    const lc = to - from;
-    if (lc === 0) {
-      ub[i] = 0;
-      continue;
-    }
-    const mentionShorter = lq <= lc;
-    const n = mentionShorter ? lq : lc;
-    const clipEnd = mentionShorter ? n - 1 : 0;
+    if (!nextName(offsets, i, lq, w, ub)) continue;
+    const { from, to, n, mentionShorter, clipEnd } = w;
     let z = 0;
     let best = 0;
     V.fill(-1);
