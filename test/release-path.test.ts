@@ -25,7 +25,7 @@ test('release path: 04 → 06 on the miniature release with DRIN_PREPROCESSED', 
   fs.rmSync(runs, { recursive: true, force: true });
   const { runNotebook, formatFailure } = (await import('../scripts/run-notebooks.mjs')) as typeof import('../scripts/run-notebooks.mjs');
   const env = {
-    ...process.env, DRIN_PREPROCESSED: link, DRIN_EPOCHS: '2', DRIN_TEST_EVERY: '1', DRIN_BASELINE_BUDGET_S: '60',
+    ...process.env, DRIN_PREPROCESSED: link, DRIN_EPOCHS: '2', DRIN_TEST_EVERY: '1',
   };
   delete (env as Record<string, string | undefined>).DRIN_DATASET;
   for (const name of ['04-train-drin.ipynb', '05-run-baselines.ipynb', '06-analyze-errors.ipynb']) {

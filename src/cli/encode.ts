@@ -10,6 +10,7 @@ import { PREPARED, PREPROCESSED, datasetName } from '../paths';
 import { readDrinEnv } from './env';
 import { encodePrepared, parseShard, readPrepared } from '../encode/encode';
 import { loadEncoders, PRETRAINED_MODELS } from '../encode/models';
+import { STANDIN_DIMS } from '../encode/standins';
 import { resolveEncodeDevice } from '../device';
 
 const int = (name: string) => (v: string) => {
@@ -18,10 +19,17 @@ const int = (name: string) => (v: string) => {
   return n;
 };
 
+/** `--standin-dims 128,256` → { text: 128, image: 256 }. */
+function parseStandinDims(v: string): { text: number; image: number } {
+  const m = /^(\d+),(\d+)$/.exec(v.trim());
+  if (!m || Number(m[1]) < 2 || Number(m[2]) < 2) throw new Error(`--standin-dims expects TEXT,IMAGE widths (e.g. 128,256), got '${v}'`);
+  return { text: Number(m[1]), image: Number(m[2]) };
+}
+
 interface EncodeCliOptions {
   prepared?: string; out?: string; models: string; modelDir?: string; text?: string; image?: string; detector?: string; clip?: string;
   shard?: string; threads?: number; batchSize?: number; device?: string; defaultImage?: string; cropFrame: string;
-  keepParts?: boolean; merge: boolean; chunkImages?: number; chunkTexts?: number;
+  keepParts?: boolean; merge: boolean; standinDims?: string; chunkImages?: number; chunkTexts?: number;
 }
 
 export function register(program: Command): void {
@@ -46,6 +54,7 @@ export function register(program: Command): void {
     .option('--crop-frame <f>', "reference: crop detector boxes (224 frame) from the original image, as the reference does; scaled: rescale boxes first", 'reference')
     .option('--chunk-images <n>', 'images per chunk (resume granularity)', int('chunk-images'))
     .option('--chunk-texts <n>', 'texts per chunk', int('chunk-texts'))
+    .option('--standin-dims <text,image>', `output widths of the text and image stand-ins (default ${STANDIN_DIMS.text},${STANDIN_DIMS.image}; BERT / ResNet give 768,2048)`)
     .action(async (o: EncodeCliOptions) => {
       if (!['standin', 'pretrained'].includes(o.models)) throw new Error(`--models must be standin or pretrained, got '${o.models}'`);
       if (!['reference', 'scaled'].includes(o.cropFrame)) throw new Error(`--crop-frame must be reference or scaled, got '${o.cropFrame}'`);
@@ -62,6 +71,7 @@ export function register(program: Command): void {
         defaults: o.models as 'standin' | 'pretrained', modelDir: o.modelDir, tokenizer: data.tokenizer,
         choice: { text: o.text, image: o.image, detector: o.detector, clip: o.clip },
         threads: o.threads, batchSize: o.batchSize, device: device.device, offline: env.offline,
+        standinDims: o.standinDims ? parseStandinDims(o.standinDims) : undefined,
       });
       for (const [role, e] of Object.entries(encoders)) console.log(`${role.padEnd(8)} ${e.name}${e.standin ? '  (STAND-IN: deterministic substitute, not pretrained features)' : ''}`);
       const report = await encodePrepared({

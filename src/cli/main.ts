@@ -14,9 +14,10 @@ import * as validate from './validate';
 import * as device from './device';
 import * as image from './image';
 import * as candidates from './candidates';
+import * as baseline from './baseline';
 
 /** Add each command module here (one line each). */
-const commands: Array<{ register(program: Command): void }> = [parity, train, prepare, decode, validate, encode, device, image, candidates];
+const commands: Array<{ register(program: Command): void }> = [parity, train, baseline, prepare, decode, validate, encode, device, image, candidates];
 
 export async function main(argv: string[]): Promise<void> {
   const program = new Command('drin')

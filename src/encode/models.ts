@@ -43,6 +43,8 @@ export interface LoadEncodersOptions {
   batchSize?: number;
   /** Never download from the hub (hub names fail; the CLI passes DRIN_OFFLINE). */
   offline?: boolean;
+  /** Output widths of the text and image stand-ins (default `STANDIN_DIMS`: 128 / 256). */
+  standinDims?: { text?: number; image?: number };
 }
 
 /** Resolve one role's source: explicit choice, then `<modelDir>/<name>`, then the hub name. */
@@ -60,7 +62,7 @@ function source(role: keyof EncoderSet, opts: LoadEncodersOptions): string {
 
 /** Load the four encoders (stand-ins are built in; real models load through transformers.js). */
 export async function loadEncoders(opts: LoadEncodersOptions = {}): Promise<EncoderSet> {
-  const st = standinEncoders({ tokenizer: opts.tokenizer ?? null });
+  const st = standinEncoders({ tokenizer: opts.tokenizer ?? null, textDim: opts.standinDims?.text, imageDim: opts.standinDims?.image });
   const hf = { threads: opts.threads, device: opts.device, batchSize: opts.batchSize, offline: opts.offline };
   const src = (r: keyof EncoderSet) => source(r, opts);
   const load = async <T>(role: keyof EncoderSet, fn: (s: string) => Promise<T>): Promise<T> => {

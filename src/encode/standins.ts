@@ -1,7 +1,12 @@
 /**
- * STAND-IN ENCODERS: deterministic, built-in, no weights. They produce features of exactly the
- * shapes of BERT / ResNet / the detector / CLIP so the whole pipeline runs offline on the
- * synthetic sample. Their outputs are NOT the pretrained models' features; every output written
+ * STAND-IN ENCODERS: deterministic, built-in, no weights. They produce features in the layout of
+ * BERT / ResNet / the detector / CLIP (128 tokens, 49 regions, CLIP 512) so the whole pipeline runs
+ * offline on the synthetic sample. Their widths are narrower than the pretrained models' by default
+ * ({@link STANDIN_DIMS}: text 128 instead of BERT's 768, image 256 instead of ResNet's 2048): the
+ * signal they carry (shared tokens, look-alike pictures) fits in far fewer dimensions, and every model
+ * (DRIN and the baselines, GHMFC's 2048-wide cross-attention included) then trains at the full width of
+ * its inputs on a CPU in minutes. `standinEncoders({ textDim, imageDim })` / `drin encode
+ * --standin-dims 768,2048` give the paper's widths. Their outputs are NOT the pretrained models' features; every output written
  * with them is labelled `standin` in encode.json, and the notebooks say so where they show them.
  *
  * - text  ('standin-hashed-tokens'): each WordPiece token (the prepared dataset's tokenizer) maps to
@@ -56,10 +61,10 @@ export class StandinTextEncoder implements TextFeatureEncoder {
   readonly name = 'standin-hashed-tokens';
   readonly standin = true;
   private cache = new Map<string, Float32Array>();
-  constructor(readonly dim = 768, private readonly tokenize: Tokenize = simpleTokenize) {}
+  constructor(readonly dim: number = STANDIN_DIMS.text, private readonly tokenize: Tokenize = simpleTokenize) {}
 
   /** Build from a tokenizer directory or vocab.txt (the prepared dataset's), or the simple split. */
-  static fromTokenizer(source: string | null, dim = 768): StandinTextEncoder {
+  static fromTokenizer(source: string | null, dim: number = STANDIN_DIMS.text): StandinTextEncoder {
     if (!source) return new StandinTextEncoder(dim);
     const tok = loadWordPieceTokenizer(source);
     return new StandinTextEncoder(dim, (t) => tok.tokens(t));
@@ -172,7 +177,7 @@ export class StandinImageEncoder implements ImageFeatureEncoder {
   readonly standin = true;
   readonly regions = 49;
   private readonly W: Float32Array;
-  constructor(readonly dim = 2048) {
+  constructor(readonly dim: number = STANDIN_DIMS.image) {
     this.W = projection('image', CELL_FEATURES, dim);
   }
 
@@ -349,12 +354,20 @@ export class StandinClipEncoder implements CrossModalEncoder {
   }
 }
 
-/** The four stand-ins, with the paper's dimensions by default (BERT 768, ResNet 2048, CLIP 512). */
+/**
+ * Default output widths of the text and image stand-ins (D and C above). The pretrained encoders give
+ * 768 (BERT-base) and 2048 (ResNet-152); the stand-ins' signal needs far fewer dimensions, and at these
+ * widths GHMFC trains at the full width of its inputs on the sample within the notebooks' time (at
+ * 768 / 2048 one sample epoch of GHMFC takes about 10 minutes on 2 CPU cores).
+ */
+export const STANDIN_DIMS = { text: 128, image: 256 } as const;
+
+/** The four stand-ins: text D = {@link STANDIN_DIMS}.text, image C = .image (override with textDim / imageDim), CLIP 512. */
 export function standinEncoders(opts: { tokenizer?: string | null; textDim?: number; imageDim?: number } = {}): EncoderSet {
-  const text = StandinTextEncoder.fromTokenizer(opts.tokenizer ?? null, opts.textDim ?? 768);
+  const text = StandinTextEncoder.fromTokenizer(opts.tokenizer ?? null, opts.textDim ?? STANDIN_DIMS.text);
   return {
     text,
-    image: new StandinImageEncoder(opts.imageDim ?? 2048),
+    image: new StandinImageEncoder(opts.imageDim ?? STANDIN_DIMS.image),
     detector: new StandinObjectDetector(),
     clip: new StandinClipEncoder(512),
   };

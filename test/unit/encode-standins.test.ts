@@ -99,3 +99,16 @@ test('CLIP stand-in is aligned on colour terms: a text naming the colour an imag
   for (const v of [c(0, 0), c(1, 1)]) assert.ok(v > 0.2 && v < 0.4, `matching cosine ${v}`);
   for (const v of [c(2, 0), c(2, 1), c(1, 0)]) assert.ok(v > 0.05 && v < 0.3, `unrelated cosine ${v}`);
 });
+
+test('stand-in widths: text 128 and image 256 by default (STANDIN_DIMS), the paper widths on request, through loadEncoders too', async () => {
+  const { STANDIN_DIMS } = await import('../../src/encode/standins');
+  const { loadEncoders } = await import('../../src/encode/models');
+  assert.deepEqual({ ...STANDIN_DIMS }, { text: 128, image: 256 });
+  const def = standinEncoders({ tokenizer: path.join(TINY, 'tiny-bert') });
+  const h = await def.text.hidden(['Michael Jordan played for Chicago.'], 8);
+  assert.equal(h.hidden.length, 8 * 128, 'one text of 8 tokens × 128');
+  assert.equal((await def.image.encode([solid(200, 40, 40)])).hidden.length, 49 * 256, '49 regions × 256');
+  const paper = await loadEncoders({ defaults: 'standin', standinDims: { text: 768, image: 2048 } });
+  assert.equal((await paper.text.pooled(['a b'])).length, 768);
+  assert.equal((await paper.image.encode([solid(1, 2, 3)])).pooled.length, 2048);
+});
