@@ -183,10 +183,12 @@ export interface PublishedResult {
 /**
  * Rows of the DRIN paper's main table (Xing et al., ACM MM 2023, arXiv 2310.05589, Table 2: WikiMEL and
  * WikiDiverse) that were read in a source this project could reach, each with its URL. **None so far**: the
- * table's values could not be found in any reachable source (the paper's PDF/HTML is not reachable from the
- * project's machines, and the stored copies of the arXiv, ar5iv and review pages of 2310.05589 and of later MEL
- * papers hold their abstracts, not the table). A DRIN WikiMEL row quoted here before had no recorded source and
- * was removed. Add a row only with the URL it was read from; {@link PUBLISHED_RESULTS_MISSING} says what is missing.
+ * paper's PDF/HTML is not reachable from the project's machines (npm and Debian only), and the searchable copies
+ * of pages about 2310.05589 (summary and review sites) and of later MEL papers that compare with DRIN (OT-MEL
+ * 2406.01934, DWE+ 2404.04818, DIM 2407.12019, M3EL 2412.10440) gave their abstracts and openings, not the table;
+ * the reference repository's readme gives no numbers. A DRIN WikiMEL row quoted here before had no recorded
+ * source and was removed. Add a row only with the URL it was read from; {@link PUBLISHED_RESULTS_MISSING} says
+ * what is missing.
  */
 export const PUBLISHED_RESULTS: PublishedResult[] = [];
 
