@@ -41,6 +41,7 @@ test('release path: 04 → 06 on the miniature release with DRIN_PREPROCESSED', 
   }
   const h = JSON.parse(fs.readFileSync(path.join(runs, 'drin', 'history.json'), 'utf8'));
   assert.equal(h.length, 2);
+  for (const r of h) assert.ok(Number.isFinite(r.validLoss) && r.validLoss > 0, `history epoch ${r.epoch}: validLoss ${r.validLoss}`);
   const a = JSON.parse(fs.readFileSync(path.join(runs, 'drin', 'ablation.json'), 'utf8'));
   assert.deepEqual(Object.keys(a).sort(), ['ii', 'it', 'ti', 'tt']);
   const out = fs.readFileSync(path.join(ROOT, 'results', 'notebooks-release', '06-analyze-errors.ipynb'), 'utf8');

@@ -68,7 +68,13 @@ export const TRAIN_DEFAULTS: TrainOptions = {
 
 export interface EpochRecord {
   epoch: number;
+  /** Mean over training batches of the batch's triplet loss (training mode, before each Adam step). */
   trainLoss: number;
+  /**
+   * Mean over validation batches of the same triplet loss (same margin), eval mode, no gradient, after
+   * the epoch's last step.
+   */
+  validLoss: number;
   train: RankingMetrics;
   valid: RankingMetrics;
   test?: RankingMetrics;
@@ -245,13 +251,17 @@ export async function trainRanking(
     }
     bar.stop();
     const trainSeconds = (Date.now() - t0) / 1000;
-    const valid = (await evaluateRanking(model, data.valid.batches({}), { topks: o.topks, predictions: false, absentShare: o.absentShare?.valid })).metrics;
+    const validEval = await evaluateRanking(model, data.valid.batches({}), {
+      topks: o.topks, predictions: false, absentShare: o.absentShare?.valid, margin: o.margin,
+    });
+    const valid = validEval.metrics;
     let test: RankingMetrics | undefined;
     if (data.test && (epoch % o.testEvery === 0 || epoch === o.epochs))
       test = (await evaluateRanking(model, data.test.batches({}), { topks: o.topks, predictions: false, absentShare: o.absentShare?.test })).metrics;
     const rec: EpochRecord = {
       epoch,
       trainLoss: batches ? lossSum / batches : NaN,
+      validLoss: validEval.loss ?? NaN,
       train: meter.compute(),
       valid,
       ...(test ? { test } : {}),
@@ -260,7 +270,8 @@ export async function trainRanking(
     };
     history.push(rec);
     o.log(
-      `epoch ${epoch}/${o.epochs} loss ${rec.trainLoss.toFixed(4)} | valid ${fmt(valid, headline)}` +
+      `epoch ${epoch}/${o.epochs} loss ${rec.trainLoss.toFixed(4)} | valid loss ${rec.validLoss.toFixed(4)} ` +
+        `${fmt(valid, headline)}` +
         (test ? ` | test ${fmt(test, headline)}` : '') +
         ` | ${rec.mentionsPerSecond.toFixed(1)} mentions/s, ${rec.seconds.toFixed(1)} s`,
     );

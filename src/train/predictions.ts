@@ -2,6 +2,7 @@
  * Evaluation over a split: metrics plus per-mention predictions (CONTRACTS §5) for error analysis.
  */
 import * as tf from '@tensorflow/tfjs';
+import { tripletLoss } from './loss';
 import { goldRanks, RankingMeter, RankingMetrics } from './metrics';
 import { batchTensors, disposeBatch, RankingBatch, RankingModel } from './model';
 import { writeFileAtomic } from '../atomic-write';
@@ -27,6 +28,12 @@ export interface EvaluateOptions {
   predictions?: boolean;
   /** Fixed gold-absent share for the corrected metrics. */
   absentShare?: number;
+  /**
+   * Also compute the triplet loss (src/train/loss.ts, the training loss) with this margin on every batch,
+   * without a gradient, from the same eval-mode scores; returned as `loss`, the mean over batches (the
+   * way the loop averages the training loss).
+   */
+  margin?: number;
   /** Report progress with an ETA: one line at most every `everySeconds` (default 10) and a last line. */
   progress?: { label: string; total: number; log?: (line: string) => void; everySeconds?: number };
 }
@@ -43,10 +50,12 @@ export async function evaluateRanking(
   model: RankingModel,
   batches: AsyncIterable<RankingBatch> | Iterable<RankingBatch>,
   opts: EvaluateOptions = {},
-): Promise<{ metrics: RankingMetrics; predictions: MentionPrediction[] }> {
+): Promise<{ metrics: RankingMetrics; predictions: MentionPrediction[]; loss?: number }> {
   const meter = new RankingMeter(opts.topks, opts.absentShare);
   const predictions: MentionPrediction[] = [];
   let row = 0;
+  let lossSum = 0;
+  let lossBatches = 0;
   const t0 = Date.now();
   let lastReport = t0;
   const report = (final: boolean) => {
@@ -72,6 +81,7 @@ export async function evaluateRanking(
       const scores = model.scores(t, { training: false }).slice([0, 0], [-1, C]); // [B,C]
       const ranks = goldRanks(scores, onehot); // [B]
       const res: Record<string, tf.Tensor> = { scores, ranks };
+      if (opts.margin !== undefined) res.loss = tripletLoss(scores, onehot, opts.margin); // scalar, no tape
       const answer = t.answer_index ?? tf.where(onehot.sum(-1).greater(0), onehot.argMax(-1), tf.fill([onehot.shape[0]!], C, 'int32'));
       res.answer = answer.toInt();
       if (opts.predictions !== false) {
@@ -91,6 +101,10 @@ export async function evaluateRanking(
     const topIdx = out.topIdx ? (out.topIdx.arraySync() as number[][]) : [];
     const topVal = out.topVal ? (out.topVal.arraySync() as number[][]) : [];
     const edges = out.edges ? (out.edges.arraySync() as number[][][]) : undefined;
+    if (out.loss) {
+      lossSum += out.loss.dataSync()[0];
+      lossBatches++;
+    }
     Object.values(out).forEach((x) => x.dispose());
     meter.addRanks(ranksArr);
     if (opts.predictions !== false) {
@@ -112,7 +126,8 @@ export async function evaluateRanking(
     report(false);
   }
   report(true);
-  return { metrics: meter.compute(), predictions };
+  const loss = opts.margin !== undefined ? (lossBatches ? lossSum / lossBatches : NaN) : undefined;
+  return { metrics: meter.compute(), predictions, ...(loss !== undefined ? { loss } : {}) };
 }
 
 /** Write predictions as JSON lines (atomically). */

@@ -23,6 +23,7 @@ import {
   loadWeights,
   readStateDict,
 } from '../../src/train';
+import { batchTensors, disposeBatch } from '../../src/train/model';
 
 before(async () => {
   await tf.setBackend('wasm');
@@ -136,6 +137,7 @@ for (const engine of ['ort', 'tfjs'] as const) {
       assert.ok(fs.existsSync(path.join(dir2, f)), f);
     const hist = JSON.parse(fs.readFileSync(path.join(dir2, 'history.json'), 'utf8'));
     assert.deepEqual(hist.map((h: { epoch: number; test?: unknown }) => [h.epoch, !!h.test]), [[1, false], [2, true], [3, false], [4, true]]);
+    for (const h of hist) assert.ok(h.validLoss > 0 && Number.isFinite(h.validLoss), `epoch ${h.epoch}: validLoss ${h.validLoss}`);
     const line = JSON.parse(fs.readFileSync(path.join(dir2, 'predictions_test.jsonl'), 'utf8').split('\n')[0]);
     assert.equal(line.scores.length, 10);
     assert.equal(line.top.length, 10);
@@ -143,6 +145,31 @@ for (const engine of ['ort', 'tfjs'] as const) {
     assert.equal(line.edges[0].length, 4);
   });
 }
+
+test('history: validLoss is the training triplet loss on the validation batches (eval mode, mean over batches)', async () => {
+  await tf.setBackend('wasm');
+  const tensors = syntheticDrinTensors({ mentions: 80, seed: 2, bertDim: 16, resnetDim: 8, candidates: 10 });
+  const data = {
+    train: tensorSplit(syntheticDrinTensors({ mentions: 64, seed: 1, bertDim: 16, resnetDim: 8, candidates: 10 }), 32),
+    valid: tensorSplit(tensors, 32), // 3 batches: 32, 32, 16 mentions
+  };
+  const model = createDrin({ bertDim: 16, resnetDim: 8, gcnDim: 8 }, 3, { engine: 'tfjs' });
+  const margin = 0.4;
+  const res = await trainRanking(model, data, { epochs: 2, testEvery: 2, margin, progress: false, log: () => {} });
+  // recomputed here from the trained weights, batch by batch, with the same loss as training
+  const losses: number[] = [];
+  for (const batch of data.valid.batches({})) {
+    const t = batchTensors(batch);
+    losses.push(tripletLoss(model.scores(t, { training: false }), t.answer_onehot, margin).dataSync()[0]);
+    disposeBatch(batch);
+  }
+  assert.equal(losses.length, 3);
+  const expected = losses.reduce((a, b) => a + b, 0) / losses.length;
+  const got = res.history[1].validLoss;
+  assert.ok(expected > 0.01, `a real loss (${expected}), not a degenerate 0`);
+  assert.ok(Math.abs(got - expected) < 1e-5, `history validLoss ${got} vs recomputed ${expected}`);
+  assert.notEqual(res.history[0].validLoss, res.history[1].validLoss, 'one value per epoch, after that epoch');
+});
 
 test('weights export / import: npy directory and npz round trip; wrong shapes are named', () => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'drin-w-'));

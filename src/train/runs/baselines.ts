@@ -170,10 +170,48 @@ export function baselineTableRow(model: string, metrics: RankingMetrics, split: 
   return row;
 }
 
-/** Published results quoted in the notebook (DRIN paper, arXiv 2310.05589, Table 2, WikiMEL test). */
-export const PUBLISHED_RESULTS: Array<{ model: string; dataset: string; top1: number; top5: number; top10: number; top20: number }> = [
-  { model: 'drin', dataset: 'WikiMEL', top1: 65.5, top5: 91.3, top10: 95.8, top20: 97.7 },
-];
+/** One row of the DRIN paper's main table (percent, test split), with where it was read. */
+export interface PublishedResult {
+  model: string;
+  dataset: 'WikiMEL' | 'WikiDiverse';
+  /** Metric name as the paper writes it (e.g. 'Top-1', 'MRR') → value in percent. */
+  metrics: Record<string, number>;
+  /** The URL of the page (or file) the values were read from. */
+  source: string;
+}
+
+/**
+ * Rows of the DRIN paper's main table (Xing et al., ACM MM 2023, arXiv 2310.05589, Table 2: WikiMEL and
+ * WikiDiverse) that were read in a source this project could reach, each with its URL. **None so far**: the
+ * paper's PDF/HTML is not reachable from the project's machines (npm and Debian only), and the searchable copies
+ * of pages about 2310.05589 (summary and review sites) and of later MEL papers that compare with DRIN (OT-MEL
+ * 2406.01934, DWE+ 2404.04818, DIM 2407.12019, M3EL 2412.10440) gave their abstracts and openings, not the table;
+ * the reference repository's readme gives no numbers. A DRIN WikiMEL row quoted here before had no recorded
+ * source and was removed. Add a row only with the URL it was read from; {@link PUBLISHED_RESULTS_MISSING} says
+ * what is missing.
+ */
+export const PUBLISHED_RESULTS: PublishedResult[] = [];
+
+/** What the notebook says about the paper's table while {@link PUBLISHED_RESULTS} lacks rows. */
+export const PUBLISHED_RESULTS_MISSING =
+  "The paper's main table (Table 2: DRIN, GHMFC, MEL-HI and the other baselines it lists, on WikiMEL and " +
+  'WikiDiverse) is not reproduced here: its values could not be read in any source this project can reach, ' +
+  'and numbers without a source are not quoted.';
+
+/**
+ * The released reference's setting (starreeze/drin, release 23.07 and later, `common/args.py`): what a paper
+ * row would differ from in our run. Candidates per mention: `num_candidates_data` (100 for WikiMEL, 10 for
+ * WikiDiverse); features: BERT 768 (`bert_embed_dim`), ResNet 2048 (`resnet_embed_dim`), CLIP similarities;
+ * DRIN's GCN width `gcn_embed_dim` 768; `num_epoch` 30, a test every `test_epoch_interval` 10.
+ */
+export const REFERENCE_SETUP = {
+  candidates: { WikiMEL: 100, WikiDiverse: 10 },
+  textDim: 768,
+  imageDim: 2048,
+  gcnDim: 768,
+  epochs: 30,
+  testEvery: 10,
+} as const;
 
 /** Read a run's metrics.json (CONTRACTS §5), or undefined when the run is absent. */
 export function readRunMetrics(runDir: string): { valid?: RankingMetrics; test?: RankingMetrics; secondsPerEpoch?: number } | undefined {
