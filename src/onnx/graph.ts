@@ -39,8 +39,8 @@ export class OnnxGraph {
     return `${hint}_${this.count++}`;
   }
 
-  /** A float32 graph input of a fixed shape. */
-  input(name: string, shape: number[]): string {
+  /** A float32 graph input; a string dim is symbolic (its size is set by the feed, e.g. a count of distinct rows). */
+  input(name: string, shape: (number | string)[]): string {
     this.inputs.push(valueInfo(name, shape));
     return name;
   }
@@ -102,8 +102,8 @@ export class OnnxGraph {
   }
 }
 
-function valueInfo(name: string, shape: number[]): onnx.IValueInfoProto {
-  return { name, type: { tensorType: { elemType: FLOAT, shape: { dim: shape.map((d) => ({ dimValue: d })) } } } };
+function valueInfo(name: string, shape: (number | string)[]): onnx.IValueInfoProto {
+  return { name, type: { tensorType: { elemType: FLOAT, shape: { dim: shape.map((d) => (typeof d === 'string' ? { dimParam: d } : { dimValue: d })) } } } };
 }
 
 function attribute_(name: string, v: OnnxAttr): onnx.IAttributeProto {

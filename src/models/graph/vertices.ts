@@ -21,13 +21,15 @@
  */
 import { DRIN_VERTEX_KEYS } from '../vertices';
 import { BatchInputs, DrinGraphContext, DrinOps, Value } from './ops';
+import { entityRows, UniqueRows } from './unique-rows';
 
-/** An entity vertex left as x·Wᵀ + b: x [B·R,din], W [D,din], b [D]. */
+/** An entity vertex left as x·Wᵀ + b: x [B·R,din], W [D,din], b [D]; x's distinct rows when the batch gives them. */
 export interface LazyEntityVertex {
   x: Value;
   W: Value;
   b: Value;
   din: number;
+  unique?: UniqueRows;
 }
 /** An entity vertex: a [B·R,D] value, or lazy. */
 export type EntityVertex = Value | LazyEntityVertex;
@@ -41,12 +43,13 @@ export interface GraphVertices {
   ei: EntityVertex;
 }
 
-/** The vertex Linears' inputs: mt [B,Dt], mi [B,Di], et [B·R,Dt], ei [B·R,Di]. */
+/** The vertex Linears' inputs: mt [B,Dt], mi [B,Di], et [B·R,Dt], ei [B·R,Di] (and the entity rows' distinct rows, when fed). */
 export interface VertexFeatures {
   mt: Value;
   mi: Value;
   et: Value;
   ei: Value;
+  unique?: { et?: UniqueRows; ei?: UniqueRows };
 }
 
 /** Mean over the axis before the feature axis when the input has `rank` dims (the reference's mean(dim=-2)). */
@@ -64,16 +67,22 @@ export function meanIfRank(ops: DrinOps, inputs: BatchInputs, name: string, rank
  * entity image. Also the raw entity text [B,R,Dt] the text–text edge reads.
  */
 export function vertexFeatures(ops: DrinOps, inputs: BatchInputs, Dt: number, Di: number): { features: VertexFeatures; entityTextRaw: Value } {
-  const { B, BR } = ops;
+  const { B, R } = ops;
   const T = inputs.dims('mention_text_feature')[1];
-  const vector = inputs.get('entity_text_vector'); // [B,R,Dt]
-  const entityTextRaw = inputs.has('entity_text_raw') ? inputs.get('entity_text_raw') : vector; // [B,R,Dt]
+  const text = entityRows(ops, inputs, 'entity_text_vector', Dt); // [B·R,Dt]
+  const image = entityRows(ops, inputs, 'entity_image_feature', Di); // [B,R,(k,)Di] → [B·R,Di]
+  const entityTextRaw = inputs.has('entity_text_raw')
+    ? inputs.get('entity_text_raw')
+    : text.unique
+      ? ops.reshape(text.x, [B, R, Dt]) // [B·R,Dt] → [B,R,Dt]
+      : inputs.get('entity_text_vector'); // [B,R,Dt]
   const spanWeights = ops.reshape(inputs.get('span_weights'), [B, 1, T]); // [B,T] → [B,1,T]
-  const features = {
+  const features: VertexFeatures = {
     mt: ops.reshape(ops.matmul(spanWeights, inputs.get('mention_text_feature')), [B, Dt]), // [B,1,Dt] → [B,Dt]
     mi: ops.meanAxes(inputs.get('mention_image_feature'), [1]), // [B,Rg,Di] → [B,Di]
-    et: ops.reshape(vector, [BR, Dt]), // [B,R,Dt] → [B·R,Dt]
-    ei: ops.reshape(meanIfRank(ops, inputs, 'entity_image_feature', 4), [BR, Di]), // [B,R,(k,)Di] → [B·R,Di]
+    et: text.x,
+    ei: image.x,
+    unique: { et: text.unique, ei: image.unique },
   };
   return { features, entityTextRaw };
 }
@@ -82,13 +91,13 @@ export function vertexFeatures(ops: DrinOps, inputs: BatchInputs, Dt: number, Di
 export function vertexForward(ctx: DrinGraphContext, x: VertexFeatures, allowLazy = true): GraphVertices {
   const { ops, param, cfg } = ctx;
   const linear = (xv: Value, prefix: string): Value => ops.linear(xv, param[`${prefix}.weight`], param[`${prefix}.bias`]);
-  const entityVertex = (xv: Value, prefix: string, din: number): EntityVertex =>
-    allowLazy && ops.BR > din ? { x: xv, W: param[`${prefix}.weight`], b: param[`${prefix}.bias`], din } : linear(xv, prefix);
+  const entityVertex = (xv: Value, prefix: string, din: number, unique?: UniqueRows): EntityVertex =>
+    allowLazy && ops.BR > din ? { x: xv, W: param[`${prefix}.weight`], b: param[`${prefix}.bias`], din, unique } : linear(xv, prefix);
   return {
     mt: linear(x.mt, DRIN_VERTEX_KEYS.mentionText), // [B,D]
     mi: linear(x.mi, DRIN_VERTEX_KEYS.mentionImage), // [B,D]
-    et: entityVertex(x.et, DRIN_VERTEX_KEYS.entityText, cfg.bertDim), // [B·R,D]
-    ei: entityVertex(x.ei, DRIN_VERTEX_KEYS.entityImage, cfg.resnetDim), // [B·R,D]
+    et: entityVertex(x.et, DRIN_VERTEX_KEYS.entityText, cfg.bertDim, x.unique?.et), // [B·R,D]
+    ei: entityVertex(x.ei, DRIN_VERTEX_KEYS.entityImage, cfg.resnetDim, x.unique?.ei), // [B·R,D]
   };
 }
 
