@@ -70,10 +70,7 @@ export class DrinOrtEngine {
   distinctRows: Record<string, number> = {};
 
   /** `opts.device`: the onnxruntime provider of every session (default the CPU; see src/device.ts). */
-  constructor(
-    readonly cfg: DrinConfig,
-    readonly opts: OrtSessionOptions = {},
-  ) {}
+  constructor(readonly cfg: DrinConfig, readonly opts: OrtSessionOptions = {}) {}
 
   private session(shape: DrinGraphShape, train: boolean, margin: number, adam?: DrinGraphAdam): OrtSession {
     const key = `${JSON.stringify(shape.inputs)}:${train ? `train@${margin}` : 'eval'}${adam ? `:adam@${JSON.stringify(adam)}` : ''}`;
@@ -189,7 +186,7 @@ export class DrinOrtEngine {
     first.forEach((row, u) => buf!.set(data.subarray(row * width, (row + 1) * width), u * width));
     return {
       feeds: { [names.unique]: { data: buf.subarray(0, first.length * width), dims: [first.length, ...rest] }, [names.index]: { data: index, dims: [B, R] } },
-      inputs: { [names.unique]: [uniqueDim(name), ...rest], [names.index]: [B, R] },
+      inputs: { [names.unique]: [uniqueDim(name, first.length < rest[rest.length - 1]), ...rest], [names.index]: [B, R] },
     };
   }
 

@@ -79,6 +79,19 @@ export class OnnxGraph {
     return name;
   }
 
+  /** The nodes some graph output depends on, in their order (a value built but never read costs nothing). */
+  private liveNodes(): onnx.INodeProto[] {
+    const needed = new Set(this.outputs.map((o) => o.name!));
+    const live: boolean[] = new Array(this.nodes.length).fill(false);
+    for (let i = this.nodes.length - 1; i >= 0; i--) {
+      const n = this.nodes[i];
+      if (!n.output!.some((o) => needed.has(o))) continue;
+      live[i] = true;
+      for (const x of n.input ?? []) needed.add(x);
+    }
+    return this.nodes.filter((_, i) => live[i]);
+  }
+
   /** Append one node; returns its output name, or names when `outputs` > 1. */
   op(type: string, inputs: string[], attrs: Record<string, OnnxAttr> = {}, outputs = 1): string {
     return this.opN(type, inputs, attrs, outputs)[0];
@@ -94,9 +107,9 @@ export class OnnxGraph {
     return out;
   }
 
-  /** The serialised ModelProto. */
+  /** The serialised ModelProto (nodes that no output depends on are left out). */
   toBytes(): Uint8Array {
-    const graph = onnx.GraphProto.create({ name: this.name, node: this.nodes, input: this.inputs, output: this.outputs, initializer: this.inits });
+    const graph = onnx.GraphProto.create({ name: this.name, node: this.liveNodes(), input: this.inputs, output: this.outputs, initializer: this.inits });
     const model = onnx.ModelProto.create({ irVersion: 8, producerName: 'drin-ts', opsetImport: [{ domain: '', version: 17 }], graph });
     return onnx.ModelProto.encode(model).finish();
   }

@@ -37,9 +37,8 @@ test('findUniqueRows: distinct rows by bits, first appearance first; -0 and +0 d
 });
 
 /** A batch whose candidate lists overlap (entity e appears in several mentions' slots) and whose entities share few images. */
-function overlappingBatch(B: number, R: number, Dt: number, Di: number): DrinBatch {
-  const entities = 9; // B·R = 24 slots drawn from 9 entities
-  const images = 2; // entities e and e + 2 share an image
+function overlappingBatch(B: number, R: number, Dt: number, Di: number, entities: number, images: number): DrinBatch {
+  // B·R slots drawn from `entities` entities; entities e and e + images share an image
   const slot = (b: number, r: number): number => (b * 5 + r * 2) % entities;
   const texts = tf.randomNormal([entities, Dt], 0, 1, 'float32', 5);
   const cls = tf.randomNormal([entities, Dt], 0, 1, 'float32', 12);
@@ -84,32 +83,39 @@ function overlappingBatch(B: number, R: number, Dt: number, Di: number): DrinBat
 
 const maxDiff = (a: tf.Tensor, b: tf.Tensor): number => tf.tidy(() => a.sub(b).abs().max().dataSync()[0]);
 
-test('ort engine with overlapping candidates and shared images: distinct-row graph = per-slot graph = tfjs', () => {
-  const cfg = { bertDim: 16, resnetDim: 12, gcnDim: 16 };
-  const model = createDrin(cfg, 7, { engine: 'tfjs' });
-  const batch = overlappingBatch(4, 6, 16, 12); // B·R = 24 > 16, 12: both entity vertices lazy in layer 0
-  const distinct = new DrinOrtEngine(drinConfig(cfg));
-  const perSlot = new DrinOrtEngine(drinConfig(cfg));
-  perSlot.uniqueEntityRows = false;
-  const a = distinct.step(model.params, batch, 0.25);
-  const b = perSlot.step(model.params, batch, 0.25);
-  // the forward is the same Gemm on the same rows: the same scores; the gradient sums per distinct row first
-  assert.equal(maxDiff(a.scores, b.scores), 0, 'scores');
-  assert.ok(Math.abs(a.loss - b.loss) < 1e-7);
-  for (const [k, g] of b.grads)
-    assert.ok(maxDiff(a.grads.get(k)!, g) <= 1e-5 + 1e-4 * tf.tidy(() => g.abs().max().dataSync()[0]), `${k}: ${maxDiff(a.grads.get(k)!, g)}`);
-  // and both equal tfjs's autodiff
-  const keys = [...model.params.keys()];
-  const vars = keys.map((k) => model.params.get(k)!);
-  const { value, grads } = tf.variableGrads(() => tripletLoss(model.scores(batch as never), batch.answer_onehot!, 0.25), vars);
-  assert.ok(Math.abs(a.loss - value.dataSync()[0]) < 1e-6);
-  for (const [vn, g] of Object.entries(grads)) {
-    const ours = a.grads.get(keys[vars.findIndex((v) => v.name === vn)]);
-    if (ours) assert.ok(maxDiff(ours, g) <= 1e-5 + 1e-4 * tf.tidy(() => g.abs().max().dataSync()[0]), vn);
-  }
-  assert.equal(maxDiff(distinct.scores(model.params, batch), perSlot.scores(model.params, batch)), 0, 'eval scores');
-  assert.deepEqual(distinct.distinctRows, { entity_text_vector: 9, entity_image_feature: 2 }, 'the distinct-row path ran');
-  assert.deepEqual(perSlot.distinctRows, {});
-  distinct.dispose();
-  perSlot.dispose();
-});
+const cases: [string, number, number, number, Record<string, number>][] = [
+  // [name, B, entities, images, distinct rows]: B·R = 6B > 16, 12 slots: both entity vertices lazy in layer 0
+  ['few distinct rows (N < din) for text and image', 4, 9, 2, { entity_text_vector: 9, entity_image_feature: 2 }],
+  ['many distinct text rows (N > din), few images', 8, 20, 2, { entity_text_vector: 20, entity_image_feature: 2 }],
+];
+
+for (const [name, B, entities, images, rows] of cases)
+  test(`ort engine with overlapping candidates and shared images, ${name}: distinct-row graph = per-slot graph = tfjs`, () => {
+    const cfg = { bertDim: 16, resnetDim: 12, gcnDim: 16 };
+    const model = createDrin(cfg, 7, { engine: 'tfjs' });
+    const batch = overlappingBatch(B, 6, 16, 12, entities, images);
+    const distinct = new DrinOrtEngine(drinConfig(cfg));
+    const perSlot = new DrinOrtEngine(drinConfig(cfg));
+    perSlot.uniqueEntityRows = false;
+    const a = distinct.step(model.params, batch, 0.25);
+    const b = perSlot.step(model.params, batch, 0.25);
+    // the same algebra, summed in another order: float rounding apart, the same scores and gradients
+    assert.ok(maxDiff(a.scores, b.scores) <= 1e-6, `scores: ${maxDiff(a.scores, b.scores)}`);
+    assert.ok(Math.abs(a.loss - b.loss) < 1e-7);
+    for (const [k, g] of b.grads)
+      assert.ok(maxDiff(a.grads.get(k)!, g) <= 1e-5 + 1e-4 * tf.tidy(() => g.abs().max().dataSync()[0]), `${k}: ${maxDiff(a.grads.get(k)!, g)}`);
+    // and both equal tfjs's autodiff
+    const keys = [...model.params.keys()];
+    const vars = keys.map((k) => model.params.get(k)!);
+    const { value, grads } = tf.variableGrads(() => tripletLoss(model.scores(batch as never), batch.answer_onehot!, 0.25), vars);
+    assert.ok(Math.abs(a.loss - value.dataSync()[0]) < 1e-6);
+    for (const [vn, g] of Object.entries(grads)) {
+      const ours = a.grads.get(keys[vars.findIndex((v) => v.name === vn)]);
+      if (ours) assert.ok(maxDiff(ours, g) <= 1e-5 + 1e-4 * tf.tidy(() => g.abs().max().dataSync()[0]), vn);
+    }
+    assert.ok(maxDiff(distinct.scores(model.params, batch), perSlot.scores(model.params, batch)) <= 1e-6, 'eval scores');
+    assert.deepEqual(distinct.distinctRows, rows, 'the distinct-row path ran');
+    assert.deepEqual(perSlot.distinctRows, {});
+    distinct.dispose();
+    perSlot.dispose();
+  });

@@ -42,7 +42,8 @@
  *   dW_h += S1ᵀ mt + S2ᵀ mi + Q W_eᵀ + (Σ_rows dP)ᵀ b_e  with S_j = Σ_r a_j dP_r, Q = dPᵀ x
  *   dmt += S1 W_h, dmi += S2 W_h, dh_e = dP W_h (left as the term (dP, W_h, Q)).
  * When the batch gives x's distinct rows U and index (./unique-rows.ts), x (W_h W_e)ᵀ + c is computed on U
- * and gathered, and Q = (dP summed per distinct row)ᵀ U.
+ * and gathered, and Q = (dP summed per distinct row)ᵀ U; with few distinct rows (N < din) the vertex is
+ * formed per row instead, h = U W_eᵀ + b_e [N,D], and its P rows are Gather(h W_hᵀ + b_h) (same file).
  */
 import { DrinGraphContext, DrinOps, Value } from './ops';
 import { gatherRows, sumPerRow } from './unique-rows';
@@ -375,6 +376,13 @@ function projectionBackward(ops: DrinOps, tape: GcnLayerTape, dP: Value, Wh: Val
     const dPEntity = dPs[j];
     const S1 = ops.slotSum(a1, dPEntity);
     const S2 = ops.slotSum(a2, dPEntity);
+    if (X.rowsH) {
+      // few distinct rows: dW_h += (Σ_{r→u} dP_r)ᵀ h (h holds b_e), the vertex's term (Σ_{r→u} dP_r) W_h [N,D]
+      const dPRows = sumPerRow(ops, dPEntity, X.unique!);
+      dWh.push(ops.tmatmul(S1, input.mt), ops.tmatmul(S2, input.mi), ops.tmatmul(dPRows, X.rowsH));
+      lazyBack[j] = { mt: ops.matmul(S1, Wh), mi: ops.matmul(S2, Wh), term: { rows: ops.matmul(dPRows, Wh) } };
+      return;
+    }
     const Q = X.unique ? ops.tmatmul(sumPerRow(ops, dPEntity, X.unique), X.unique.rows) : ops.tmatmul(dPEntity, X.x); // [D,din]
     dWh.push(
       ops.tmatmul(S1, input.mt),
@@ -413,6 +421,8 @@ function projectionForward(ops: DrinOps, h: GraphVertices, parts: ZPart[], rows:
         const { X, a1, a2 } = part.lazy!;
         const rowBias = ops.reshape(graph.op('Gemm', [ops.reshape(X.b, [1, D]), Wh, bh], { transB: 1 }), [D]); // [D] → [1,D] → [D]
         // x (W_h W_e)ᵀ + c once per distinct row when the batch gives them (./unique-rows.ts), [B·R,D]
+        // (few distinct rows: h W_hᵀ + b_h on the vertex's N rows, gathered)
+        if (X.rowsH) return ops.add(ops.add(ops.outer(a1, mtW), ops.outer(a2, miW)), gatherRows(ops, ops.linear(X.rowsH, Wh, bh), X.unique!));
         const fused = ops.matmul(Wh, X.W); // [D,din]
         const rowsP = X.unique
           ? gatherRows(ops, graph.op('Gemm', [X.unique.rows, fused, rowBias], { transB: 1 }), X.unique)

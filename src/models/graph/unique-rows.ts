@@ -13,22 +13,37 @@
  * session serves every batch), fed by the host side below, which finds the distinct rows by content
  * (bitwise equality, so −0 ≠ +0 and NaN rows with equal bits are equal).
  *
+ * Few distinct rows (N < din: every WikiMEL entity shows the default image, N = 1): the vertex itself is
+ * computed per distinct row, h_u = U W_eᵀ + b_e [N,D], and everything layer 0 reads of it goes through N rows:
+ *   Σ_r a_r h_r = A' h with A'[b,u] = Σ_{r→u} a[b,r] (ScatterElements)     h_r·v_b = (v hᵀ)[b, index_r]
+ *   P_e = a1·(mt W_hᵀ) + a2·(mi W_hᵀ) + Gather(h W_hᵀ + b_h, index)
+ *   backward: dh = Σ terms, each [N,D] (a ⊗ v → A'ᵀ v; through W_h → (Σ_{r→u} dP_r) W_h);
+ *   dW_h += (Σ_{r→u} dP_r)ᵀ h, dW_e = dhᵀ U, db_e = Σ_u dh_u
+ * (no [B·R,din] rows and no W_h W_e product: that product pays only when N > din).
+ *
  * Input names: a batch input `name` [B,R,...rest] is fed as `name.unique` [N,...rest] and `name.index` [B,R]
  * (float32 row numbers, cast to int64 in the graph).
  */
 import { BatchInputs, DrinOps, Value } from './ops';
 
-/** The distinct rows of an entity input in the graph: `rows` [N,din], `index` [B·R] int64 (slot → row). */
+/**
+ * The distinct rows of an entity input in the graph: `rows` [N,din], `index` [B·R] int64 (slot → row);
+ * `few` when N < din (fixed per session: the symbolic dim's name says it).
+ */
 export interface UniqueRows {
   rows: Value;
   index: Value;
+  few: boolean;
 }
 
 /** The graph input names of `name`'s unique form. */
 export const uniqueInputNames = (name: string): { unique: string; index: string } => ({ unique: `${name}.unique`, index: `${name}.index` });
 
-/** The symbolic dim that counts `name`'s distinct rows. */
-export const uniqueDim = (name: string): string => `${name}.rows`;
+/**
+ * The symbolic dim that counts `name`'s distinct rows; `few` (N < din) names another dim, so that the engine
+ * keeps one session per regime (see "Few distinct rows" above).
+ */
+export const uniqueDim = (name: string, few = false): string => `${name}.${few ? 'few_rows' : 'rows'}`;
 
 /**
  * An entity input [B,R,(k,)din] as rows x [B·R,din] (the mean over k when present, the reference's
@@ -44,10 +59,33 @@ export function entityRows(ops: DrinOps, inputs: BatchInputs, name: string, din:
     return { x: ops.reshape(v, [BR, din]) }; // [B,R,(1,)din] → [B·R,din]
   }
   const dims = inputs.dims(names.unique); // [N,(k,)din]
+  const few = inputs.shapes[names.unique][0] === uniqueDim(name, true);
   let rows = inputs.get(names.unique);
   if (dims.length === 3) rows = dims[1] === 1 ? ops.graph.op('Squeeze', [rows, ops.graph.constI([1])]) : ops.meanAxes(rows, [1]); // [N,k,din] → [N,din]
   const index = ops.graph.op('Cast', [ops.reshape(inputs.get(names.index), [BR])], { to: 7 }); // [B,R] → [B·R] int64
-  return { x: ops.graph.op('Gather', [rows, index], { axis: 0 }), unique: { rows, index } };
+  return { x: ops.graph.op('Gather', [rows, index], { axis: 0 }), unique: { rows, index, few } };
+}
+
+/** [B,N] zeros, N the distinct rows of `u`. */
+function zerosByRow(ops: DrinOps, u: UniqueRows): Value {
+  const { graph, B } = ops;
+  const count = graph.op('Slice', [graph.op('Shape', [u.rows]), graph.constI([0]), graph.constI([1])]); // [1]: N
+  return graph.op('ConstantOfShape', [graph.op('Concat', [graph.constI([B]), count], { axis: 0 })]);
+}
+
+/** A'[b,u] = Σ_{r: index(b,r) = u} a[b,r]: slot weights a [B,R] summed per distinct row → [B,N]. */
+export function slotWeightsPerRow(ops: DrinOps, a: Value, u: UniqueRows): Value {
+  const { B, R } = ops;
+  return ops.graph.op('ScatterElements', [zerosByRow(ops, u), ops.reshape(u.index, [B, R]), a], { axis: 1, reduction: 'add' });
+}
+
+/** Σ_r a[b,r]·h[index(b,r)] = A' h for a [B,R], per-row values h [N,D] → [B,D]. */
+export const slotSumOfRows = (ops: DrinOps, a: Value, h: Value, u: UniqueRows): Value => ops.matmul(slotWeightsPerRow(ops, a, u), h);
+
+/** h[index(b,r)]·v[b] for per-row values h [N,D], v [B,D] → [B,R] (v hᵀ [B,N], then the slots' columns). */
+export function rowDotOfRows(ops: DrinOps, h: Value, v: Value, u: UniqueRows): Value {
+  const { B, R } = ops;
+  return ops.graph.op('GatherElements', [ops.matmulT(v, h), ops.reshape(u.index, [B, R])], { axis: 1 });
 }
 
 /** Rows [B·R,D] of a per-distinct-row value [N,D]. */

@@ -21,7 +21,7 @@
  */
 import { DRIN_VERTEX_KEYS } from '../vertices';
 import { BatchInputs, DrinGraphContext, DrinOps, Value } from './ops';
-import { entityRows, UniqueRows } from './unique-rows';
+import { entityRows, rowDotOfRows, slotSumOfRows, slotWeightsPerRow, UniqueRows } from './unique-rows';
 
 /** An entity vertex left as x·Wᵀ + b: x [B·R,din], W [D,din], b [D]; x's distinct rows when the batch gives them. */
 export interface LazyEntityVertex {
@@ -30,6 +30,8 @@ export interface LazyEntityVertex {
   b: Value;
   din: number;
   unique?: UniqueRows;
+  /** With few distinct rows (unique.few): the vertex per distinct row, U Wᵀ + b [N,D] (./unique-rows.ts). */
+  rowsH?: Value;
 }
 /** An entity vertex: a [B·R,D] value, or lazy. */
 export type EntityVertex = Value | LazyEntityVertex;
@@ -92,7 +94,9 @@ export function vertexForward(ctx: DrinGraphContext, x: VertexFeatures, allowLaz
   const { ops, param, cfg } = ctx;
   const linear = (xv: Value, prefix: string): Value => ops.linear(xv, param[`${prefix}.weight`], param[`${prefix}.bias`]);
   const entityVertex = (xv: Value, prefix: string, din: number, unique?: UniqueRows): EntityVertex =>
-    allowLazy && ops.BR > din ? { x: xv, W: param[`${prefix}.weight`], b: param[`${prefix}.bias`], din, unique } : linear(xv, prefix);
+    allowLazy && ops.BR > din
+      ? { x: xv, W: param[`${prefix}.weight`], b: param[`${prefix}.bias`], din, unique, rowsH: unique?.few ? linear(unique.rows, prefix) : undefined }
+      : linear(xv, prefix);
   return {
     mt: linear(x.mt, DRIN_VERTEX_KEYS.mentionText), // [B,D]
     mi: linear(x.mi, DRIN_VERTEX_KEYS.mentionImage), // [B,D]
@@ -104,27 +108,37 @@ export function vertexForward(ctx: DrinGraphContext, x: VertexFeatures, allowLaz
 /** Σ_r a[b,r]·X[b,r,:] for a [B,R] → [B,D], on a vertex that may be lazy: (Σ_r a x_r) W_eᵀ + (Σ_r a) b_e. */
 export function vertexSlotSum(ops: DrinOps, a: Value, X: EntityVertex): Value {
   if (!isLazy(X)) return ops.slotSum(a, X);
+  if (X.rowsH) return slotSumOfRows(ops, a, X.rowsH, X.unique!);
   return ops.add(ops.matmulT(ops.slotSumIn(a, X.x, X.din), X.W), ops.mul(ops.sumAxes(a, [1], true), X.b));
 }
 
 /** X[b,r,:]·v[b,:] for v [B,D] → [B,R], on a vertex that may be lazy: x_r·(v W_e) + b_e·v. */
 export function vertexRowDot(ops: DrinOps, X: EntityVertex, v: Value): Value {
   if (!isLazy(X)) return ops.rowDot(X, v);
+  if (X.rowsH) return rowDotOfRows(ops, X.rowsH, v, X.unique!);
   const { B, R, D } = ops;
   const xByMention = ops.reshape(X.x, [B, R, X.din]); // [B·R,din] → [B,R,din]
   const vIn = ops.reshape(ops.matmul(v, X.W), [B, X.din, 1]); // [B,din] → [B,din,1]
   return ops.add(ops.reshape(ops.matmul(xByMention, vIn), [B, R]), ops.matmul(v, ops.reshape(X.b, [D, 1]))); // [B,R,1] → [B,R]
 }
 
-/** A gradient term of an entity vertex: a [B·R,D] value, a[b,r]·v[b,:] left as (a, v), or dP·W left as (dP, W, Q = dPᵀx). */
-export type VertexGradTerm = Value | { outer: [Value, Value] } | { throughLinear: { dP: Value; W: Value; Q: Value } };
+/**
+ * A gradient term of an entity vertex: a [B·R,D] value, a[b,r]·v[b,:] left as (a, v), dP·W left as (dP, W, Q = dPᵀx),
+ * or, for a vertex with few distinct rows, the term summed per distinct row [N,D] (`rows`).
+ */
+export type VertexGradTerm = Value | { outer: [Value, Value] } | { throughLinear: { dP: Value; W: Value; Q: Value } } | { rows: Value };
 
-/** The term a[b,r]·v[b,:] (a [B,R], v [B,D]) for vertex X: left unformed when X is lazy. */
-export const outerTerm = (ops: DrinOps, a: Value, v: Value, X: EntityVertex): VertexGradTerm => (isLazy(X) ? { outer: [a, v] } : ops.outer(a, v));
+/** The term a[b,r]·v[b,:] (a [B,R], v [B,D]) for vertex X: left unformed when X is lazy; A'ᵀ v [N,D] with few distinct rows. */
+export function outerTerm(ops: DrinOps, a: Value, v: Value, X: EntityVertex): VertexGradTerm {
+  if (!isLazy(X)) return ops.outer(a, v);
+  if (X.rowsH) return { rows: ops.tmatmul(slotWeightsPerRow(ops, a, X.unique!), v) }; // [B,N]ᵀ [B,D] → [N,D]
+  return { outer: [a, v] };
+}
 
 /** A term as a [B·R,D] value. */
 export function denseTerm(ops: DrinOps, t: VertexGradTerm): Value {
   if (typeof t === 'string') return t;
+  if ('rows' in t) throw new Error('DRIN graph: a per-distinct-row gradient term has no [B·R,D] form'); // cannot happen: only layer 0's input reads it
   if ('outer' in t) return ops.outer(...t.outer);
   return ops.matmul(t.throughLinear.dP, t.throughLinear.W);
 }
@@ -148,9 +162,15 @@ export function vertexBackward(ctx: DrinGraphContext, x: VertexFeatures, dh: Ver
   linearGrad(DRIN_VERTEX_KEYS.mentionText, dh.mt, x.mt);
   linearGrad(DRIN_VERTEX_KEYS.mentionImage, dh.mi, x.mi);
   /** An entity Linear from its terms: values as above, (a, v) as vᵀ(Σ_r a x_r), (dP, W, Q) as Wᵀ Q. */
-  const entityLinearGrad = (prefix: string, terms: VertexGradTerm[], xv: Value, din: number): void => {
+  const entityLinearGrad = (prefix: string, terms: VertexGradTerm[], xv: Value, din: number, unique?: UniqueRows): void => {
     const dense = terms.filter((t): t is Value => typeof t === 'string');
     if (dense.length === terms.length) return linearGrad(prefix, dense, xv);
+    const perRow = terms.flatMap((t) => (typeof t !== 'string' && 'rows' in t ? [t.rows] : []));
+    if (perRow.length) {
+      // few distinct rows: every term is per row; dW = dhᵀ U, db = Σ_u dh_u
+      if (perRow.length !== terms.length || !unique) throw new Error('DRIN graph: per-distinct-row gradient terms mixed with others'); // cannot happen
+      return linearGrad(prefix, perRow, unique.rows);
+    }
     const weight: Value[] = [];
     const bias: Value[] = [];
     if (dense.length) {
@@ -191,6 +211,6 @@ export function vertexBackward(ctx: DrinGraphContext, x: VertexFeatures, dh: Ver
     grads[`${prefix}.weight`] = ops.sum(weight);
     grads[`${prefix}.bias`] = ops.sum(bias);
   };
-  entityLinearGrad(DRIN_VERTEX_KEYS.entityText, dh.et, x.et, cfg.bertDim);
-  entityLinearGrad(DRIN_VERTEX_KEYS.entityImage, dh.ei, x.ei, cfg.resnetDim);
+  entityLinearGrad(DRIN_VERTEX_KEYS.entityText, dh.et, x.et, cfg.bertDim, x.unique?.et);
+  entityLinearGrad(DRIN_VERTEX_KEYS.entityImage, dh.ei, x.ei, cfg.resnetDim, x.unique?.ei);
 }
