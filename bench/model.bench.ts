@@ -220,19 +220,27 @@ export function ortMatmulGflops(rows = 6464, k = 2048, n = 768): number {
 /**
  * Matmul FLOPs (2·m·n·k each, GFLOP) of one step of the ort engine's graph (src/models/drin-graph.ts) at
  * batch B, R slots, text Dt, image Di, GCN D, 2 layers, dynamic scalar edges. Entity vertices with more
- * rows (B·R) than input width go lazy in layer 0 (x·(W_h W_e)ᵀ, gradients through Q = dPᵀx); the edge
+ * rows (B·R) than input width go lazy in layer 0, computed once per distinct row (`distinct`: the batch's
+ * distinct entity texts / images, default all B·R; src/models/graph/unique-rows.ts): with N ≥ din distinct
+ * rows U·(W_h W_e)ᵀ and Q = dPᵀx summed per row; with N < din the vertex per row, U W_eᵀ, then W_h. The edge
  * row dots, slot sums and elementwise work are left out (a few % of the total).
  */
-export function drinStepGflop(B: number, R: number, train: boolean, D = 768, Dt = 768, Di = 2048): number {
+export function drinStepGflop(B: number, R: number, train: boolean, distinct: { text?: number; image?: number } = {}, D = 768, Dt = 768, Di = 2048): number {
   const BR = B * R;
   const mm = (m: number, k: number, n: number): number => 2 * m * k * n;
   let fwd = mm(B, Dt + Di, D) /* mention vertices */ + mm(2 * B, D, D) /* layer 0 mention rows */ + mm(2 * B, D, 2 * D); /* dynamic edges FU, G */
   fwd += mm(B + BR, D, D); // layer 1: mention-text and entity-text rows
   let bwd = mm(B, Dt + Di, D) + 2 * mm(2 * B, D, D) + 3 * mm(2 * B, D, D) + 2 * mm(B + BR, D, D);
-  for (const din of [Dt, Di]) {
-    if (BR > din) {
-      fwd += mm(D, D, din) + mm(BR, din, D); // W_h·W_e, x·(W_h W_e)ᵀ
-      bwd += mm(BR, din, D) + 2 * mm(D, D, din); // Q = dPᵀx, Q·W_e, W_hᵀ·Q
+  for (const [din, n] of [
+    [Dt, distinct.text ?? BR],
+    [Di, distinct.image ?? BR],
+  ]) {
+    if (BR > din && n >= din) {
+      fwd += mm(D, D, din) + mm(n, din, D); // W_h·W_e, U·(W_h W_e)ᵀ
+      bwd += mm(n, din, D) + 2 * mm(D, D, din); // Q = dP_uᵀU, Q·W_e, W_hᵀ·Q
+    } else if (BR > din) {
+      fwd += mm(n, din, D) + mm(n, D, D); // h_u = U W_eᵀ, its W_h rows
+      bwd += mm(n, din, D) + 2 * mm(n, D, D); // dW_e, dW_h, dh_u
     } else {
       fwd += mm(BR, din, D) + mm(BR, D, D); // h_e, its W_h rows
       bwd += mm(BR, din, D) + 2 * mm(BR, D, D); // dW_e, dW_h rows, dZ
@@ -446,7 +454,8 @@ export async function run(): Promise<void> {
         `  onnxruntime matmul [6464×2048]·[2048×768]: ${gflops.toFixed(0)} GFLOP/s (${ortThreads(benchEnv().ort.threads)} threads, load ${os.loadavg()[0].toFixed(1)})`,
       );
     const e = await measureLayout(layout, steps, rounds, reference);
-    const flop = { train: drinStepGflop(B, SLOTS[layout], true), eval: drinStepGflop(B, SLOTS[layout], false) };
+    const distinct = { text: e.slots.distinctEntities, image: e.slots.distinctEntityImages };
+    const flop = { train: drinStepGflop(B, SLOTS[layout], true, distinct), eval: drinStepGflop(B, SLOTS[layout], false, distinct) };
     entries[layout] = {
       ...e,
       ...(gflops ? { matmulGflops: Math.round(gflops), stepGflop: { train: Math.round(flop.train * 10) / 10, eval: Math.round(flop.eval * 10) / 10 } } : {}),
