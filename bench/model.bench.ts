@@ -12,7 +12,9 @@
  *
  * Env: DRIN_BENCH_STEPS (timed steps per round, 3), DRIN_BENCH_ROUNDS (3), DRIN_BENCH_ONLY
  * (wikidiverse | wikimel), DRIN_ENGINE=tfjs (the tfjs engine instead of onnxruntime), DRIN_BENCH_CHUNK
- * (tfjs engine's backward chunk on WikiMEL, 16), DRIN_BENCH_OUT (the JSON path).
+ * (tfjs engine's backward chunk on WikiMEL, 16), DRIN_BENCH_OUT (the JSON path), DRIN_BENCH_ENTITY_IMAGES
+ * (WikiMEL entity images: default | distinct), DRIN_BENCH_SLOTS=distinct (every slot its own entity),
+ * DRIN_SHARED (../shared, for the real candidate lists; bench/reference/candidate-slots.ts).
  */
 import { ChildProcessWithoutNullStreams, spawn, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
