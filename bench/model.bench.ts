@@ -12,7 +12,9 @@
  *
  * Env: DRIN_BENCH_STEPS (timed steps per round, 3), DRIN_BENCH_ROUNDS (3), DRIN_BENCH_ONLY
  * (wikidiverse | wikimel), DRIN_ENGINE=tfjs (the tfjs engine instead of onnxruntime), DRIN_BENCH_CHUNK
- * (tfjs engine's backward chunk on WikiMEL, 16), DRIN_BENCH_OUT (the JSON path).
+ * (tfjs engine's backward chunk on WikiMEL, 16), DRIN_BENCH_OUT (the JSON path), DRIN_BENCH_ENTITY_IMAGES
+ * (WikiMEL entity images: default | distinct), DRIN_BENCH_SLOTS=distinct (every slot its own entity),
+ * DRIN_SHARED (../shared, for the real candidate lists; bench/reference/candidate-slots.ts).
  */
 import { ChildProcessWithoutNullStreams, spawn, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
@@ -28,37 +30,65 @@ const benchEnv = (): DrinEnv => readDrinEnv(process.env.DRIN_BENCH_DEVICE ? { ..
 import { createDrin } from '../src/models';
 import { drinConfig } from '../src/models/drin-config';
 import { buildDrinGraph, drinGraphGradKeys, drinGraphParamKeys } from '../src/models/drin-graph';
+import { uniqueDim } from '../src/models/graph/unique-rows';
 import { OnnxGraph } from '../src/onnx/graph';
 import { OrtSession, ortThreads } from '../src/onnx/session';
 import { Adam, trainStep } from '../src/train';
+import { BenchSlots, CANDIDATES_FILE, distinctSlots, EntityImages, wikimelSlots } from './reference/candidate-slots';
 import { formatLayout, LayoutMeasurement, median, ModelBenchEntry, RoundSteps, summarizeLayout, writeModelBench } from './reference/report';
 
 type Layout = 'wikidiverse' | 'wikimel';
 const SLOTS: Record<Layout, number> = { wikidiverse: 11, wikimel: 101 };
 const B = 64;
 
-/** A paper-size random batch (the reference driver's shapes; WikiMEL's entity text pre-pooled). */
-export function paperBatch(B: number, R: number): Record<string, tf.Tensor> {
+/**
+ * A paper-size random batch (the reference driver's shapes; WikiMEL's entity text pre-pooled) whose slots hold
+ * `slots`' entities and images: one random row per distinct entity (text, CLS) and per distinct image
+ * (image feature, object feature and score), gathered into the slots (bench/reference/candidate-slots.ts).
+ */
+export function paperBatch(B: number, R: number, slots: BenchSlots = distinctSlots(B, R)): Record<string, tf.Tensor> {
   const T = 128;
-  return tf.tidy(() => ({
-    mention_text_feature: tf.randomNormal([B, T, 768], 0, 1, 'float32', 1),
-    mention_text_mask: tf.ones([B, T], 'int32'),
-    mention_start_pos: tf.fill([B], 3, 'int32'),
-    mention_end_pos: tf.fill([B], 6, 'int32'),
-    mention_image_feature: tf.randomUniform([B, 49, 2048], 0, 1, 'float32', 2),
-    mention_object_feature: tf.randomUniform([B, 3, 1, 2048], 0, 1, 'float32', 3),
-    mention_object_score: tf.randomUniform([B, 3], 0, 1, 'float32', 4),
-    // WikiDiverse: pre-pooled entity text [B,R,Dt]; WikiMEL: the memory-saving pooled + CLS form
-    ...(R > 11
-      ? { entity_text_pooled: tf.randomNormal([B, R, 768], 0, 1, 'float32', 5), entity_text_cls: tf.randomNormal([B, R, 768], 0, 1, 'float32', 6) }
-      : { entity_text_feature: tf.randomNormal([B, R, 768], 0, 1, 'float32', 5), entity_text_mask: tf.zeros([B], 'int32') }),
-    entity_image_feature: tf.randomUniform([B, R, 1, 2048], 0, 1, 'float32', 7),
-    entity_object_feature: tf.randomUniform([B, R, 1, 2048], 0, 1, 'float32', 8),
-    entity_object_score: tf.randomUniform([B, R, 1], 0, 1, 'float32', 9),
-    miet_similarity: tf.randomUniform([B, R], 15, 35, 'float32', 10),
-    mtei_similarity: tf.randomUniform([B, R], 15, 35, 'float32', 11),
-    answer_onehot: tf.oneHot(tf.fill([B], 2, 'int32'), R - 1).toFloat(),
-  }));
+  return tf.tidy(() => {
+    const entity = tf.tensor2d(slots.entity, [B, R], 'int32');
+    const image = tf.tensor2d(slots.image, [B, R], 'int32');
+    const perEntity = (seed: number): tf.Tensor => tf.gather(tf.randomNormal([slots.entities, 768], 0, 1, 'float32', seed), entity); // [B,R,768]
+    const perImage = (shape: number[], seed: number): tf.Tensor => tf.gather(tf.randomUniform([slots.images, ...shape], 0, 1, 'float32', seed), image); // [B,R,...shape]
+    return {
+      mention_text_feature: tf.randomNormal([B, T, 768], 0, 1, 'float32', 1),
+      mention_text_mask: tf.ones([B, T], 'int32'),
+      mention_start_pos: tf.fill([B], 3, 'int32'),
+      mention_end_pos: tf.fill([B], 6, 'int32'),
+      mention_image_feature: tf.randomUniform([B, 49, 2048], 0, 1, 'float32', 2),
+      mention_object_feature: tf.randomUniform([B, 3, 1, 2048], 0, 1, 'float32', 3),
+      mention_object_score: tf.randomUniform([B, 3], 0, 1, 'float32', 4),
+      // WikiDiverse: pre-pooled entity text [B,R,Dt]; WikiMEL: the memory-saving pooled + CLS form
+      ...(R > 11
+        ? { entity_text_pooled: perEntity(5), entity_text_cls: perEntity(6) }
+        : { entity_text_feature: perEntity(5), entity_text_mask: tf.zeros([B], 'int32') }),
+      entity_image_feature: perImage([1, 2048], 7),
+      entity_object_feature: perImage([1, 2048], 8),
+      entity_object_score: perImage([1], 9),
+      miet_similarity: tf.randomUniform([B, R], 15, 35, 'float32', 10),
+      mtei_similarity: tf.randomUniform([B, R], 15, 35, 'float32', 11),
+      answer_onehot: tf.oneHot(tf.tensor1d(slots.answer, 'int32'), R - 1).toFloat(), // answer C (gold not among the candidates): a zero row
+    };
+  });
+}
+
+/**
+ * The slots a layout's bench batch holds: WikiMEL from the real candidate lists in ../shared (entity images
+ * as `DRIN_BENCH_ENTITY_IMAGES`, default | distinct; `DRIN_BENCH_SLOTS=distinct` for no repetition at all),
+ * WikiDiverse every slot distinct (its 704 rows are below the width where per-distinct-row products apply).
+ */
+export function benchSlots(layout: Layout, env: NodeJS.ProcessEnv = process.env): BenchSlots {
+  const R = SLOTS[layout];
+  if (layout !== 'wikimel' || env.DRIN_BENCH_SLOTS === 'distinct') return distinctSlots(B, R);
+  const images = (env.DRIN_BENCH_ENTITY_IMAGES ?? 'default') as EntityImages;
+  if (images !== 'default' && images !== 'distinct') throw new Error(`DRIN_BENCH_ENTITY_IMAGES=${images}: expected default or distinct`);
+  const shared = env.DRIN_SHARED ?? path.resolve(__dirname, '..', '..', 'shared');
+  return (
+    wikimelSlots(shared, B, R, images) ?? { ...distinctSlots(B, R), source: `random, every slot distinct (${path.join(shared, CANDIDATES_FILE)} not found)` }
+  );
 }
 
 /** The reference driver as a child process answering "train N" / "eval N" (see drin_ref_server.py). */
@@ -74,7 +104,14 @@ class ReferenceProcess {
       if (w) w(l);
       else this.lines.push(l);
     });
-    child.stderr.on('data', (d: Buffer) => this.stderr.push(...d.toString().split('\n').filter((l) => l.trim())));
+    child.stderr.on('data', (d: Buffer) =>
+      this.stderr.push(
+        ...d
+          .toString()
+          .split('\n')
+          .filter((l) => l.trim()),
+      ),
+    );
     child.on('exit', () => {
       this.exited = true;
       this.waiting.splice(0).forEach((w) => w(undefined));
@@ -82,12 +119,18 @@ class ReferenceProcess {
   }
 
   /** Start the driver for `layout` with `threads`; resolves with its start line (torch, BLAS). */
-  static async start(python: string, ref: string, layout: Layout, threads: number): Promise<{ proc: ReferenceProcess; ready: Record<string, unknown> }> {
+  static async start(
+    python: string,
+    ref: string,
+    layout: Layout,
+    threads: number,
+    slotsFile: string,
+  ): Promise<{ proc: ReferenceProcess; ready: Record<string, unknown> }> {
     const env: NodeJS.ProcessEnv = { ...process.env, DRIN_REF: ref };
     // this machine's OPENBLAS_CORETYPE / OPENBLAS_L2_SIZE force a slower OpenBLAS kernel: not for the reference
     delete env.OPENBLAS_CORETYPE;
     delete env.OPENBLAS_L2_SIZE;
-    const child = spawn(python, [path.join(__dirname, 'reference', 'drin_ref_server.py'), layout, String(threads)], { env, stdio: 'pipe' });
+    const child = spawn(python, [path.join(__dirname, 'reference', 'drin_ref_server.py'), layout, String(threads), slotsFile], { env, stdio: 'pipe' });
     const proc = new ReferenceProcess(child);
     const ready = await proc.reply();
     if (!ready.ready) throw new Error(`reference driver did not start: ${JSON.stringify(ready)}`);
@@ -139,7 +182,10 @@ export function findReference(env: NodeJS.ProcessEnv = process.env): { ref: stri
     return { why: `DRIN_REF=${ref} is not a checkout of starreeze/drin (no drin/model.py, common/args.py)` };
   const python = env.DRIN_REF_PYTHON ?? '/usr/bin/python3';
   const probe = spawnSync(python, ['-c', 'import torch; print(torch.__version__)'], { encoding: 'utf8' });
-  if (probe.status !== 0) return { why: `${python} cannot import torch (Debian: apt-get install python3-torch libopenblas0-pthread): ${(probe.stderr || String(probe.error)).trim().split('\n').pop()}` };
+  if (probe.status !== 0)
+    return {
+      why: `${python} cannot import torch (Debian: apt-get install python3-torch libopenblas0-pthread): ${(probe.stderr || String(probe.error)).trim().split('\n').pop()}`,
+    };
   return { ref, python };
 }
 
@@ -176,19 +222,27 @@ export function ortMatmulGflops(rows = 6464, k = 2048, n = 768): number {
 /**
  * Matmul FLOPs (2·m·n·k each, GFLOP) of one step of the ort engine's graph (src/models/drin-graph.ts) at
  * batch B, R slots, text Dt, image Di, GCN D, 2 layers, dynamic scalar edges. Entity vertices with more
- * rows (B·R) than input width go lazy in layer 0 (x·(W_h W_e)ᵀ, gradients through Q = dPᵀx); the edge
+ * rows (B·R) than input width go lazy in layer 0, computed once per distinct row (`distinct`: the batch's
+ * distinct entity texts / images, default all B·R; src/models/graph/unique-rows.ts): with N ≥ din distinct
+ * rows U·(W_h W_e)ᵀ and Q = dPᵀx summed per row; with N < din the vertex per row, U W_eᵀ, then W_h. The edge
  * row dots, slot sums and elementwise work are left out (a few % of the total).
  */
-export function drinStepGflop(B: number, R: number, train: boolean, D = 768, Dt = 768, Di = 2048): number {
+export function drinStepGflop(B: number, R: number, train: boolean, distinct: { text?: number; image?: number } = {}, D = 768, Dt = 768, Di = 2048): number {
   const BR = B * R;
   const mm = (m: number, k: number, n: number): number => 2 * m * k * n;
-  let fwd = mm(B, Dt + Di, D) /* mention vertices */ + mm(2 * B, D, D) /* layer 0 mention rows */ + mm(2 * B, D, 2 * D) /* dynamic edges FU, G */;
+  let fwd = mm(B, Dt + Di, D) /* mention vertices */ + mm(2 * B, D, D) /* layer 0 mention rows */ + mm(2 * B, D, 2 * D); /* dynamic edges FU, G */
   fwd += mm(B + BR, D, D); // layer 1: mention-text and entity-text rows
   let bwd = mm(B, Dt + Di, D) + 2 * mm(2 * B, D, D) + 3 * mm(2 * B, D, D) + 2 * mm(B + BR, D, D);
-  for (const din of [Dt, Di]) {
-    if (BR > din) {
-      fwd += mm(D, D, din) + mm(BR, din, D); // W_h·W_e, x·(W_h W_e)ᵀ
-      bwd += mm(BR, din, D) + 2 * mm(D, D, din); // Q = dPᵀx, Q·W_e, W_hᵀ·Q
+  for (const [din, n] of [
+    [Dt, distinct.text ?? BR],
+    [Di, distinct.image ?? BR],
+  ]) {
+    if (BR > din && n >= din) {
+      fwd += mm(D, D, din) + mm(n, din, D); // W_h·W_e, U·(W_h W_e)ᵀ
+      bwd += mm(n, din, D) + 2 * mm(D, D, din); // Q = dP_uᵀU, Q·W_e, W_hᵀ·Q
+    } else if (BR > din) {
+      fwd += mm(n, din, D) + mm(n, D, D); // h_u = U W_eᵀ, its W_h rows
+      bwd += mm(n, din, D) + 2 * mm(n, D, D); // dW_e, dW_h, dh_u
     } else {
       fwd += mm(BR, din, D) + mm(BR, D, D); // h_e, its W_h rows
       bwd += mm(BR, din, D) + 2 * mm(BR, D, D); // dW_e, dW_h rows, dZ
@@ -205,13 +259,22 @@ export function drinStepGflop(B: number, R: number, train: boolean, D = 768, Dt 
 export async function profileDrinStep(layout: Layout, runs = 3, train = true): Promise<{ totalMs: number; byOp: [string, number][] }> {
   const R = SLOTS[layout];
   const cfg = drinConfig({ bertDim: 768, resnetDim: 2048, gcnDim: 768, numLayers: 2 });
-  const inputs: Record<string, number[]> = {
-    entity_text_vector: [B, R, 768],
+  // the lazy entity inputs as their distinct rows, as the engine feeds them (src/models/graph/unique-rows.ts)
+  const slots = benchSlots(layout);
+  const lazy = B * R > 768;
+  const inputs: Record<string, (number | string)[]> = {
+    ...(lazy
+      ? {
+          'entity_text_vector.unique': [uniqueDim('entity_text_vector', slots.entities < 768), 768],
+          'entity_text_vector.index': [B, R],
+          'entity_image_feature.unique': [uniqueDim('entity_image_feature', slots.images < 2048), 1, 2048],
+          'entity_image_feature.index': [B, R],
+        }
+      : { entity_text_vector: [B, R, 768], entity_image_feature: [B, R, 1, 2048] }),
     ...(layout === 'wikimel' ? { entity_text_raw: [B, R, 768] } : {}),
     span_weights: [B, 128],
     mention_text_feature: [B, 128, 768],
     mention_image_feature: [B, 49, 2048],
-    entity_image_feature: [B, R, 1, 2048],
     mention_object_feature: [B, 3, 1, 2048],
     mention_object_score: [B, 3],
     entity_object_feature: [B, R, 1, 2048],
@@ -221,12 +284,19 @@ export async function profileDrinStep(layout: Layout, runs = 3, train = true): P
   };
   const bytes = buildDrinGraph(cfg, { B, R, inputs }, train ? { train, margin: 0.25, adam: { beta1: 0.9, beta2: 0.999, eps: 1e-8 } } : { train }).toBytes();
   let seed = 1;
-  const rand = (n: number, scale: number): Float32Array => new Float32Array(n).map(() => ((seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648 - 0.5) * scale);
+  const rand = (n: number, scale: number): Float32Array =>
+    new Float32Array(n).map(() => ((seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648 - 0.5) * scale);
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const ort = require('onnxruntime-node') as typeof import('onnxruntime-node');
   const feeds: Record<string, import('onnxruntime-node').Tensor> = {};
   const size = (d: number[]): number => d.reduce((a, b) => a * b, 1);
-  for (const [k, d] of Object.entries(inputs)) feeds[k] = new ort.Tensor('float32', rand(size(d), k === 'span_weights' ? 0.1 : 2).map(Math.abs), d);
+  const count: Record<string, number> = { entity_text_vector: slots.entities, entity_image_feature: slots.images };
+  for (const [k, d0] of Object.entries(inputs)) {
+    const [name, form] = k.split('.');
+    const d = d0.map((x) => (typeof x === 'string' ? count[name] : x));
+    const index = form === 'index' ? (name === 'entity_image_feature' ? slots.image : slots.entity) : undefined;
+    feeds[k] = new ort.Tensor('float32', index ? Float32Array.from(index.flat()) : rand(size(d), k === 'span_weights' ? 0.1 : 2).map(Math.abs), d);
+  }
   const model = createDrin({ bertDim: 768, resnetDim: 2048, gcnDim: 768, numLayers: 2 }, 0, { engine: 'tfjs' });
   for (const k of drinGraphParamKeys(cfg)) {
     const p = model.params.get(k)!;
@@ -279,23 +349,44 @@ export async function profileDrinStep(layout: Layout, runs = 3, train = true): P
   return { totalMs: totals[mid], byOp };
 }
 
-async function measureLayout(layout: Layout, steps: number, rounds: number, reference: { ref: string; python: string } | undefined): Promise<ModelBenchEntry> {
+/** What the bench's batch held (bench/reference/candidate-slots.ts). */
+interface SlotsNote {
+  slots: { source: string; rows: number; distinctEntities: number; distinctEntityImages: number };
+}
+
+async function measureLayout(
+  layout: Layout,
+  steps: number,
+  rounds: number,
+  reference: { ref: string; python: string } | undefined,
+): Promise<ModelBenchEntry & SlotsNote> {
   const R = SLOTS[layout];
   const model = createDrin({ bertDim: 768, resnetDim: 2048, gcnDim: 768, numLayers: 2 }, 0, benchEnv().drin);
   const chunk = model.engine === 'tfjs' && layout === 'wikimel' ? Number(process.env.DRIN_BENCH_CHUNK ?? 16) : undefined;
   const adam = new Adam({ lr: 1e-3 });
-  const batch = paperBatch(B, R);
+  const slots = benchSlots(layout);
+  const batch = paperBatch(B, R, slots);
+  console.log(`  ${layout} batch: ${slots.entities} distinct entities and ${slots.images} distinct entity images in ${B * R} slots (${slots.source})`);
   const threads = model.engine === 'ort' ? ortThreads(benchEnv().ort.threads) : 1;
   const trainOnce = (): void => void trainStep(model, adam, batch, 0.25, { chunk });
   const evalOnce = (): void => void tf.tidy(() => model.scores(batch).dataSync());
   let ref: ReferenceProcess | undefined;
   let referenceBlas: unknown;
+  let slotsFile: string | undefined;
   if (reference) {
-    const started = await ReferenceProcess.start(reference.python, reference.ref, layout, threads);
+    // the reference builds its batch from the same slots (one random row per distinct entity / image)
+    slotsFile = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'drin-bench-')), 'slots.json');
+    fs.writeFileSync(
+      slotsFile,
+      JSON.stringify({ entity: slots.entity, image: slots.image, answer: slots.answer, entities: slots.entities, images: slots.images }),
+    );
+    const started = await ReferenceProcess.start(reference.python, reference.ref, layout, threads, slotsFile);
     ref = started.proc;
     referenceBlas = started.ready.blas;
     const blas = started.ready.blas as { openblas_core?: string; libraries?: string[] };
-    console.log(`  reference ${layout}: torch ${started.ready.torch}, ${threads} threads, BLAS ${blas.openblas_core ? `OpenBLAS kernel ${blas.openblas_core}` : (blas.libraries ?? []).join(', ') || 'unknown'}`);
+    console.log(
+      `  reference ${layout}: torch ${started.ready.torch}, ${threads} threads, BLAS ${blas.openblas_core ? `OpenBLAS kernel ${blas.openblas_core}` : (blas.libraries ?? []).join(', ') || 'unknown'}`,
+    );
   }
   try {
     // warm-up: kernels, sessions, buffers (untimed)
@@ -332,9 +423,10 @@ async function measureLayout(layout: Layout, steps: number, rounds: number, refe
       loadAverage: load,
       referenceBlas,
     };
-    return summarizeLayout(m);
+    return { ...summarizeLayout(m), slots: { source: slots.source, rows: B * R, distinctEntities: slots.entities, distinctEntityImages: slots.images } };
   } finally {
     await ref?.close();
+    if (slotsFile) fs.rmSync(path.dirname(slotsFile), { recursive: true, force: true });
     Object.values(batch).forEach((t) => t.dispose());
     model.params.forEach((p) => p.dispose());
     adam.reset();
@@ -359,10 +451,17 @@ export async function run(): Promise<void> {
   for (const layout of layouts) {
     // the machine's matmul rate now (it is shared: measured next to each layout, not once)
     const gflops = probe.engine === 'ort' ? ortMatmulGflops() : undefined;
-    if (gflops) console.log(`  onnxruntime matmul [6464×2048]·[2048×768]: ${gflops.toFixed(0)} GFLOP/s (${ortThreads(benchEnv().ort.threads)} threads, load ${os.loadavg()[0].toFixed(1)})`);
+    if (gflops)
+      console.log(
+        `  onnxruntime matmul [6464×2048]·[2048×768]: ${gflops.toFixed(0)} GFLOP/s (${ortThreads(benchEnv().ort.threads)} threads, load ${os.loadavg()[0].toFixed(1)})`,
+      );
     const e = await measureLayout(layout, steps, rounds, reference);
-    const flop = { train: drinStepGflop(B, SLOTS[layout], true), eval: drinStepGflop(B, SLOTS[layout], false) };
-    entries[layout] = { ...e, ...(gflops ? { matmulGflops: Math.round(gflops), stepGflop: { train: Math.round(flop.train * 10) / 10, eval: Math.round(flop.eval * 10) / 10 } } : {}) };
+    const distinct = { text: e.slots.distinctEntities, image: e.slots.distinctEntityImages };
+    const flop = { train: drinStepGflop(B, SLOTS[layout], true, distinct), eval: drinStepGflop(B, SLOTS[layout], false, distinct) };
+    entries[layout] = {
+      ...e,
+      ...(gflops ? { matmulGflops: Math.round(gflops), stepGflop: { train: Math.round(flop.train * 10) / 10, eval: Math.round(flop.eval * 10) / 10 } } : {}),
+    };
     console.log(formatLayout(layout, e));
     if (gflops) {
       const limit = (g: number): number => (B * gflops) / g; // mentions/s if the step ran at the matmul rate
@@ -380,7 +479,12 @@ export async function run(): Promise<void> {
         console.log(
           `  profile ${layout} (${train ? 'one fused train step' : 'one forward'} in onnxruntime, load ${os.loadavg()[0].toFixed(1)}): ${totalMs.toFixed(0)} ms, matmuls ${mm.toFixed(0)} ms (${((100 * mm) / totalMs).toFixed(0)} %)`,
         );
-        console.log(`    ${byOp.slice(0, 12).map(([k, v]) => `${k} ${v.toFixed(0)}`).join(', ')}`);
+        console.log(
+          `    ${byOp
+            .slice(0, 12)
+            .map(([k, v]) => `${k} ${v.toFixed(0)}`)
+            .join(', ')}`,
+        );
       }
     }
   }

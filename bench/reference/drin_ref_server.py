@@ -1,8 +1,10 @@
 """Time the reference PyTorch DRIN (starreeze/drin) on demand, for bench/model.bench.ts.
 
-Usage: DRIN_REF=<checkout> python3 drin_ref_server.py DATASET THREADS
+Usage: DRIN_REF=<checkout> python3 drin_ref_server.py DATASET THREADS SLOTS_JSON
   DATASET: wikidiverse (11 candidate slots, entity text pooled [B,R,768]) or wikimel (101 slots,
   entity text as 64 tokens [B,R,64,768] with a mask, pooled inside the reference's model).
+  SLOTS_JSON: {"entity": [B][R], "image": [B][R], "answer": [B], "entities", "images"} — which entity and
+  image each candidate slot holds (the same slots as our side of the bench).
 
 Contains no reference code: the checkout is copied to a temporary folder, switched to CPU and the
 chosen dataset there (common/args.py), and imported; modules the model does not need (transformers,
@@ -97,8 +99,10 @@ def load_reference(dataset):
     return Model, TripletLoss, work
 
 
-def paper_batch(torch, dataset, B=64):
-    """Random inputs with the reference dataloader's shapes at the paper's sizes."""
+def paper_batch(torch, dataset, slots, B=64):
+    """Random inputs with the reference dataloader's shapes at the paper's sizes. The candidate slots hold the
+    entities and images of `slots` (the bench's bench/reference/candidate-slots.ts): one random row per
+    distinct entity (text tokens) and per distinct image (image, object feature and score), gathered."""
     C = 10 if dataset == "wikidiverse" else 100
     R = C + 1
     g = torch.Generator().manual_seed(0)
@@ -106,6 +110,11 @@ def paper_batch(torch, dataset, B=64):
     def rn(*s):
         return torch.randn(*s, generator=g)
 
+    entity = torch.tensor(slots["entity"], dtype=torch.long)  # [B,R]
+    image = torch.tensor(slots["image"], dtype=torch.long)  # [B,R]
+    if tuple(entity.shape) != (B, R) or tuple(image.shape) != (B, R):
+        sys.exit(f"drin_ref_server.py: slots are {tuple(entity.shape)}, expected {(B, R)}")
+    E, I = slots["entities"], slots["images"]
     mt = rn(B, 128, 768)
     mm = torch.ones(B, 128, dtype=torch.long)
     st = torch.full((B,), 3)
@@ -114,26 +123,30 @@ def paper_batch(torch, dataset, B=64):
     mo = rn(B, 3, 1, 2048).relu()
     ms = torch.rand(B, 3)
     if dataset == "wikidiverse":
-        et = rn(B, R, 768)
+        et = rn(E, 768)[entity]
         em = torch.zeros(B, dtype=torch.long)
-        ei = rn(B, R, 2048).relu()
-        eo = rn(B, R, 1, 2048).relu()
+        ei = rn(I, 2048).relu()[image]
+        eo = rn(I, 1, 2048).relu()[image]
     else:
-        et = rn(B, R, 64, 768)
+        table = rn(E, 64, 768)
+        et = table[entity]  # [B,R,64,768]
+        del table
         em = torch.ones(B, R, 64, dtype=torch.long)
         em[:, :, 40:] = 0
-        ei = rn(B, R, 1, 2048).relu()
-        eo = rn(B, R, 1, 1, 2048).relu()
-    es = torch.rand(B, R, 1)
+        ei = rn(I, 1, 2048).relu()[image]
+        eo = rn(I, 1, 1, 2048).relu()[image]
+    es = torch.rand(I, 1)[image]
     s1 = torch.rand(B, R) * 30
     s2 = torch.rand(B, R) * 30
     y = torch.zeros(B, C)
-    y[:, 0] = 1
+    for b, a in enumerate(slots["answer"]):
+        if a < C:
+            y[b, a] = 1
     return [mt, mm, st, en, mi, mo, ms, et, em, ei, eo, es, s1, s2], y
 
 
 def main():
-    dataset, threads = sys.argv[1], int(sys.argv[2])
+    dataset, threads, slots_file = sys.argv[1], int(sys.argv[2]), sys.argv[3]
     if dataset not in ("wikidiverse", "wikimel"):
         sys.exit(f"drin_ref_server.py: dataset must be wikidiverse or wikimel, got {dataset!r}")
     if not os.environ.get("DRIN_REF"):
@@ -143,7 +156,9 @@ def main():
     torch.set_num_threads(threads)
     torch.manual_seed(0)
     Model, TripletLoss, work = load_reference(dataset)
-    batch, y = paper_batch(torch, dataset)
+    with open(slots_file) as f:
+        slots = json.load(f)
+    batch, y = paper_batch(torch, dataset, slots)
     model = Model()
     opt = torch.optim.Adam(model.parameters(), lr=1e-3)
     loss_fn = TripletLoss(0.25)

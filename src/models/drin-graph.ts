@@ -81,8 +81,12 @@ export function drinGraphParamShape(cfg: DrinConfig, key: string): number[] {
 export interface DrinGraphShape {
   B: number;
   R: number;
-  /** Shapes of the graph's batch inputs (drin-ort.ts feeds them); `entity_text_raw` absent = same as the vector. */
-  inputs: Record<string, number[]>;
+  /**
+   * Shapes of the graph's batch inputs (drin-ort.ts feeds them); `entity_text_raw` absent = same as the vector.
+   * An entity input may come as its distinct rows (`name.unique` [N,...], N a symbolic dim, and `name.index`
+   * [B,R]: graph/unique-rows.ts).
+   */
+  inputs: Record<string, (number | string)[]>;
 }
 
 /**

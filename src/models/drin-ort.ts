@@ -14,6 +14,7 @@ import { OrtFeed, OrtSession, OrtSessionOptions } from '../onnx/session';
 import { DrinConfig } from './drin-config';
 import type { FusedAdam } from './ranking-model';
 import { buildDrinGraph, DrinGraphAdam, DrinGraphShape, drinGraphGradKeys, drinGraphParamKeys } from './drin-graph';
+import { findUniqueRows, uniqueDim, uniqueInputNames } from './graph/unique-rows';
 import { DrinBatch, drinCheckBatch, drinEntityTextInputs, drinMentionSpanWeights } from './vertices';
 
 /** Batch tensors the graph reads as they are (besides the entity text forms and the span weights). */
@@ -59,6 +60,14 @@ export class DrinOrtEngine {
   private hostParams = new Map<string, HostParam>();
   /** Moment buffers the optimizer gave back at the last fused step, written at the next one. */
   private spareMoments = new Map<string, { m: Float32Array; v: Float32Array }>();
+
+  /**
+   * Feed the lazy entity inputs as their distinct rows (graph/unique-rows.ts; default on). Off: every slot's
+   * row goes through the layer-0 products (the same scores; tests compare the two).
+   */
+  uniqueEntityRows = true;
+  /** Distinct rows of each entity input fed that way at the last run (of B·R), e.g. for the bench's report. */
+  distinctRows: Record<string, number> = {};
 
   /** `opts.device`: the onnxruntime provider of every session (default the CPU; see src/device.ts). */
   constructor(readonly cfg: DrinConfig, readonly opts: OrtSessionOptions = {}) {}
@@ -117,14 +126,21 @@ export class DrinOrtEngine {
       tensors[k] = p;
     }
     try {
-      // every tensor exists now: copy out, run
+      // every tensor exists now: copy out (lazy entity inputs as their distinct rows), run
       const feeds: Record<string, OrtFeed> = { ...fused?.feeds };
-      for (const [k, t] of Object.entries(tensors)) feeds[k] = { data: params.has(k) ? this.paramData(k, params.get(k)!) : this.stage(k, t), dims: t.shape };
-      const inputs = Object.fromEntries(
-        Object.entries(tensors)
-          .filter(([k]) => !params.has(k) && k !== 'answer_onehot')
-          .map(([k, t]) => [k, t.shape]),
-      );
+      const inputs: DrinGraphShape['inputs'] = {};
+      const distinct = this.uniqueEntityRows ? this.distinctInputs(B * R) : new Set<string>();
+      this.distinctRows = {};
+      for (const [k, t] of Object.entries(tensors)) {
+        if (distinct.has(k)) {
+          const u = this.stageUnique(k, t, B, R);
+          Object.assign(feeds, u.feeds);
+          Object.assign(inputs, u.inputs);
+          continue;
+        }
+        feeds[k] = { data: params.has(k) ? this.paramData(k, params.get(k)!) : this.stage(k, t), dims: t.shape };
+        if (!params.has(k) && k !== 'answer_onehot') inputs[k] = t.shape;
+      }
       const shape: DrinGraphShape = { B, R, inputs };
       const out = this.session(shape, margin !== undefined, margin ?? 0, fused?.adam).run(feeds, fetch, fused?.into);
       return { out, shape };
@@ -144,6 +160,34 @@ export class DrinOrtEngine {
     if (!buf || buf.length !== view.length) this.staging.set(name, (buf = new Float32Array(view.length)));
     buf.set(view);
     return buf;
+  }
+
+  /**
+   * The entity inputs fed as their distinct rows (graph/unique-rows.ts): those whose vertex is lazy in layer 0
+   * (B·R rows outnumber the Linear's input width), where the product per distinct row saves work.
+   */
+  private distinctInputs(rows: number): Set<string> {
+    const out = new Set<string>();
+    if (rows > this.cfg.bertDim) out.add('entity_text_vector');
+    if (rows > this.cfg.resnetDim) out.add('entity_image_feature');
+    return out;
+  }
+
+  /** `t` [B,R,...rest] as `name.unique` [N,...rest] (its distinct rows, first appearance first) and `name.index` [B,R]. */
+  private stageUnique(name: string, t: tf.Tensor, B: number, R: number): { feeds: Record<string, OrtFeed>; inputs: DrinGraphShape['inputs'] } {
+    const rest = t.shape.slice(2);
+    const width = rest.reduce((a, b) => a * b, 1);
+    const data = heapView(t) ?? this.stage(name, t); // the wasm heap is read in place: no tfjs allocation until the copy below
+    const { first, index } = findUniqueRows(data, B * R, width);
+    this.distinctRows[name] = first.length;
+    const names = uniqueInputNames(name);
+    let buf = this.staging.get(names.unique);
+    if (!buf || buf.length < data.length) this.staging.set(names.unique, (buf = new Float32Array(data.length)));
+    first.forEach((row, u) => buf!.set(data.subarray(row * width, (row + 1) * width), u * width));
+    return {
+      feeds: { [names.unique]: { data: buf.subarray(0, first.length * width), dims: [first.length, ...rest] }, [names.index]: { data: index, dims: [B, R] } },
+      inputs: { [names.unique]: [uniqueDim(name, first.length < rest[rest.length - 1]), ...rest], [names.index]: [B, R] },
+    };
   }
 
   /** A parameter's values on the host: the fused step's copy while the variable is unchanged, else staged from tfjs. */

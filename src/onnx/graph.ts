@@ -39,8 +39,8 @@ export class OnnxGraph {
     return `${hint}_${this.count++}`;
   }
 
-  /** A float32 graph input of a fixed shape. */
-  input(name: string, shape: number[]): string {
+  /** A float32 graph input; a string dim is symbolic (its size is set by the feed, e.g. a count of distinct rows). */
+  input(name: string, shape: (number | string)[]): string {
     this.inputs.push(valueInfo(name, shape));
     return name;
   }
@@ -79,6 +79,19 @@ export class OnnxGraph {
     return name;
   }
 
+  /** The nodes some graph output depends on, in their order (a value built but never read costs nothing). */
+  private liveNodes(): onnx.INodeProto[] {
+    const needed = new Set(this.outputs.map((o) => o.name!));
+    const live: boolean[] = new Array(this.nodes.length).fill(false);
+    for (let i = this.nodes.length - 1; i >= 0; i--) {
+      const n = this.nodes[i];
+      if (!n.output!.some((o) => needed.has(o))) continue;
+      live[i] = true;
+      for (const x of n.input ?? []) needed.add(x);
+    }
+    return this.nodes.filter((_, i) => live[i]);
+  }
+
   /** Append one node; returns its output name, or names when `outputs` > 1. */
   op(type: string, inputs: string[], attrs: Record<string, OnnxAttr> = {}, outputs = 1): string {
     return this.opN(type, inputs, attrs, outputs)[0];
@@ -94,16 +107,16 @@ export class OnnxGraph {
     return out;
   }
 
-  /** The serialised ModelProto. */
+  /** The serialised ModelProto (nodes that no output depends on are left out). */
   toBytes(): Uint8Array {
-    const graph = onnx.GraphProto.create({ name: this.name, node: this.nodes, input: this.inputs, output: this.outputs, initializer: this.inits });
+    const graph = onnx.GraphProto.create({ name: this.name, node: this.liveNodes(), input: this.inputs, output: this.outputs, initializer: this.inits });
     const model = onnx.ModelProto.create({ irVersion: 8, producerName: 'drin-ts', opsetImport: [{ domain: '', version: 17 }], graph });
     return onnx.ModelProto.encode(model).finish();
   }
 }
 
-function valueInfo(name: string, shape: number[]): onnx.IValueInfoProto {
-  return { name, type: { tensorType: { elemType: FLOAT, shape: { dim: shape.map((d) => ({ dimValue: d })) } } } };
+function valueInfo(name: string, shape: (number | string)[]): onnx.IValueInfoProto {
+  return { name, type: { tensorType: { elemType: FLOAT, shape: { dim: shape.map((d) => (typeof d === 'string' ? { dimParam: d } : { dimValue: d })) } } } };
 }
 
 function attribute_(name: string, v: OnnxAttr): onnx.IAttributeProto {

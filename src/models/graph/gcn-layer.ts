@@ -41,8 +41,12 @@
  * its P rows are a1·(mt W_hᵀ) + a2·(mi W_hᵀ) + x (W_h W_e)ᵀ + (b_e W_hᵀ + b_h), and its backward
  *   dW_h += S1ᵀ mt + S2ᵀ mi + Q W_eᵀ + (Σ_rows dP)ᵀ b_e  with S_j = Σ_r a_j dP_r, Q = dPᵀ x
  *   dmt += S1 W_h, dmi += S2 W_h, dh_e = dP W_h (left as the term (dP, W_h, Q)).
+ * When the batch gives x's distinct rows U and index (./unique-rows.ts), x (W_h W_e)ᵀ + c is computed on U
+ * and gathered, and Q = (dP summed per distinct row)ᵀ U; with few distinct rows (N < din) the vertex is
+ * formed per row instead, h = U W_eᵀ + b_e [N,D], and its P rows are Gather(h W_hᵀ + b_h) (same file).
  */
 import { DrinGraphContext, DrinOps, Value } from './ops';
+import { gatherRows, sumPerRow } from './unique-rows';
 import { denseTerm, EntityVertex, GraphVertices, isLazy, outerTerm, VertexGradTerm, VertexGrads, vertexRowDot, vertexSlotSum } from './vertices';
 
 /** Rows of a layer's Z: present (`Z`), or lazy entity rows a1·mt + a2·mi + X. */
@@ -372,7 +376,14 @@ function projectionBackward(ops: DrinOps, tape: GcnLayerTape, dP: Value, Wh: Val
     const dPEntity = dPs[j];
     const S1 = ops.slotSum(a1, dPEntity);
     const S2 = ops.slotSum(a2, dPEntity);
-    const Q = ops.tmatmul(dPEntity, X.x); // [D,din]
+    if (X.rowsH) {
+      // few distinct rows: dW_h += (Σ_{r→u} dP_r)ᵀ h (h holds b_e), the vertex's term (Σ_{r→u} dP_r) W_h [N,D]
+      const dPRows = sumPerRow(ops, dPEntity, X.unique!);
+      dWh.push(ops.tmatmul(S1, input.mt), ops.tmatmul(S2, input.mi), ops.tmatmul(dPRows, X.rowsH));
+      lazyBack[j] = { mt: ops.matmul(S1, Wh), mi: ops.matmul(S2, Wh), term: { rows: ops.matmul(dPRows, Wh) } };
+      return;
+    }
+    const Q = X.unique ? ops.tmatmul(sumPerRow(ops, dPEntity, X.unique), X.unique.rows) : ops.tmatmul(dPEntity, X.x); // [D,din]
     dWh.push(
       ops.tmatmul(S1, input.mt),
       ops.tmatmul(S2, input.mi),
@@ -409,7 +420,14 @@ function projectionForward(ops: DrinOps, h: GraphVertices, parts: ZPart[], rows:
         if (part.Z) return denseP[j++];
         const { X, a1, a2 } = part.lazy!;
         const rowBias = ops.reshape(graph.op('Gemm', [ops.reshape(X.b, [1, D]), Wh, bh], { transB: 1 }), [D]); // [D] → [1,D] → [D]
-        return ops.add(ops.add(ops.outer(a1, mtW), ops.outer(a2, miW)), graph.op('Gemm', [X.x, ops.matmul(Wh, X.W), rowBias], { transB: 1 }));
+        // x (W_h W_e)ᵀ + c once per distinct row when the batch gives them (./unique-rows.ts), [B·R,D]
+        // (few distinct rows: h W_hᵀ + b_h on the vertex's N rows, gathered)
+        if (X.rowsH) return ops.add(ops.add(ops.outer(a1, mtW), ops.outer(a2, miW)), gatherRows(ops, ops.linear(X.rowsH, Wh, bh), X.unique!));
+        const fused = ops.matmul(Wh, X.W); // [D,din]
+        const rowsP = X.unique
+          ? gatherRows(ops, graph.op('Gemm', [X.unique.rows, fused, rowBias], { transB: 1 }), X.unique)
+          : graph.op('Gemm', [X.x, fused, rowBias], { transB: 1 });
+        return ops.add(ops.add(ops.outer(a1, mtW), ops.outer(a2, miW)), rowsP);
       }),
       0,
     );

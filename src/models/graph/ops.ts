@@ -91,16 +91,21 @@ export class BatchInputs {
   private seen = new Set<string>();
   constructor(
     private readonly graph: OnnxGraph,
-    readonly shapes: Record<string, number[]>,
+    readonly shapes: Record<string, (number | string)[]>,
   ) {}
   has = (name: string): boolean => name in this.shapes;
+  /** An input's dims; for an input fed in unique form (./unique-rows.ts), the dims it stands for: [B,R,...rest]. */
   dims(name: string): number[] {
     const dims = this.shapes[name];
-    if (!dims) throw new Error(`DRIN graph: no shape for input '${name}'`);
-    return dims;
+    if (dims) return dims as number[];
+    const unique = this.shapes[`${name}.unique`];
+    const index = this.shapes[`${name}.index`];
+    if (unique && index) return [...(index as number[]), ...(unique.slice(1) as number[])];
+    throw new Error(`DRIN graph: no shape for input '${name}'`);
   }
   get(name: string): Value {
-    const dims = this.dims(name);
+    const dims = this.shapes[name];
+    if (!dims) throw new Error(`DRIN graph: no shape for input '${name}'`);
     if (!this.seen.has(name)) this.graph.input(name, dims);
     this.seen.add(name);
     return name;

@@ -21,13 +21,17 @@
  */
 import { DRIN_VERTEX_KEYS } from '../vertices';
 import { BatchInputs, DrinGraphContext, DrinOps, Value } from './ops';
+import { entityRows, rowDotOfRows, slotSumOfRows, slotWeightsPerRow, UniqueRows } from './unique-rows';
 
-/** An entity vertex left as x·Wᵀ + b: x [B·R,din], W [D,din], b [D]. */
+/** An entity vertex left as x·Wᵀ + b: x [B·R,din], W [D,din], b [D]; x's distinct rows when the batch gives them. */
 export interface LazyEntityVertex {
   x: Value;
   W: Value;
   b: Value;
   din: number;
+  unique?: UniqueRows;
+  /** With few distinct rows (unique.few): the vertex per distinct row, U Wᵀ + b [N,D] (./unique-rows.ts). */
+  rowsH?: Value;
 }
 /** An entity vertex: a [B·R,D] value, or lazy. */
 export type EntityVertex = Value | LazyEntityVertex;
@@ -41,12 +45,13 @@ export interface GraphVertices {
   ei: EntityVertex;
 }
 
-/** The vertex Linears' inputs: mt [B,Dt], mi [B,Di], et [B·R,Dt], ei [B·R,Di]. */
+/** The vertex Linears' inputs: mt [B,Dt], mi [B,Di], et [B·R,Dt], ei [B·R,Di] (and the entity rows' distinct rows, when fed). */
 export interface VertexFeatures {
   mt: Value;
   mi: Value;
   et: Value;
   ei: Value;
+  unique?: { et?: UniqueRows; ei?: UniqueRows };
 }
 
 /** Mean over the axis before the feature axis when the input has `rank` dims (the reference's mean(dim=-2)). */
@@ -64,16 +69,22 @@ export function meanIfRank(ops: DrinOps, inputs: BatchInputs, name: string, rank
  * entity image. Also the raw entity text [B,R,Dt] the text–text edge reads.
  */
 export function vertexFeatures(ops: DrinOps, inputs: BatchInputs, Dt: number, Di: number): { features: VertexFeatures; entityTextRaw: Value } {
-  const { B, BR } = ops;
+  const { B, R } = ops;
   const T = inputs.dims('mention_text_feature')[1];
-  const vector = inputs.get('entity_text_vector'); // [B,R,Dt]
-  const entityTextRaw = inputs.has('entity_text_raw') ? inputs.get('entity_text_raw') : vector; // [B,R,Dt]
+  const text = entityRows(ops, inputs, 'entity_text_vector', Dt); // [B·R,Dt]
+  const image = entityRows(ops, inputs, 'entity_image_feature', Di); // [B,R,(k,)Di] → [B·R,Di]
+  const entityTextRaw = inputs.has('entity_text_raw')
+    ? inputs.get('entity_text_raw')
+    : text.unique
+      ? ops.reshape(text.x, [B, R, Dt]) // [B·R,Dt] → [B,R,Dt]
+      : inputs.get('entity_text_vector'); // [B,R,Dt]
   const spanWeights = ops.reshape(inputs.get('span_weights'), [B, 1, T]); // [B,T] → [B,1,T]
-  const features = {
+  const features: VertexFeatures = {
     mt: ops.reshape(ops.matmul(spanWeights, inputs.get('mention_text_feature')), [B, Dt]), // [B,1,Dt] → [B,Dt]
     mi: ops.meanAxes(inputs.get('mention_image_feature'), [1]), // [B,Rg,Di] → [B,Di]
-    et: ops.reshape(vector, [BR, Dt]), // [B,R,Dt] → [B·R,Dt]
-    ei: ops.reshape(meanIfRank(ops, inputs, 'entity_image_feature', 4), [BR, Di]), // [B,R,(k,)Di] → [B·R,Di]
+    et: text.x,
+    ei: image.x,
+    unique: { et: text.unique, ei: image.unique },
   };
   return { features, entityTextRaw };
 }
@@ -82,40 +93,52 @@ export function vertexFeatures(ops: DrinOps, inputs: BatchInputs, Dt: number, Di
 export function vertexForward(ctx: DrinGraphContext, x: VertexFeatures, allowLazy = true): GraphVertices {
   const { ops, param, cfg } = ctx;
   const linear = (xv: Value, prefix: string): Value => ops.linear(xv, param[`${prefix}.weight`], param[`${prefix}.bias`]);
-  const entityVertex = (xv: Value, prefix: string, din: number): EntityVertex =>
-    allowLazy && ops.BR > din ? { x: xv, W: param[`${prefix}.weight`], b: param[`${prefix}.bias`], din } : linear(xv, prefix);
+  const entityVertex = (xv: Value, prefix: string, din: number, unique?: UniqueRows): EntityVertex =>
+    allowLazy && ops.BR > din
+      ? { x: xv, W: param[`${prefix}.weight`], b: param[`${prefix}.bias`], din, unique, rowsH: unique?.few ? linear(unique.rows, prefix) : undefined }
+      : linear(xv, prefix);
   return {
     mt: linear(x.mt, DRIN_VERTEX_KEYS.mentionText), // [B,D]
     mi: linear(x.mi, DRIN_VERTEX_KEYS.mentionImage), // [B,D]
-    et: entityVertex(x.et, DRIN_VERTEX_KEYS.entityText, cfg.bertDim), // [B·R,D]
-    ei: entityVertex(x.ei, DRIN_VERTEX_KEYS.entityImage, cfg.resnetDim), // [B·R,D]
+    et: entityVertex(x.et, DRIN_VERTEX_KEYS.entityText, cfg.bertDim, x.unique?.et), // [B·R,D]
+    ei: entityVertex(x.ei, DRIN_VERTEX_KEYS.entityImage, cfg.resnetDim, x.unique?.ei), // [B·R,D]
   };
 }
 
 /** Σ_r a[b,r]·X[b,r,:] for a [B,R] → [B,D], on a vertex that may be lazy: (Σ_r a x_r) W_eᵀ + (Σ_r a) b_e. */
 export function vertexSlotSum(ops: DrinOps, a: Value, X: EntityVertex): Value {
   if (!isLazy(X)) return ops.slotSum(a, X);
+  if (X.rowsH) return slotSumOfRows(ops, a, X.rowsH, X.unique!);
   return ops.add(ops.matmulT(ops.slotSumIn(a, X.x, X.din), X.W), ops.mul(ops.sumAxes(a, [1], true), X.b));
 }
 
 /** X[b,r,:]·v[b,:] for v [B,D] → [B,R], on a vertex that may be lazy: x_r·(v W_e) + b_e·v. */
 export function vertexRowDot(ops: DrinOps, X: EntityVertex, v: Value): Value {
   if (!isLazy(X)) return ops.rowDot(X, v);
+  if (X.rowsH) return rowDotOfRows(ops, X.rowsH, v, X.unique!);
   const { B, R, D } = ops;
   const xByMention = ops.reshape(X.x, [B, R, X.din]); // [B·R,din] → [B,R,din]
   const vIn = ops.reshape(ops.matmul(v, X.W), [B, X.din, 1]); // [B,din] → [B,din,1]
   return ops.add(ops.reshape(ops.matmul(xByMention, vIn), [B, R]), ops.matmul(v, ops.reshape(X.b, [D, 1]))); // [B,R,1] → [B,R]
 }
 
-/** A gradient term of an entity vertex: a [B·R,D] value, a[b,r]·v[b,:] left as (a, v), or dP·W left as (dP, W, Q = dPᵀx). */
-export type VertexGradTerm = Value | { outer: [Value, Value] } | { throughLinear: { dP: Value; W: Value; Q: Value } };
+/**
+ * A gradient term of an entity vertex: a [B·R,D] value, a[b,r]·v[b,:] left as (a, v), dP·W left as (dP, W, Q = dPᵀx),
+ * or, for a vertex with few distinct rows, the term summed per distinct row [N,D] (`rows`).
+ */
+export type VertexGradTerm = Value | { outer: [Value, Value] } | { throughLinear: { dP: Value; W: Value; Q: Value } } | { rows: Value };
 
-/** The term a[b,r]·v[b,:] (a [B,R], v [B,D]) for vertex X: left unformed when X is lazy. */
-export const outerTerm = (ops: DrinOps, a: Value, v: Value, X: EntityVertex): VertexGradTerm => (isLazy(X) ? { outer: [a, v] } : ops.outer(a, v));
+/** The term a[b,r]·v[b,:] (a [B,R], v [B,D]) for vertex X: left unformed when X is lazy; A'ᵀ v [N,D] with few distinct rows. */
+export function outerTerm(ops: DrinOps, a: Value, v: Value, X: EntityVertex): VertexGradTerm {
+  if (!isLazy(X)) return ops.outer(a, v);
+  if (X.rowsH) return { rows: ops.tmatmul(slotWeightsPerRow(ops, a, X.unique!), v) }; // [B,N]ᵀ [B,D] → [N,D]
+  return { outer: [a, v] };
+}
 
 /** A term as a [B·R,D] value. */
 export function denseTerm(ops: DrinOps, t: VertexGradTerm): Value {
   if (typeof t === 'string') return t;
+  if ('rows' in t) throw new Error('DRIN graph: a per-distinct-row gradient term has no [B·R,D] form'); // cannot happen: only layer 0's input reads it
   if ('outer' in t) return ops.outer(...t.outer);
   return ops.matmul(t.throughLinear.dP, t.throughLinear.W);
 }
@@ -139,9 +162,15 @@ export function vertexBackward(ctx: DrinGraphContext, x: VertexFeatures, dh: Ver
   linearGrad(DRIN_VERTEX_KEYS.mentionText, dh.mt, x.mt);
   linearGrad(DRIN_VERTEX_KEYS.mentionImage, dh.mi, x.mi);
   /** An entity Linear from its terms: values as above, (a, v) as vᵀ(Σ_r a x_r), (dP, W, Q) as Wᵀ Q. */
-  const entityLinearGrad = (prefix: string, terms: VertexGradTerm[], xv: Value, din: number): void => {
+  const entityLinearGrad = (prefix: string, terms: VertexGradTerm[], xv: Value, din: number, unique?: UniqueRows): void => {
     const dense = terms.filter((t): t is Value => typeof t === 'string');
     if (dense.length === terms.length) return linearGrad(prefix, dense, xv);
+    const perRow = terms.flatMap((t) => (typeof t !== 'string' && 'rows' in t ? [t.rows] : []));
+    if (perRow.length) {
+      // few distinct rows: every term is per row; dW = dhᵀ U, db = Σ_u dh_u
+      if (perRow.length !== terms.length || !unique) throw new Error('DRIN graph: per-distinct-row gradient terms mixed with others'); // cannot happen
+      return linearGrad(prefix, perRow, unique.rows);
+    }
     const weight: Value[] = [];
     const bias: Value[] = [];
     if (dense.length) {
@@ -182,6 +211,6 @@ export function vertexBackward(ctx: DrinGraphContext, x: VertexFeatures, dh: Ver
     grads[`${prefix}.weight`] = ops.sum(weight);
     grads[`${prefix}.bias`] = ops.sum(bias);
   };
-  entityLinearGrad(DRIN_VERTEX_KEYS.entityText, dh.et, x.et, cfg.bertDim);
-  entityLinearGrad(DRIN_VERTEX_KEYS.entityImage, dh.ei, x.ei, cfg.resnetDim);
+  entityLinearGrad(DRIN_VERTEX_KEYS.entityText, dh.et, x.et, cfg.bertDim, x.unique?.et);
+  entityLinearGrad(DRIN_VERTEX_KEYS.entityImage, dh.ei, x.ei, cfg.resnetDim, x.unique?.ei);
 }
