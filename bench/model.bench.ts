@@ -13,7 +13,7 @@
  * Env: DRIN_BENCH_STEPS (timed steps per round, 3), DRIN_BENCH_ROUNDS (3), DRIN_BENCH_ONLY
  * (wikidiverse | wikimel), DRIN_ENGINE=tfjs (the tfjs engine instead of onnxruntime), DRIN_BENCH_CHUNK
  * (tfjs engine's backward chunk on WikiMEL, 16), DRIN_BENCH_OUT (the JSON path), DRIN_BENCH_ENTITY_IMAGES
- * (WikiMEL entity images: default | distinct), DRIN_BENCH_SLOTS=distinct (every slot its own entity),
+ * (WikiMEL entity images: distinct, one per entity as in the DRIN release, the default | default, the shared default image), DRIN_BENCH_SLOTS=distinct (every slot its own entity),
  * DRIN_SHARED (../shared, for the real candidate lists; bench/reference/candidate-slots.ts).
  */
 import { ChildProcessWithoutNullStreams, spawn, spawnSync } from 'node:child_process';
@@ -77,13 +77,14 @@ export function paperBatch(B: number, R: number, slots: BenchSlots = distinctSlo
 
 /**
  * The slots a layout's bench batch holds: WikiMEL from the real candidate lists in ../shared (entity images
- * as `DRIN_BENCH_ENTITY_IMAGES`, default | distinct; `DRIN_BENCH_SLOTS=distinct` for no repetition at all),
+ * as `DRIN_BENCH_ENTITY_IMAGES`: distinct = one image per entity, as the DRIN release has (the default) | default = every
+ * entity the default image, as data without entity images; `DRIN_BENCH_SLOTS=distinct` for no repetition at all),
  * WikiDiverse every slot distinct (its 704 rows are below the width where per-distinct-row products apply).
  */
 export function benchSlots(layout: Layout, env: NodeJS.ProcessEnv = process.env): BenchSlots {
   const R = SLOTS[layout];
   if (layout !== 'wikimel' || env.DRIN_BENCH_SLOTS === 'distinct') return distinctSlots(B, R);
-  const images = (env.DRIN_BENCH_ENTITY_IMAGES ?? 'default') as EntityImages;
+  const images = (env.DRIN_BENCH_ENTITY_IMAGES ?? 'distinct') as EntityImages;
   if (images !== 'default' && images !== 'distinct') throw new Error(`DRIN_BENCH_ENTITY_IMAGES=${images}: expected default or distinct`);
   const shared = env.DRIN_SHARED ?? path.resolve(__dirname, '..', '..', 'shared');
   return (
