@@ -73,13 +73,7 @@ class Blocks {
   linearAt = (prefix: string, x: V): V => this.d.linear(x, this.p(`${prefix}.weight`), this.has(`${prefix}.bias`) ? this.p(`${prefix}.bias`) : undefined);
 
   /** src/nn `torchLayerNorm`: (x - mean) / sqrt(var + eps) · γ + β over the last axis. */
-  layerNormAt = (prefix: string, x: V): V => {
-    const d = this.d;
-    const xc = d.sub(x, d.reduceMean(x, [-1], true));
-    const variance = d.reduceMean(d.mul(xc, xc), [-1], true);
-    const y = d.div(xc, d.sqrt(d.shift(variance, this.c.layerNormEps)));
-    return d.add(d.mul(y, this.p(`${prefix}.weight`)), this.p(`${prefix}.bias`));
-  };
+  layerNormAt = (prefix: string, x: V): V => this.d.layerNorm(x, this.p(`${prefix}.weight`), this.p(`${prefix}.bias`), this.c.layerNormEps);
 
   /** src/nn `torchActivation`. */
   activation = (name: string, x: V): V => {
