@@ -80,6 +80,12 @@ export interface OrtSessionOptions extends OrtRunOptions {
    * `<prefix>_<date>.json` (Chrome trace format: one event per node with its duration in µs).
    */
   profilePrefix?: string;
+  /**
+   * Let idle intra-op threads spin between ops (onnxruntime's default, true): lower latency on an idle
+   * machine; false makes them sleep, which leaves the cores to other processes (and to the busy thread)
+   * on a shared one.
+   */
+  allowSpinning?: boolean;
 }
 
 /** The executionProviders list for `device` (CUDA: exports NVIDIA_TF32_OVERRIDE=0 unless `tf32`). */
@@ -108,6 +114,7 @@ export class OrtSession {
       executionMode: 'sequential',
       graphOptimizationLevel: 'all',
       ...(opts.profilePrefix ? { enableProfiling: true, profileFilePrefix: opts.profilePrefix } : {}),
+      ...(opts.allowSpinning === false ? { extra: { session: { intra_op: { allow_spinning: '0' }, inter_op: { allow_spinning: '0' } } } } : {}),
     });
   }
 
