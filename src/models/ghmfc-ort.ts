@@ -25,10 +25,15 @@ export interface GhmfcOrtOptions {
   dropoutSeed?: number;
   /**
    * How a session is made from the serialised graph: pass one to choose onnxruntime's execution
-   * providers or threads (e.g. the `device` option of src/onnx/session.ts); default: CPU, every core,
-   * idle threads sleeping (`allowSpinning: false`).
+   * providers or threads (e.g. the `device` option of src/onnx/session.ts); default: CPU, every core.
    */
   session?: (model: Uint8Array) => OrtSession;
+  /**
+   * Idle intra-op threads spin between ops (default true, onnxruntime's own default): 2–3 % faster on an idle
+   * machine; false (they sleep) takes ≈ 15 % less CPU per step on a busy one (environment.md "Baselines speed").
+   * Ignored when `session` is given.
+   */
+  allowSpinning?: boolean;
   /** Bytes a step may use (default: the machine's free memory when the shape is first met). */
   memoryLimitBytes?: number;
 }
@@ -119,8 +124,7 @@ export class GhmfcOrtEngine {
       this.sessions.delete(oldest);
     }
     const graph = buildGhmfcGraph(this.cfg, this.paramShapes(), shape, { train, margin, dropout: this.opts.dropout ?? true, dropoutSeed: this.opts.dropoutSeed, adam });
-    // idle threads sleep instead of spinning: ≈ 15 % less CPU per step on the shared 2-core machine (environment.md)
-    s = this.opts.session ? this.opts.session(graph.toBytes()) : new OrtSession(graph.toBytes(), undefined, { allowSpinning: false });
+    s = this.opts.session ? this.opts.session(graph.toBytes()) : new OrtSession(graph.toBytes(), undefined, { allowSpinning: this.opts.allowSpinning ?? true });
     this.sessions.set(key, s);
     return s;
   }
