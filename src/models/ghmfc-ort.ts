@@ -54,8 +54,9 @@ const RUNTIME_BYTES = 2 ** 30;
  * backward pass) × 1.5 for the backward's working set, plus the parameters eight times over (the fused
  * step, `trainStep`: tfjs variables, the host copy and the buffer the update is written into, Adam's two
  * moments and their two output buffers, the gradients inside onnxruntime), plus 1 GiB for the
- * runtimes (Node, the wasm heap, onnxruntime). Calibrated on full-width GHMFC: estimate 8.3 GiB at batch
- * 64 (3.9 at 16) against a measured peak RSS of the whole process of 6.4–6.9 GiB (4.1 at 16).
+ * runtimes (Node, the wasm heap, onnxruntime). Calibrated on full-width GHMFC: estimate 8.7 GiB at batch
+ * 64 (4.2 at 16) against a measured peak RSS of the whole process of 5.7–6.2 GiB with the fused step
+ * (6.4–6.9 GiB before it; 4.1 at 16).
  */
 export function ghmfcStepMemory(c: GhmfcConfig, paramShapes: Map<string, number[]>, shape: GhmfcGraphShape): { graphBytes: number; paramBytes: number; totalBytes: number } {
   const graph = buildGhmfcGraph(c, paramShapes, shape, { train: true, margin: 0.25, dropout: c.dropout > 0 });
