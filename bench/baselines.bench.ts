@@ -6,10 +6,13 @@
  * `npm run bench -- baselines`. With `DRIN_REF` = a checkout of starreeze/drin, the reference
  * (../shared/tools/reference-bench/ghmfc_bench.py, torch 1.13 + OpenBLAS, 2 threads, OpenBLAS
  * variables unset) and ours alternate for `DRIN_BENCH_ROUNDS` rounds (3) of `DRIN_BENCH_STEPS` timed
- * steps (2) after a warm-up; medians are compared. MEL-HI's reference run is the same driver with
+ * steps (2) after a warm-up (the reference: 1 step in each of its processes; ours: 1 step, 2 on the ort
+ * engine, whose memory arena settles at the second run); medians are compared. MEL-HI's reference run is the same driver with
  * `model_type = "melhi"`, its model class and an entity image batch (a patched copy in a temporary
  * folder). Without `DRIN_REF` no reference is measured and the ratios are null.
- * `DRIN_BENCH_BATCH` (64) changes the batch, `DRIN_BENCH_MODELS=ghmfc` or `melhi` runs one model.
+ * `DRIN_BENCH_BATCH` (64) changes the batch, `DRIN_BENCH_MODELS=ghmfc` or `melhi` runs one model,
+ * `DRIN_BENCH_LAYOUT=wikimel` measures GHMFC with WikiMEL's entity text (64 tokens × 768 per candidate, pooled
+ * before the graph) on our side only (the reference driver builds WikiDiverse batches).
  * Writes results/bench/baselines.json (rows of models not run this time are kept from the previous file)
  * and prints one line per round, each with the load average.
  */
@@ -31,8 +34,21 @@ const R = 11;
 
 type Name = 'ghmfc' | 'melhi';
 
-/** The reference bench's batch: mention span [3, 6), full masks, random features. */
-function paperBatch(B: number): Record<string, tf.Tensor> {
+/** Entity tokens per candidate in the WikiMEL layout (the reference's max_entity_attr_token_len). */
+const L = 64;
+
+/**
+ * The reference bench's batch: mention span [3, 6), full masks, random features. `wikimel`: the entity
+ * text as L token features with a mask (the first 40 tokens real) instead of one vector per candidate.
+ */
+function paperBatch(B: number, layout: 'wikidiverse' | 'wikimel' = 'wikidiverse'): Record<string, tf.Tensor> {
+  if (layout === 'wikimel') {
+    const b = paperBatch(B);
+    b.entity_text_feature.dispose();
+    b.entity_text_feature = tf.randomNormal([B, R, L, 768], 0, 1, 'float32', 5);
+    b.entity_text_mask = tf.tidy(() => tf.tile(tf.concat([tf.ones([1, 1, 40], 'int32'), tf.zeros([1, 1, L - 40], 'int32')], 2), [B, R, 1]));
+    return b;
+  }
   return tf.tidy(() => ({
     mention_text_feature: tf.randomNormal([B, T, 768], 0, 1, 'float32', 1),
     mention_text_mask: tf.ones([B, T], 'int32'),
@@ -78,8 +94,8 @@ function referenceRate(script: string, steps: number, B: number): number {
   }
 }
 
-function build(name: Name): RankingModel {
-  return name === 'ghmfc' ? createGhmfc({ dataset: 'wikidiverse' }, 0) : createMelhi({}, 0);
+function build(name: Name, layout: 'wikidiverse' | 'wikimel'): RankingModel {
+  return name === 'ghmfc' ? createGhmfc({ dataset: layout }, 0) : createMelhi({}, 0);
 }
 
 const median = (xs: number[]) => {
@@ -94,17 +110,25 @@ export async function run(): Promise<void> {
   const steps = Number(process.env.DRIN_BENCH_STEPS ?? 2);
   const rounds = Number(process.env.DRIN_BENCH_ROUNDS ?? 3);
   const names = (process.env.DRIN_BENCH_MODELS ?? 'ghmfc,melhi').split(',').map((s) => s.trim()) as Name[];
-  const ref = process.env.DRIN_REF;
-  if (!ref) console.log('baselines: DRIN_REF is not set: no reference was measured (ratios null); set it to a starreeze/drin checkout');
+  const layout = (process.env.DRIN_BENCH_LAYOUT ?? 'wikidiverse') as 'wikidiverse' | 'wikimel';
+  if (layout !== 'wikidiverse' && layout !== 'wikimel') throw new Error(`DRIN_BENCH_LAYOUT: expected wikidiverse or wikimel, got '${layout}'`);
+  if (layout === 'wikimel' && names.includes('melhi')) throw new Error('DRIN_BENCH_LAYOUT=wikimel is for GHMFC only (set DRIN_BENCH_MODELS=ghmfc)');
+  // the reference driver builds the WikiDiverse layout only: another layout is measured on our side alone
+  const ref = layout === 'wikidiverse' ? process.env.DRIN_REF : undefined;
+  if (layout !== 'wikidiverse') console.log(`baselines: ${layout} layout (entity text ${L} tokens × 768): ours only, the reference driver builds WikiDiverse batches`);
+  else if (!ref) console.log('baselines: DRIN_REF is not set: no reference was measured (ratios null); set it to a starreeze/drin checkout');
   const results: Record<string, unknown>[] = [];
   for (const name of names) {
-    const model = build(name);
+    const model = build(name, layout);
     const engine = (model as { engine?: string }).engine ?? 'tfjs';
     const adam = new Adam({ lr: 1e-3 });
-    const batch = paperBatch(B);
+    const batch = paperBatch(B, layout);
     const script = ref ? referenceScript(name) : undefined;
-    console.log(`${name}: ${engine} engine, batch ${B}, T ${T}, ${N} regions, ${R} slots, ${rounds} rounds × ${steps} steps (+ 1 warm-up)`);
-    trainStep(model, adam, batch, 0.25); // warm-up (sessions, buffers)
+    // onnxruntime plans its memory at the first run and grows its arena at the second (seconds of page
+    // faults at full width); from the third on a step reuses it: two warm-up steps reach the steady state
+    const warmup = engine === 'ort' ? 2 : 1;
+    console.log(`${name}: ${engine} engine, ${layout} layout, batch ${B}, T ${T}, ${N} regions, ${R} slots, ${rounds} rounds × ${steps} steps (+ ${warmup} warm-up)`);
+    for (let i = 0; i < warmup; i++) trainStep(model, adam, batch, 0.25); // sessions, buffers
     const ours: number[] = [];
     const theirs: number[] = [];
     const loads: string[] = [];
@@ -124,6 +148,7 @@ export async function run(): Promise<void> {
     const rss = process.resourceUsage().maxRSS * 1024;
     const row = {
       model: name,
+      layout,
       date: new Date().toISOString(),
       engine,
       batch: B,
@@ -151,7 +176,7 @@ export async function run(): Promise<void> {
   let kept: Record<string, unknown>[] = [];
   if (fs.existsSync(out)) {
     try {
-      kept = (JSON.parse(fs.readFileSync(out, 'utf8')).results ?? []).filter((r: { model: string }) => !names.includes(r.model as Name));
+      kept = (JSON.parse(fs.readFileSync(out, 'utf8')).results ?? []).filter((r: { model: string; layout?: string }) => !(names.includes(r.model as Name) && (r.layout ?? 'wikidiverse') === layout));
     } catch {
       kept = [];
     }

@@ -14,10 +14,13 @@
  * - `entity_text` [B,R,Dt]: the pooled entity text (ghmfc.ts `entityText`, done before the graph: no
  *   parameter reads the tokens);
  * - `answer_onehot` [B,C] (train graphs).
- * Outputs: `scores` [B,R]; train graphs also `loss` and `grad:<key>` for every parameter.
+ * Outputs: `scores` [B,R]; train graphs also `loss` and `grad:<key>` for every parameter, or with `adam`
+ * the parameters and moments after one Adam step (graph/adam.ts; the gradients stay inside).
  */
 import { DiffGraph } from '../onnx/autodiff';
 import type { GhmfcConfig } from './ghmfc';
+import { adamUpdate, DrinGraphAdam } from './graph/adam';
+import { DrinOps } from './graph/ops';
 
 type V = string;
 
@@ -37,6 +40,11 @@ export interface GhmfcGraphOptions {
   dropout: boolean;
   /** Seed of the first dropout node (the n-th gets seed + n): reproducible masks for a run. */
   dropoutSeed?: number;
+  /**
+   * Adam inside the train graph (graph/adam.ts, PyTorch's rule): per parameter the graph also reads its
+   * moments and step scalars and outputs `next:<key>`, `next.m:<key>`, `next.v:<key>` instead of `grad:<key>`.
+   */
+  adam?: DrinGraphAdam;
 }
 
 /** The batch inputs a configuration's graph reads (besides `answer_onehot`). */
@@ -65,13 +73,7 @@ class Blocks {
   linearAt = (prefix: string, x: V): V => this.d.linear(x, this.p(`${prefix}.weight`), this.has(`${prefix}.bias`) ? this.p(`${prefix}.bias`) : undefined);
 
   /** src/nn `torchLayerNorm`: (x - mean) / sqrt(var + eps) · γ + β over the last axis. */
-  layerNormAt = (prefix: string, x: V): V => {
-    const d = this.d;
-    const xc = d.sub(x, d.reduceMean(x, [-1], true));
-    const variance = d.reduceMean(d.mul(xc, xc), [-1], true);
-    const y = d.div(xc, d.sqrt(d.shift(variance, this.c.layerNormEps)));
-    return d.add(d.mul(y, this.p(`${prefix}.weight`)), this.p(`${prefix}.bias`));
-  };
+  layerNormAt = (prefix: string, x: V): V => this.d.layerNorm(x, this.p(`${prefix}.weight`), this.p(`${prefix}.bias`), this.c.layerNormEps);
 
   /** src/nn `torchActivation`. */
   activation = (name: string, x: V): V => {
@@ -224,6 +226,9 @@ export function buildGhmfcGraph(c: GhmfcConfig, params: Map<string, number[]>, s
   d.output('loss', loss);
   const keys = [...params.keys()];
   const grads = d.backward(loss, keys.map(p));
-  for (const k of keys) d.output(`grad:${k}`, grads.get(p(k))!);
+  if (o.adam) {
+    const ops = new DrinOps(d.g, B, R, 0); // adamUpdate uses its elementwise ops only
+    for (const k of keys) adamUpdate(ops, o.adam, k, p(k), grads.get(p(k))!, params.get(k)!);
+  } else for (const k of keys) d.output(`grad:${k}`, grads.get(p(k))!);
   return d;
 }

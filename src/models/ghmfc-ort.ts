@@ -2,6 +2,8 @@
  * The `ort` engine of GHMFC: one onnxruntime call per training step (ghmfc-graph.ts: forward, triplet
  * loss and the generated backward pass), sessions cached per batch shape. The parameter-free parts —
  * the key padding mask, the span mask, the entity text pooling — are done in tfjs before the call.
+ * `trainStep` runs Adam inside the same call (graph/adam.ts, src/onnx/fused-adam.ts): no gradient
+ * leaves onnxruntime, the moments stay host arrays, the parameters are copied once into their variables.
  *
  * Memory: before a shape's first session is built, the step's memory is estimated from the graph's
  * shapes (`ghmfcStepMemory`) and checked against what the machine has free; a step that cannot fit
@@ -9,9 +11,11 @@
  */
 import * as os from 'node:os';
 import * as tf from '@tensorflow/tfjs';
+import { FusedAdamHost, FusedAdamState } from '../onnx/fused-adam';
 import { OrtFeed, OrtSession } from '../onnx/session';
 import type { GhmfcConfig } from './ghmfc';
 import { buildGhmfcGraph, GhmfcGraphShape, ghmfcGraphInputs } from './ghmfc-graph';
+import type { DrinGraphAdam } from './graph/adam';
 
 /** Options of the engine. */
 export interface GhmfcOrtOptions {
@@ -24,6 +28,12 @@ export interface GhmfcOrtOptions {
    * providers or threads (e.g. the `device` option of src/onnx/session.ts); default: CPU, every core.
    */
   session?: (model: Uint8Array) => OrtSession;
+  /**
+   * Idle intra-op threads spin between ops (default true, onnxruntime's own default): 2–3 % faster on an idle
+   * machine; false (they sleep) takes ≈ 15 % less CPU per step on a busy one (environment.md "Baselines speed").
+   * Ignored when `session` is given.
+   */
+  allowSpinning?: boolean;
   /** Bytes a step may use (default: the machine's free memory when the shape is first met). */
   memoryLimitBytes?: number;
 }
@@ -41,17 +51,19 @@ const RUNTIME_BYTES = 2 ** 30;
 
 /**
  * Memory of one training step at `shape`, from the graph's shapes: the forward values (all kept for the
- * backward pass) × 1.5 for the backward's working set, plus the parameters six times over (tfjs variables,
- * Adam's two moments, the gradients on both sides, the copy fed to onnxruntime), plus 1 GiB for the
- * runtimes (Node, the wasm heap, onnxruntime). Calibrated on full-width GHMFC: estimate 8.3 GiB at batch
- * 64 (3.9 at 16) against a measured peak RSS of the whole process of 6.4–6.9 GiB (4.1 at 16).
+ * backward pass) × 1.5 for the backward's working set, plus the parameters eight times over (the fused
+ * step, `trainStep`: tfjs variables, the host copy and the buffer the update is written into, Adam's two
+ * moments and their two output buffers, the gradients inside onnxruntime), plus 1 GiB for the
+ * runtimes (Node, the wasm heap, onnxruntime). Calibrated on full-width GHMFC: estimate 8.7 GiB at batch
+ * 64 (4.2 at 16) against a measured peak RSS of the whole process of 5.7–6.2 GiB with the fused step
+ * (6.4–6.9 GiB before it; 4.1 at 16).
  */
 export function ghmfcStepMemory(c: GhmfcConfig, paramShapes: Map<string, number[]>, shape: GhmfcGraphShape): { graphBytes: number; paramBytes: number; totalBytes: number } {
   const graph = buildGhmfcGraph(c, paramShapes, shape, { train: true, margin: 0.25, dropout: c.dropout > 0 });
   const graphBytes = 1.5 * graph.forwardBytes;
   let n = 0;
   paramShapes.forEach((s) => (n += s.reduce((a, b) => a * b, 1)));
-  const paramBytes = 6 * 4 * n;
+  const paramBytes = 8 * 4 * n;
   return { graphBytes, paramBytes, totalBytes: graphBytes + paramBytes + RUNTIME_BYTES };
 }
 
@@ -67,6 +79,7 @@ export class GhmfcOrtEngine {
   private sessions = new Map<string, OrtSession>();
   private staging = new Map<string, Float32Array>();
   private checked = new Set<string>();
+  private fused = new FusedAdamHost((k, t) => this.stage(k, t));
 
   constructor(
     readonly cfg: GhmfcConfig,
@@ -96,8 +109,8 @@ export class GhmfcOrtEngine {
     this.checked.add(key);
   }
 
-  private session(shape: GhmfcGraphShape, train: boolean, margin: number): OrtSession {
-    const key = `${JSON.stringify(shape)}:${train ? `train@${margin}` : 'eval'}`;
+  private session(shape: GhmfcGraphShape, train: boolean, margin: number, adam?: DrinGraphAdam): OrtSession {
+    const key = `${JSON.stringify(shape)}:${train ? `train@${margin}` : 'eval'}${adam ? `:adam@${JSON.stringify(adam)}` : ''}`;
     let s = this.sessions.get(key);
     if (s) {
       this.sessions.delete(key);
@@ -111,8 +124,8 @@ export class GhmfcOrtEngine {
       old.dispose();
       this.sessions.delete(oldest);
     }
-    const graph = buildGhmfcGraph(this.cfg, this.paramShapes(), shape, { train, margin, dropout: this.opts.dropout ?? true, dropoutSeed: this.opts.dropoutSeed });
-    s = this.opts.session ? this.opts.session(graph.toBytes()) : new OrtSession(graph.toBytes());
+    const graph = buildGhmfcGraph(this.cfg, this.paramShapes(), shape, { train, margin, dropout: this.opts.dropout ?? true, dropoutSeed: this.opts.dropoutSeed, adam });
+    s = this.opts.session ? this.opts.session(graph.toBytes()) : new OrtSession(graph.toBytes(), undefined, { allowSpinning: this.opts.allowSpinning ?? true });
     this.sessions.set(key, s);
     return s;
   }
@@ -153,14 +166,26 @@ export class GhmfcOrtEngine {
     return { tensors, shape: { B, T, N, R } };
   }
 
-  private run(batch: Record<string, tf.Tensor>, margin: number | undefined, fetch: string[]): { out: Record<string, Float32Array>; shape: GhmfcGraphShape } {
+  private run(
+    batch: Record<string, tf.Tensor>,
+    margin: number | undefined,
+    fetch: string[],
+    adam?: FusedAdamState,
+  ): { out: Record<string, Float32Array>; shape: GhmfcGraphShape } {
     const { tensors, shape } = this.batchInputs(batch, margin !== undefined);
     try {
-      const session = this.session(shape, margin !== undefined, margin ?? 0);
+      const graphAdam = adam && { beta1: adam.opts.beta1, beta2: adam.opts.beta2, eps: adam.opts.eps };
+      const session = this.session(shape, margin !== undefined, margin ?? 0, graphAdam);
       const feeds: Record<string, OrtFeed> = {};
       for (const [k, t] of Object.entries(tensors)) feeds[k] = { data: this.stage(k, t), dims: t.shape };
-      for (const [k, p] of this.params) feeds[k] = { data: this.stage(k, p), dims: p.shape };
-      return { out: session.run(feeds, fetch), shape };
+      if (!adam) {
+        for (const [k, p] of this.params) feeds[k] = { data: this.fused.paramData(k, p), dims: p.shape };
+        return { out: session.run(feeds, fetch), shape };
+      }
+      const step = this.fused.prepare(this.params, [...this.params.keys()], adam);
+      const out = session.run({ ...feeds, ...step.feeds }, fetch, step.into);
+      step.commit();
+      return { out, shape };
     } finally {
       Object.values(tensors).forEach((t) => t.dispose());
     }
@@ -194,9 +219,20 @@ export class GhmfcOrtEngine {
     return { loss: out.loss[0], scores: tf.tensor2d(out.scores, [shape.B, shape.R]), grads };
   }
 
+  /**
+   * One training step with Adam inside the graph (PyTorch's rule, the same float32 ops as src/train/adam.ts):
+   * the parameters and `adam`'s moments are updated in place. Returns the loss and the scores [B,R]
+   * computed before the update.
+   */
+  trainStep(batch: Record<string, tf.Tensor>, margin: number, adam: FusedAdamState): { loss: number; scores: tf.Tensor2D } {
+    const { out, shape } = this.run(batch, margin, ['loss', 'scores'], adam);
+    return { loss: out.loss[0], scores: tf.tensor2d(out.scores, [shape.B, shape.R]) };
+  }
+
   dispose(): void {
     this.sessions.forEach((s) => s.dispose());
     this.sessions.clear();
     this.staging.clear();
+    this.fused.clear();
   }
 }

@@ -20,7 +20,7 @@
  * Scores: cosine(mention, entity) → [B, R].
  */
 import * as tf from '@tensorflow/tfjs';
-import type { RankingModel } from './ranking-model';
+import type { FusedAdam, RankingModel } from './ranking-model';
 import { ortUnavailable } from '../onnx/session';
 import { GhmfcOrtEngine, GhmfcOrtOptions } from './ghmfc-ort';
 import { initMultiheadAttention, torchMultiheadAttention } from './multihead-attention';
@@ -195,7 +195,12 @@ export function createGhmfc(config: Partial<GhmfcConfig> = {}, seed = 0, opts: G
     // the ort engine scores in eval mode (no tape; training goes through lossAndGrads); training-mode
     // scores (dropout, a tape) come from the tfjs forward, the same model
     scores: (batch, o) => (ort && !o?.training ? ort.scores(batch) : tf.tidy(() => ghmfcForward(model, batch, o).scores)),
-    ...(ort ? { lossAndGrads: (batch: Record<string, tf.Tensor>, margin: number) => ort.step(batch, margin) } : {}),
+    ...(ort
+      ? {
+          lossAndGrads: (batch: Record<string, tf.Tensor>, margin: number) => ort.step(batch, margin),
+          trainStepFused: (batch: Record<string, tf.Tensor>, margin: number, adam: FusedAdam) => ort.trainStep(batch, margin, adam),
+        }
+      : {}),
   };
   return model;
 }

@@ -270,6 +270,28 @@ export const GRAD_RULES: Record<string, GradRule> = {
       return [d.emit('Pad', [dy!, d.constI(pads)], s)];
     },
   },
+  /**
+   * LayerNorm over the last axis (a composite recorded by `DiffGraph.layerNorm`, not an ONNX op): with
+   * x̂ = (x − mean)/std (`extra.normalized`), g = dy·gamma: dx = (g − mean(g) − x̂·mean(g·x̂)) / std,
+   * dgamma = Σ dy·x̂, dbeta = Σ dy over the leading axes (PyTorch's layer_norm_backward, the same formula).
+   */
+  LayerNorm: {
+    shapes: ([a]) => [a],
+    grad: (d, n, [dy], needs) => {
+      const [x, gamma, beta] = n.inputs;
+      const { normalized: y, std } = n.extra as { normalized: string; std: string };
+      const s = d.shape(x);
+      const keep = [...s.slice(0, -1), 1];
+      let dx: string | undefined;
+      if (needs[0]) {
+        const g = times(d, dy!, gamma);
+        const m1 = d.emit('ReduceMean', [g], keep, { axes: [-1], keepdims: 1 });
+        const m2 = d.emit('ReduceMean', [d.emit('Mul', [g, y], s)], keep, { axes: [-1], keepdims: 1 });
+        dx = d.emit('Div', [d.emit('Sub', [d.emit('Sub', [g, m1], s), d.emit('Mul', [y, m2], s)], s), std], s);
+      }
+      return [dx, needs[1] ? d.unbroadcast(times(d, dy!, y), d.shape(gamma)) : undefined, needs[2] ? d.unbroadcast(dy!, d.shape(beta)) : undefined];
+    },
+  },
   /** Dropout (opset 13) in training mode; output 1 is the keep mask. Gradient: dy · mask / (1 − p). */
   Dropout: {
     shapes: ([a]) => [a, a],

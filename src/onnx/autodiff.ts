@@ -147,6 +147,36 @@ export class DiffGraph {
   dropout = (x: string, p: number, seed?: number): string => (p > 0 ? this.node('Dropout', [x], seed === undefined ? {} : { seed }, { ratio: p })[0] : x);
 
   /**
+   * PyTorch LayerNorm over the last axis: `(x − mean) / sqrt(var + eps) · gamma + beta` (biased variance),
+   * `gamma`, `beta` [D]. The forward is the same ONNX ops as writing it out (ReduceMean, Sub, Mul,
+   * ReduceMean, Add, Sqrt, Div, Mul, Add: the same float32 numbers); the backward is one rule
+   * (autodiff-rules.ts `LayerNorm`: dx = (g − mean(g) − x̂·mean(g·x̂)) / std with g = dy·gamma, x̂ the
+   * normalised x) instead of the chain of the ops' rules: about half the passes over [..., D].
+   */
+  layerNorm = (x: string, gamma: string, beta: string, eps: number): string => {
+    const s = this.shape(x);
+    const keep = [...s.slice(0, -1), 1];
+    const mean = this.emit('ReduceMean', [x], keep, { axes: [-1], keepdims: 1 });
+    const xc = this.emit('Sub', [x, mean], s);
+    const variance = this.emit('ReduceMean', [this.emit('Mul', [xc, xc], s)], keep, { axes: [-1], keepdims: 1 });
+    const std = this.emit('Sqrt', [this.emit('Add', [variance, this.constF([eps])], keep)], keep);
+    const y = this.emit('Div', [xc, std], s);
+    const out = this.emit('Add', [this.emit('Mul', [y, gamma], s), beta], s);
+    this.record('LayerNorm', [x, gamma, beta], [out], {}, { normalized: y, std });
+    return out;
+  };
+
+  /**
+   * Record a composite node whose forward ops were already emitted (unrecorded): its rule in
+   * GRAD_RULES gives the gradient of the whole, reading what the forward saved in `extra`.
+   */
+  private record(type: string, inputs: string[], outputs: string[], attrs: Record<string, OnnxAttr>, extra: Record<string, unknown>): void {
+    if (!GRAD_RULES[type]) throw new Error(`DiffGraph: no gradient rule for composite op '${type}'`);
+    if (inputs.some((v) => this.live.has(v))) outputs.forEach((o) => this.live.add(o));
+    this.nodes.push({ type, inputs, outputs, attrs, extra });
+  }
+
+  /**
    * Append the backward pass of scalar `loss` and return, for each `wrt` value, the name of its gradient
    * (a zero constant when the loss does not depend on it).
    */

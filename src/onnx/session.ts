@@ -26,6 +26,7 @@ export interface OrtFeed {
 interface NativeSession {
   loadModel(buffer: ArrayBufferLike, offset: number, length: number, options: object): void;
   run(feeds: Record<string, unknown>, fetches: Record<string, null>, options: object): Record<string, { data: Float32Array; dims: number[] }>;
+  endProfiling(): void;
   dispose(): void;
 }
 
@@ -74,6 +75,17 @@ export interface OrtRunOptions {
 /** Where a session runs: the CPU provider, or CUDA device `cudaDevice` (default 0). */
 export interface OrtSessionOptions extends OrtRunOptions {
   device?: 'cpu' | 'cuda';
+  /**
+   * onnxruntime's per-node profiler: a file prefix; every run is recorded and `endProfiling()` writes
+   * `<prefix>_<date>.json` (Chrome trace format: one event per node with its duration in µs).
+   */
+  profilePrefix?: string;
+  /**
+   * Let idle intra-op threads spin between ops (onnxruntime's default, true): lower latency on an idle
+   * machine; false makes them sleep, which leaves the cores to other processes (and to the busy thread)
+   * on a shared one.
+   */
+  allowSpinning?: boolean;
 }
 
 /** The executionProviders list for `device` (CUDA: exports NVIDIA_TF32_OVERRIDE=0 unless `tf32`). */
@@ -101,7 +113,14 @@ export class OrtSession {
       interOpNumThreads: 1,
       executionMode: 'sequential',
       graphOptimizationLevel: 'all',
+      ...(opts.profilePrefix ? { enableProfiling: true, profileFilePrefix: opts.profilePrefix } : {}),
+      ...(opts.allowSpinning === false ? { extra: { session: { intra_op: { allow_spinning: '0' }, inter_op: { allow_spinning: '0' } } } } : {}),
     });
+  }
+
+  /** Stop the profiler of a session made with `profilePrefix` and write its file. */
+  endProfiling(): void {
+    this.native.endProfiling();
   }
 
   /**

@@ -48,6 +48,24 @@ const CASES: Case[] = [
   { name: 'ReduceMax', inputs: [g([2, 5, 3])], ours: (d, [a]) => d.reduceMax(a, [1]), tfjs: ([a]) => tf.max(a, 1) },
   { name: 'Concat', inputs: [g([2, 3]), g([2, 5])], ours: (d, [a, b]) => d.concat([a, b], 1), tfjs: ([a, b]) => tf.concat([a, b], 1) },
   { name: 'Slice', inputs: [g([4, 6])], ours: (d, [a]) => d.slice(a, [1, 2], [3, 5], [0, 1]), tfjs: ([a]) => a.slice([1, 2], [2, 3]) },
+  {
+    name: 'LayerNorm (composite, 3-D input)',
+    inputs: [g([2, 3, 6]), g([6]), g([6])],
+    ours: (d, [x, w, b]) => d.layerNorm(x, w, b, 1e-5),
+    tfjs: ([x, w, b]) => {
+      const xc = tf.sub(x, tf.mean(x, -1, true));
+      return tf.add(tf.mul(tf.div(xc, tf.sqrt(tf.add(tf.mean(tf.mul(xc, xc), -1, true), 1e-5))), w), b);
+    },
+  },
+  {
+    name: 'LayerNorm (composite, input only)',
+    inputs: [g([4, 5]), c([5]), c([5])],
+    ours: (d, [x, w, b]) => d.layerNorm(x, w, b, 1e-5),
+    tfjs: ([x, w, b]) => {
+      const xc = tf.sub(x, tf.mean(x, -1, true));
+      return tf.add(tf.mul(tf.div(xc, tf.sqrt(tf.add(tf.mean(tf.mul(xc, xc), -1, true), 1e-5))), w), b);
+    },
+  },
 ];
 
 const why = ortUnavailable();

@@ -95,7 +95,7 @@ test('GHMFC step memory: grows linearly with the batch, parameters counted once;
   assert.equal(m16.paramBytes, m64.paramBytes);
   let n = 0;
   shapes.forEach((s) => (n += s.reduce((a, b) => a * b, 1)));
-  assert.equal(m64.paramBytes, 24 * n);
+  assert.equal(m64.paramBytes, 32 * n);
   // graph: activations ∝ B (the text and image streams: ≥ 2 × (128 × 768 + 49 × 2048) floats per mention and block)
   const perMention = (m64.graphBytes - m16.graphBytes) / 48;
   assert.ok(perMention > 4 * 2 * (128 * 768 + 49 * 2048), `activations per mention ${perMention}`);
