@@ -305,16 +305,19 @@ function dynamicEdgesBackward(
   dIn.mi.push(dmi);
 }
 
-/** h' = GELU(LN(P)) over the rows of P [N,D]: LayerNorm over D (scale γ, shift β), then Y·Φ(Y). */
+/**
+ * h' = GELU(LN(P)) over the rows of P [N,D]: LayerNorm over D (scale γ, shift β), then Y·Φ(Y), as two fused
+ * onnxruntime kernels — ONNX LayerNormalization (opset 17; it also outputs the row mean μ and rstd [N,1]) and
+ * com.microsoft Gelu (the exact erf form, 0.5·Y·(1 + erf(Y/√2))). The tape's Ŷ = (P − μ)·rstd and Φ(Y) are
+ * written out: only the backward reads them, so a forward-only graph leaves them out (OnnxGraph.toBytes).
+ */
 function layerNormGeluForward(ops: DrinOps, P: Value, gamma: Value, beta: Value, eps: number): { out: Value; tape: LayerNormGeluTape } {
   const { graph } = ops;
-  const mean = ops.meanAxes(P, [1], true); // [N,1]
-  const centered = ops.sub(P, mean);
-  const rstd = ops.div(graph.constF([1]), ops.sqrt(ops.shift(ops.meanAxes(ops.mul(centered, centered), [1], true), eps))); // [N,1]
-  const normalized = ops.mul(centered, rstd);
-  const Y = ops.add(ops.mul(normalized, gamma), beta);
+  const [Y, mean, rstd] = graph.opN('LayerNormalization', [P, gamma, beta], { axis: -1, epsilon: { float: eps } }, 3); // [N,D], [N,1], [N,1]
+  const normalized = ops.mul(ops.sub(P, mean), rstd);
   const cdf = ops.scale(ops.shift(graph.op('Erf', [ops.scale(Y, Math.SQRT1_2)]), 1), 0.5); // Φ(Y)
-  return { out: ops.mul(Y, cdf), tape: { normalized, rstd, Y, cdf } };
+  const [out] = graph.opDomain('com.microsoft', 1, 'Gelu', [Y]);
+  return { out, tape: { normalized, rstd, Y, cdf } };
 }
 
 /**
