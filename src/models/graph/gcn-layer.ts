@@ -44,6 +44,11 @@
  * When the batch gives x's distinct rows U and index (./unique-rows.ts), x (W_h W_e)ᵀ + c is computed on U
  * and gathered, and Q = (dP summed per distinct row)ᵀ U; with few distinct rows (N < din) the vertex is
  * formed per row instead, h = U W_eᵀ + b_e [N,D], and its P rows are Gather(h W_hᵀ + b_h) (same file).
+ *
+ * LayerNorm and GELU run as onnxruntime's fused kernels (ONNX LayerNormalization, com.microsoft Gelu in its
+ * exact erf form), one pass each instead of ≈ 12 written-out elementwise ops; the backward's Ŷ and Φ(Y) are
+ * written out and exist only in a training graph. LayerNorm is per row, so each lazy part's rows are their
+ * own block (`NormBlock`): no concatenation of P into one [N,D] tensor, and no split of h' for those parts.
  */
 import { DrinGraphContext, DrinOps, Value } from './ops';
 import { gatherRows, sumPerRow } from './unique-rows';
