@@ -31,6 +31,8 @@ export class OnnxGraph {
   private producer = new Map<string, onnx.INodeProto>();
   /** Values renamed to a graph output's name: later uses read the new name. */
   private alias = new Map<string, string>();
+  /** Operator domains besides the default one that nodes use, with their opset versions (e.g. com.microsoft 1). */
+  private domains = new Map<string, number>();
 
   constructor(readonly name: string) {}
 
@@ -107,10 +109,26 @@ export class OnnxGraph {
     return out;
   }
 
+  /**
+   * Append one node of operator domain `domain` (opset `version`), e.g. onnxruntime's contrib ops
+   * (`com.microsoft`: Gelu); returns its output names. Only a runtime that registers the op can load the model.
+   */
+  opDomain(domain: string, version: number, type: string, inputs: string[], attrs: Record<string, OnnxAttr> = {}, outputs = 1): string[] {
+    const out = this.opN(type, inputs, attrs, outputs);
+    this.producer.get(out[0])!.domain = domain;
+    this.domains.set(domain, version);
+    return out;
+  }
+
   /** The serialised ModelProto (nodes that no output depends on are left out). */
   toBytes(): Uint8Array {
     const graph = onnx.GraphProto.create({ name: this.name, node: this.liveNodes(), input: this.inputs, output: this.outputs, initializer: this.inits });
-    const model = onnx.ModelProto.create({ irVersion: 8, producerName: 'drin-ts', opsetImport: [{ domain: '', version: 17 }], graph });
+    const model = onnx.ModelProto.create({
+      irVersion: 8,
+      producerName: 'drin-ts',
+      opsetImport: [{ domain: '', version: 17 }, ...[...this.domains].map(([domain, version]) => ({ domain, version }))],
+      graph,
+    });
     return onnx.ModelProto.encode(model).finish();
   }
 }

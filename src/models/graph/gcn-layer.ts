@@ -44,6 +44,11 @@
  * When the batch gives x's distinct rows U and index (./unique-rows.ts), x (W_h W_e)ᵀ + c is computed on U
  * and gathered, and Q = (dP summed per distinct row)ᵀ U; with few distinct rows (N < din) the vertex is
  * formed per row instead, h = U W_eᵀ + b_e [N,D], and its P rows are Gather(h W_hᵀ + b_h) (same file).
+ *
+ * LayerNorm and GELU run as onnxruntime's fused kernels (ONNX LayerNormalization, com.microsoft Gelu in its
+ * exact erf form), one pass each instead of ≈ 12 written-out elementwise ops; the backward's Ŷ and Φ(Y) are
+ * written out and exist only in a training graph. LayerNorm is per row, so each lazy part's rows are their
+ * own block (`NormBlock`): no concatenation of P into one [N,D] tensor, and no split of h' for those parts.
  */
 import { DrinGraphContext, DrinOps, Value } from './ops';
 import { gatherRows, sumPerRow } from './unique-rows';
@@ -69,8 +74,21 @@ export interface GcnLayerTape {
   Z: Value;
   parts: ZPart[];
   rows: number[];
-  norm: LayerNormGeluTape;
+  /** LayerNorm + GELU per block of rows (see `NormBlock`), dense block first. */
+  norms: { block: NormBlock; tape: LayerNormGeluTape }[];
   dynamic?: DynamicEdgesTape;
+}
+
+/**
+ * A block of P's rows that LayerNorm + GELU run on as one tensor: the dense parts' rows (one Gemm on Z, in
+ * part order) or one lazy part's rows. LayerNorm is per row, so blocks need no concatenation into one
+ * [N,D] tensor and their outputs no split by vertex type beyond the dense block's.
+ */
+interface NormBlock {
+  /** P's rows of the block [n,D]. */
+  P: Value;
+  /** The parts (indices into `parts`) the block holds, in order. */
+  parts: number[];
 }
 
 /** What LayerNorm + GELU's backward reads. */
@@ -136,10 +154,19 @@ export function gcnLayerForward(
         entityPart(ti, ii, h.ei), // A_ei + ei
       ];
   const rows = last ? [B, BR] : [B, B, BR, BR];
-  const { Z, P } = projectionForward(ops, h, parts, rows, param[`${prefix}.w_h.weight`], param[`${prefix}.w_h.bias`]);
-  const norm = layerNormGeluForward(ops, P, param[`${prefix}.layer_norm.weight`], param[`${prefix}.layer_norm.bias`], cfg.layerNormEps);
-  const H = ops.split(norm.out, rows, 0);
-  const tape: GcnLayerTape = { index, last, h, e, weighted, Z, parts, rows, norm: norm.tape };
+  const { Z, blocks } = projectionForward(ops, h, parts, param[`${prefix}.w_h.weight`], param[`${prefix}.w_h.bias`]);
+  const H: Value[] = parts.map(() => '');
+  const norms = blocks.map((block) => {
+    const norm = layerNormGeluForward(ops, block.P, param[`${prefix}.layer_norm.weight`], param[`${prefix}.layer_norm.bias`], cfg.layerNormEps);
+    const out = ops.split(
+      norm.out,
+      block.parts.map((j) => rows[j]),
+      0,
+    );
+    block.parts.forEach((j, n) => (H[j] = out[n]));
+    return { block, tape: norm.tape };
+  });
+  const tape: GcnLayerTape = { index, last, h, e, weighted, Z, parts, rows, norms };
   const vertices = last ? { mt: H[0], et: H[1], mi: h.mi, ei: h.ei } : { mt: H[0], mi: H[1], et: H[2], ei: H[3] };
   if (last || cfg.edgeType !== 'dynamic') return { vertices, edges: e, tape };
   tape.dynamic = dynamicEdgesForward(ctx, prefix, h, e);
@@ -195,18 +222,26 @@ export function gcnLayerBackward(
 
   // the gradient of h' = GELU(LN(P)), one block of rows per vertex type
   const dHparts = last ? [dOut.mt, dOut.et] : [dOut.mt, dOut.mi, dOut.et, dOut.ei];
-  const dH = ops.concat(
-    dHparts.map((list: VertexGradTerm[], j) => (list.length ? ops.sum(list.map((term) => denseTerm(ops, term))) : ops.zeros([tape.rows[j], D]))),
-    0,
-  ); // [N,D]
-  const { dP, dGamma, dBeta } = layerNormGeluBackward(ops, tape.norm, dH, param[`${prefix}.layer_norm.weight`]);
-  grads[`${prefix}.layer_norm.weight`] = dGamma;
-  grads[`${prefix}.layer_norm.bias`] = dBeta;
+  const dHpart = dHparts.map((list: VertexGradTerm[], j) => (list.length ? ops.sum(list.map((term) => denseTerm(ops, term))) : ops.zeros([tape.rows[j], D])));
+  const back = tape.norms.map(({ block, tape: normTape }) =>
+    layerNormGeluBackward(
+      ops,
+      normTape,
+      ops.concat(
+        block.parts.map((j) => dHpart[j]),
+        0,
+      ), // the block's dH [n,D]
+      param[`${prefix}.layer_norm.weight`],
+    ),
+  );
+  grads[`${prefix}.layer_norm.weight`] = ops.sum(back.map((b) => b.dGamma));
+  grads[`${prefix}.layer_norm.bias`] = ops.sum(back.map((b) => b.dBeta));
+  const dPBlocks = back.map((b) => b.dP);
   // P = Z W_hᵀ + b_h
   if (edgesHaveGrad && tape.parts.some((part) => part.lazy)) throw new Error('DRIN graph: lazy entity rows after layer 0'); // cannot happen: only layer 0 reads them
-  const { dZ, lazyBack, dWeight } = projectionBackward(ops, tape, dP, param[`${prefix}.w_h.weight`]);
+  const { dZ, lazyBack, dWeight } = projectionBackward(ops, tape, dPBlocks, param[`${prefix}.w_h.weight`]);
   grads[`${prefix}.w_h.weight`] = dWeight;
-  grads[`${prefix}.w_h.bias`] = ops.sumAxes(dP, [0]);
+  grads[`${prefix}.w_h.bias`] = ops.sum(dPBlocks.map((dP) => ops.sumAxes(dP, [0])));
   const [jEt, jEi] = last ? [1, -1] : [2, 3];
   const dA = { mt: dZ[0]!, mi: last ? undefined : dZ[1]!, et: dZ[jEt], ei: last ? undefined : dZ[jEi] };
   const w = slotWeights(ops, cfg.maskGoldSlot);
@@ -305,16 +340,19 @@ function dynamicEdgesBackward(
   dIn.mi.push(dmi);
 }
 
-/** h' = GELU(LN(P)) over the rows of P [N,D]: LayerNorm over D (scale γ, shift β), then Y·Φ(Y). */
+/**
+ * h' = GELU(LN(P)) over the rows of P [N,D]: LayerNorm over D (scale γ, shift β), then Y·Φ(Y), as two fused
+ * onnxruntime kernels — ONNX LayerNormalization (opset 17; it also outputs the row mean μ and rstd [N,1]) and
+ * com.microsoft Gelu (the exact erf form, 0.5·Y·(1 + erf(Y/√2))). The tape's Ŷ = (P − μ)·rstd and Φ(Y) are
+ * written out: only the backward reads them, so a forward-only graph leaves them out (OnnxGraph.toBytes).
+ */
 function layerNormGeluForward(ops: DrinOps, P: Value, gamma: Value, beta: Value, eps: number): { out: Value; tape: LayerNormGeluTape } {
   const { graph } = ops;
-  const mean = ops.meanAxes(P, [1], true); // [N,1]
-  const centered = ops.sub(P, mean);
-  const rstd = ops.div(graph.constF([1]), ops.sqrt(ops.shift(ops.meanAxes(ops.mul(centered, centered), [1], true), eps))); // [N,1]
-  const normalized = ops.mul(centered, rstd);
-  const Y = ops.add(ops.mul(normalized, gamma), beta);
+  const [Y, mean, rstd] = graph.opN('LayerNormalization', [P, gamma, beta], { axis: -1, epsilon: { float: eps } }, 3); // [N,D], [N,1], [N,1]
+  const normalized = ops.mul(ops.sub(P, mean), rstd);
   const cdf = ops.scale(ops.shift(graph.op('Erf', [ops.scale(Y, Math.SQRT1_2)]), 1), 0.5); // Φ(Y)
-  return { out: ops.mul(Y, cdf), tape: { normalized, rstd, Y, cdf } };
+  const [out] = graph.opDomain('com.microsoft', 1, 'Gelu', [Y]);
+  return { out, tape: { normalized, rstd, Y, cdf } };
 }
 
 /**
@@ -347,21 +385,31 @@ interface LazyPartGrads {
 }
 
 /**
- * Backward of P = Z W_hᵀ + b_h from dP [N,D]: dW_h and dZ per part (undefined for a lazy part, whose
- * gradients are in `lazyBack` instead; see the header's "Lazy entity rows").
+ * Backward of P = Z W_hᵀ + b_h from dP per norm block (tape.norms: the dense parts' rows [n,D], then each
+ * lazy part's): dW_h and dZ per part (undefined for a lazy part, whose gradients are in `lazyBack` instead;
+ * see the header's "Lazy entity rows").
  */
-function projectionBackward(ops: DrinOps, tape: GcnLayerTape, dP: Value, Wh: Value): { dZ: (Value | undefined)[]; lazyBack: LazyPartGrads[]; dWeight: Value } {
+function projectionBackward(
+  ops: DrinOps,
+  tape: GcnLayerTape,
+  dPBlocks: Value[],
+  Wh: Value,
+): { dZ: (Value | undefined)[]; lazyBack: LazyPartGrads[]; dWeight: Value } {
   const { D } = ops;
   const input = tape.h;
   const lazyBack: LazyPartGrads[] = [];
-  if (!tape.parts.some((part) => part.lazy)) return { dZ: ops.split(ops.matmul(dP, Wh), tape.rows, 0), lazyBack, dWeight: ops.tmatmul(dP, tape.Z) };
+  if (!tape.parts.some((part) => part.lazy)) {
+    const dP = dPBlocks[0]; // one block: every part's rows
+    return { dZ: ops.split(ops.matmul(dP, Wh), tape.rows, 0), lazyBack, dWeight: ops.tmatmul(dP, tape.Z) };
+  }
   // rows that exist as without lazy parts; each lazy part by the header's formulas
-  const dPs = ops.split(dP, tape.rows, 0);
+  const dPs: Value[] = tape.parts.map(() => '');
+  let dPDense = '';
+  tape.norms.forEach(({ block }, k) => {
+    if (tape.parts[block.parts[0]].Z) dPDense = dPBlocks[k];
+    else dPs[block.parts[0]] = dPBlocks[k];
+  });
   const denseIdx = tape.parts.flatMap((part, j) => (part.Z ? [j] : []));
-  const dPDense = ops.concat(
-    denseIdx.map((j) => dPs[j]),
-    0,
-  );
   const dWh: Value[] = [ops.tmatmul(dPDense, tape.Z)];
   const dZDense = ops.split(
     ops.matmul(dPDense, Wh),
@@ -395,42 +443,37 @@ function projectionBackward(ops: DrinOps, tape: GcnLayerTape, dP: Value, Wh: Val
   return { dZ, lazyBack, dWeight: ops.sum(dWh) };
 }
 
-/** P = Z W_hᵀ + b_h [N,D] over the parts' rows, the lazy parts by the header's formula; also Z (the rows that exist). */
-function projectionForward(ops: DrinOps, h: GraphVertices, parts: ZPart[], rows: number[], Wh: Value, bh: Value): { Z: Value; P: Value } {
+/**
+ * P = Z W_hᵀ + b_h over the parts' rows, as norm blocks (see `NormBlock`): the dense parts' rows [n,D] from one
+ * Gemm on Z, then each lazy part's rows [B·R,D] by the header's formula; also Z (the rows that exist).
+ */
+function projectionForward(ops: DrinOps, h: GraphVertices, parts: ZPart[], Wh: Value, bh: Value): { Z: Value; blocks: NormBlock[] } {
   const { graph, D } = ops;
-  const dense = parts.filter((part) => part.Z);
+  const denseIdx = parts.flatMap((part, j) => (part.Z ? [j] : []));
   const Z = ops.concat(
-    dense.map((part) => part.Z!),
+    denseIdx.map((j) => parts[j].Z!),
     0,
-  ); // [N,D] (the rows that exist)
-  let P: Value;
-  if (dense.length === parts.length) P = ops.linear(Z, Wh, bh);
-  else {
-    // lazy entity rows: (a1·mt + a2·mi + x W_eᵀ + b_e) W_hᵀ + b_h = a1·(mt W_hᵀ) + a2·(mi W_hᵀ) + x (W_h W_e)ᵀ + (b_e W_hᵀ + b_h)
-    const denseP = ops.split(
-      ops.linear(Z, Wh, bh),
-      parts.flatMap((part, j) => (part.Z ? [rows[j]] : [])),
-      0,
-    );
-    const mtW = ops.matmulT(h.mt, Wh);
-    const miW = ops.matmulT(h.mi, Wh);
-    let j = 0;
-    P = ops.concat(
-      parts.map((part) => {
-        if (part.Z) return denseP[j++];
-        const { X, a1, a2 } = part.lazy!;
-        const rowBias = ops.reshape(graph.op('Gemm', [ops.reshape(X.b, [1, D]), Wh, bh], { transB: 1 }), [D]); // [D] → [1,D] → [D]
-        // x (W_h W_e)ᵀ + c once per distinct row when the batch gives them (./unique-rows.ts), [B·R,D]
-        // (few distinct rows: h W_hᵀ + b_h on the vertex's N rows, gathered)
-        if (X.rowsH) return ops.add(ops.add(ops.outer(a1, mtW), ops.outer(a2, miW)), gatherRows(ops, ops.linear(X.rowsH, Wh, bh), X.unique!));
-        const fused = ops.matmul(Wh, X.W); // [D,din]
-        const rowsP = X.unique
-          ? gatherRows(ops, graph.op('Gemm', [X.unique.rows, fused, rowBias], { transB: 1 }), X.unique)
-          : graph.op('Gemm', [X.x, fused, rowBias], { transB: 1 });
-        return ops.add(ops.add(ops.outer(a1, mtW), ops.outer(a2, miW)), rowsP);
-      }),
-      0,
-    );
-  }
-  return { Z, P };
+  ); // [n,D] (the rows that exist)
+  const blocks: NormBlock[] = [{ P: ops.linear(Z, Wh, bh), parts: denseIdx }];
+  if (denseIdx.length === parts.length) return { Z, blocks };
+  // lazy entity rows: (a1·mt + a2·mi + x W_eᵀ + b_e) W_hᵀ + b_h = a1·(mt W_hᵀ) + a2·(mi W_hᵀ) + x (W_h W_e)ᵀ + (b_e W_hᵀ + b_h)
+  const mtW = ops.matmulT(h.mt, Wh);
+  const miW = ops.matmulT(h.mi, Wh);
+  parts.forEach((part, j) => {
+    if (part.Z) return;
+    const { X, a1, a2 } = part.lazy!;
+    const rowBias = ops.reshape(graph.op('Gemm', [ops.reshape(X.b, [1, D]), Wh, bh], { transB: 1 }), [D]); // [D] → [1,D] → [D]
+    // x (W_h W_e)ᵀ + c once per distinct row when the batch gives them (./unique-rows.ts), [B·R,D]
+    // (few distinct rows: h W_hᵀ + b_h on the vertex's N rows, gathered)
+    let rowsP: Value;
+    if (X.rowsH) rowsP = gatherRows(ops, ops.linear(X.rowsH, Wh, bh), X.unique!);
+    else {
+      const fused = ops.matmul(Wh, X.W); // [D,din]
+      rowsP = X.unique
+        ? gatherRows(ops, graph.op('Gemm', [X.unique.rows, fused, rowBias], { transB: 1 }), X.unique)
+        : graph.op('Gemm', [X.x, fused, rowBias], { transB: 1 });
+    }
+    blocks.push({ P: ops.add(ops.add(ops.outer(a1, mtW), ops.outer(a2, miW)), rowsP), parts: [j] });
+  });
+  return { Z, blocks };
 }
