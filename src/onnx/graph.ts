@@ -120,9 +120,13 @@ export class OnnxGraph {
     return out;
   }
 
-  /** The serialised ModelProto (nodes that no output depends on are left out). */
+  /** The serialised ModelProto (nodes that no output depends on are left out, and the constants only they read). */
   toBytes(): Uint8Array {
-    const graph = onnx.GraphProto.create({ name: this.name, node: this.liveNodes(), input: this.inputs, output: this.outputs, initializer: this.inits });
+    const node = this.liveNodes();
+    const read = new Set<string>(this.outputs.map((o) => o.name!));
+    for (const n of node) for (const x of n.input ?? []) read.add(x);
+    const initializer = this.inits.filter((t) => read.has(t.name!));
+    const graph = onnx.GraphProto.create({ name: this.name, node, input: this.inputs, output: this.outputs, initializer });
     const model = onnx.ModelProto.create({
       irVersion: 8,
       producerName: 'drin-ts',

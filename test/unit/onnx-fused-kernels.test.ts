@@ -76,3 +76,18 @@ test('OnnxGraph.opDomain declares the contrib domain; LayerNormalization + com.m
   assert.ok(maxY < 1e-5, `LayerNormalization max |Δ| ${maxY}`);
   assert.ok(maxOut < 1e-6, `Gelu max |Δ| ${maxOut} (the exact erf form; FastGelu's tanh approximation is off by ~1e-4)`);
 });
+
+test('OnnxGraph.toBytes leaves out the nodes no output reads and the constants only they read (onnxruntime warns about unused initializers)', () => {
+  const g = new OnnxGraph('dead');
+  const a = g.input('a', [2]);
+  const live = g.constF([2, 3], [2]);
+  const dead = g.constF([5, 7], [2]);
+  const deadAxes = g.constI([0]);
+  g.op('ReduceSum', [g.op('Mul', [a, dead]), deadAxes]); // built, never read
+  g.output('y', g.op('Mul', [a, live]), [2]);
+  const m = onnx.ModelProto.decode(g.toBytes());
+  assert.deepEqual(m.graph!.node!.map((n) => n.opType), ['Mul']);
+  assert.deepEqual(m.graph!.initializer!.map((t) => t.name), [live]);
+  const y = new OrtSession(g.toBytes(), 1).run({ a: { data: new Float32Array([1, 10]), dims: [2] } }, ['y']);
+  assert.deepEqual(Array.from(y.y), [2, 30]);
+});
