@@ -11,6 +11,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { OrtFeed, OrtSession, OrtSessionOptions } from '../onnx/session';
+import { FusedAdamHost } from '../onnx/fused-adam';
 import { DrinConfig } from './drin-config';
 import type { FusedAdam } from './ranking-model';
 import { buildDrinGraph, DrinGraphAdam, DrinGraphShape, drinGraphGradKeys, drinGraphParamKeys } from './drin-graph';
@@ -44,22 +45,12 @@ export interface DrinStepResult {
   grads: Map<string, tf.Tensor>;
 }
 
-/** A parameter's host copy: `data` holds the variable's values while the variable still has `dataId`. */
-interface HostParam {
-  data: Float32Array;
-  /** The buffer the next fused step writes into (then the two swap). */
-  spare: Float32Array;
-  dataId: object;
-}
-
 export class DrinOrtEngine {
   private sessions = new Map<string, OrtSession>();
   /** Host buffers reused from step to step (onnxruntime cannot read the threaded wasm heap, a SharedArrayBuffer). */
   private staging = new Map<string, Float32Array>();
-  /** Parameters as the last fused step left them (saves copying them out of tfjs at the next call). */
-  private hostParams = new Map<string, HostParam>();
-  /** Moment buffers the optimizer gave back at the last fused step, written at the next one. */
-  private spareMoments = new Map<string, { m: Float32Array; v: Float32Array }>();
+  /** Parameters and moments of the fused Adam step as host buffers, reused from step to step (src/onnx/fused-adam.ts). */
+  private fused = new FusedAdamHost((k, t) => this.stage(k, t));
 
   /**
    * Feed the lazy entity inputs as their distinct rows (graph/unique-rows.ts; default on). Off: every slot's
@@ -138,7 +129,7 @@ export class DrinOrtEngine {
           Object.assign(inputs, u.inputs);
           continue;
         }
-        feeds[k] = { data: params.has(k) ? this.paramData(k, params.get(k)!) : this.stage(k, t), dims: t.shape };
+        feeds[k] = { data: params.has(k) ? this.fused.paramData(k, params.get(k)!) : this.stage(k, t), dims: t.shape };
         if (!params.has(k) && k !== 'answer_onehot') inputs[k] = t.shape;
       }
       const shape: DrinGraphShape = { B, R, inputs };
@@ -190,13 +181,6 @@ export class DrinOrtEngine {
     };
   }
 
-  /** A parameter's values on the host: the fused step's copy while the variable is unchanged, else staged from tfjs. */
-  private paramData(key: string, p: tf.Variable): Float32Array {
-    const h = this.hostParams.get(key);
-    if (h && h.dataId === p.dataId) return h.data;
-    return this.stage(key, p);
-  }
-
   /** Scores [B,R] (no gradients). */
   scores(params: Map<string, tf.Variable>, batch: DrinBatch): tf.Tensor2D {
     const { out, shape } = this.run(params, batch, undefined, ['scores']);
@@ -222,49 +206,9 @@ export class DrinOrtEngine {
   trainStep(params: Map<string, tf.Variable>, batch: DrinBatch, margin: number, adam: FusedAdam): { loss: number; scores: tf.Tensor2D } {
     if (!batch.answer_onehot) throw new Error('DRIN ort engine: the batch has no answer_onehot (needed for the loss)');
     const { beta1, beta2, eps } = adam.opts;
-    const keys = drinGraphGradKeys(this.cfg);
-    const feeds: Record<string, OrtFeed> = {};
-    const into: Record<string, OrtFeed> = {};
-    const moments = new Map<string, { m: Float32Array; v: Float32Array; spare: { m: Float32Array; v: Float32Array } }>();
-    for (const k of keys) {
-      const p = params.get(k);
-      if (!p) throw new Error(`DRIN ort engine: missing parameter '${k}'`);
-      const dims = p.shape;
-      const size = p.size;
-      const cur = adam.hostMoments(k, dims);
-      const { stepSize, bc2Sqrt } = adam.scalars(cur.step + 1);
-      feeds[`adam.m:${k}`] = { data: cur.m, dims };
-      feeds[`adam.v:${k}`] = { data: cur.v, dims };
-      feeds[`adam.step_size:${k}`] = { data: Float32Array.of(stepSize), dims: [] };
-      feeds[`adam.bc2_sqrt:${k}`] = { data: Float32Array.of(bc2Sqrt), dims: [] };
-      let spare = this.spareMoments.get(k);
-      if (!spare || spare.m.length !== size) spare = { m: new Float32Array(size), v: new Float32Array(size) };
-      into[`next.m:${k}`] = { data: spare.m, dims };
-      into[`next.v:${k}`] = { data: spare.v, dims };
-      moments.set(k, { m: cur.m, v: cur.v, spare });
-      let h = this.hostParams.get(k);
-      if (h && (h.dataId !== p.dataId || h.data.length !== size)) h = undefined;
-      if (!h) {
-        // the variable changed outside the fused step (first step, checkpoint load, tfjs Adam): copy it once
-        h = { data: Float32Array.from(this.stage(k, p)), spare: new Float32Array(size), dataId: p.dataId };
-        this.hostParams.set(k, h);
-      }
-      into[`next:${k}`] = { data: h.spare, dims };
-    }
-    const { out, shape } = this.run(params, batch, margin, ['loss', 'scores'], { adam: { beta1, beta2, eps }, feeds, into });
-    const copy = tf.getBackend() !== 'wasm'; // the wasm backend copies tf.tensor's data into its heap; others may keep the array
-    for (const k of keys) {
-      const p = params.get(k)!;
-      const h = this.hostParams.get(k)!;
-      [h.data, h.spare] = [h.spare, h.data];
-      const t = tf.tensor(copy ? h.data.slice() : h.data, p.shape);
-      p.assign(t);
-      t.dispose();
-      h.dataId = p.dataId;
-      const mo = moments.get(k)!;
-      adam.commitHost(k, p.shape, mo.spare.m, mo.spare.v);
-      this.spareMoments.set(k, { m: mo.m, v: mo.v });
-    }
+    const step = this.fused.prepare(params, drinGraphGradKeys(this.cfg), adam);
+    const { out, shape } = this.run(params, batch, margin, ['loss', 'scores'], { adam: { beta1, beta2, eps }, feeds: step.feeds, into: step.into });
+    step.commit();
     return { loss: out.loss[0], scores: tf.tensor2d(out.scores, [shape.B, shape.R]) };
   }
 
@@ -272,7 +216,6 @@ export class DrinOrtEngine {
     this.sessions.forEach((s) => s.dispose());
     this.sessions.clear();
     this.staging.clear();
-    this.hostParams.clear();
-    this.spareMoments.clear();
+    this.fused.clear();
   }
 }

@@ -4,6 +4,7 @@
  * on tfjs only, so src/models imports nothing from src/train or src/data.
  */
 import * as tf from '@tensorflow/tfjs';
+import type { FusedAdamState } from '../onnx/fused-adam';
 
 export interface RankingModel {
   /** 'drin' | 'ghmfc' | ... */
@@ -36,13 +37,6 @@ export interface RankingModel {
 /**
  * What a fused engine needs from the optimizer (src/train/adam.ts `Adam` implements it): PyTorch Adam's
  * hyper-parameters, the step scalars, and each parameter's moments as host arrays [numel] in and out.
+ * Declared once, beside the host side of the fused step (src/onnx/fused-adam.ts `FusedAdamState`).
  */
-export interface FusedAdam {
-  readonly opts: { lr: number; beta1: number; beta2: number; eps: number };
-  /** lr / (1 − β1^t) and √(1 − β2^t) for step number `t` (1-based). */
-  scalars(t: number): { stepSize: number; bc2Sqrt: number };
-  /** `key`'s steps so far and moments (zeros before its first step); read only. */
-  hostMoments(key: string, shape: number[]): { step: number; m: Float32Array; v: Float32Array };
-  /** Record one fused step of `key`: its new moments, now owned by the optimizer. */
-  commitHost(key: string, shape: number[], m: Float32Array, v: Float32Array): void;
-}
+export type FusedAdam = FusedAdamState;

@@ -23,8 +23,11 @@ import type { OrtFeed } from './session';
 /** What the fused step needs from the optimizer (src/train/adam.ts `Adam`; src/models/ranking-model.ts `FusedAdam`). */
 export interface FusedAdamState {
   readonly opts: { beta1: number; beta2: number; eps: number };
+  /** lr / (1 − β1^t) and √(1 − β2^t) for step number `t` (1-based). */
   scalars(t: number): { stepSize: number; bc2Sqrt: number };
+  /** `key`'s steps so far and moments (zeros before its first step); read only. */
   hostMoments(key: string, shape: number[]): { step: number; m: Float32Array; v: Float32Array };
+  /** Record one fused step of `key`: its new moments, now owned by the optimizer. */
   commitHost(key: string, shape: number[], m: Float32Array, v: Float32Array): void;
 }
 
