@@ -21,6 +21,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { checkPages, exportHtml, pageProblems, plotCountProblems, plotOutputCount } from './helpers/browser-check';
 import { kernelBackendProblems } from './helpers/kernel-backend';
+import { notebookText } from './helpers/notebook-text';
 
 const ROOT = path.resolve(__dirname, '..');
 const NOTEBOOKS = path.join(ROOT, 'notebooks');
@@ -134,17 +135,7 @@ describe('executed notebooks render in headless Chromium', () => {
 });
 
 /** Everything an executed notebook printed or displayed as text, in order. */
-function printed(name: string): string {
-  const nb = JSON.parse(fs.readFileSync(path.join(EXECUTED, name), 'utf8'));
-  const out: string[] = [];
-  for (const c of nb.cells as { outputs?: { text?: string | string[]; data?: Record<string, string | string[]> }[] }[]) {
-    for (const o of c.outputs ?? []) {
-      const t = o.text ?? o.data?.['text/plain'];
-      if (t) out.push(Array.isArray(t) ? t.join('') : t);
-    }
-  }
-  return out.join('\n');
-}
+const printed = (name: string): string => notebookText(path.join(EXECUTED, name));
 
 const RUNS_SAMPLE = path.join(ROOT, 'results', 'runs', 'sample');
 const readJson = (f: string) => JSON.parse(fs.readFileSync(f, 'utf8'));

@@ -14,6 +14,7 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { lacks } from './helpers/needs';
+import { notebookText } from './helpers/notebook-text';
 import { PUBLISHED_RESULTS, PUBLISHED_RESULTS_MISSING } from '../src/train/runs/baselines';
 
 const ROOT = path.resolve(__dirname, '..');
@@ -24,16 +25,7 @@ const onSample = !process.env.DRIN_DATASET && !process.env.DRIN_PREPROCESSED;
 /** Everything an executed notebook printed or displayed as text, in order; undefined when it did not run. */
 function printed(prefix: string): string | undefined {
   const name = fs.existsSync(EXECUTED) ? fs.readdirSync(EXECUTED).find((f) => f.startsWith(prefix) && f.endsWith('.ipynb')) : undefined;
-  if (!name) return undefined;
-  const nb = JSON.parse(fs.readFileSync(path.join(EXECUTED, name), 'utf8'));
-  const out: string[] = [];
-  for (const c of nb.cells as { outputs?: { text?: string | string[]; data?: Record<string, string | string[]> }[] }[]) {
-    for (const o of c.outputs ?? []) {
-      const t = o.text ?? o.data?.['text/plain'];
-      if (t) out.push(Array.isArray(t) ? t.join('') : t);
-    }
-  }
-  return out.join('\n');
+  return name ? notebookText(path.join(EXECUTED, name)) : undefined;
 }
 
 const readJson = (f: string) => JSON.parse(fs.readFileSync(f, 'utf8'));

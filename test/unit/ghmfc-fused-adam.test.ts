@@ -3,13 +3,11 @@
 // same losses, parameters and moments step after step, also when the two paths alternate and after the
 // parameters were replaced from outside (a checkpoint load).
 import { before, test } from 'node:test';
-import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../../src/backend';
 import { createGhmfc, GhmfcConfig } from '../../src/models/ghmfc';
 import { ortUnavailable } from '../../src/onnx/session';
-import { Adam, trainStep } from '../../src/train';
-import type { RankingModel } from '../../src/train/model';
+import { checkFusedAfterReload, checkFusedSteps } from '../helpers/fused-adam-check';
 import { needs } from '../helpers/needs';
 
 const why = ortUnavailable();
@@ -29,10 +27,6 @@ function batch(seed: number): Record<string, tf.Tensor> {
 
 const CFG: Partial<GhmfcConfig> = { dataset: 'wikidiverse', bertDim: Dt, resnetDim: Di, mentionOutputDim: Dt, entityOutputDim: Dt, numHeads: 4 };
 
-/** The same model without its fused step: trainStep takes lossAndGrads + Adam.step. */
-const unfused = (m: RankingModel): RankingModel => ({ ...m, trainStepFused: undefined });
-const maxDiff = (a: tf.Tensor, b: tf.Tensor): number => tf.tidy(() => a.sub(b).abs().max().dataSync()[0]);
-
 before(async () => {
   await initBackend();
 });
@@ -43,42 +37,10 @@ for (const [name, over] of [
 ] as Array<[string, Partial<GhmfcConfig>]>) {
   test(`GHMFC fused Adam step = gradients + tfjs Adam, over several steps and mixed paths: ${name}`, { skip: needs(!why, why ?? '') }, () => {
     const cfg = { ...CFG, ...over };
-    const fused = createGhmfc(cfg, 4, { engine: 'ort', dropout: false });
-    const plain = createGhmfc(cfg, 4, { engine: 'ort', dropout: false });
-    assert.ok(fused.trainStepFused, 'the ort engine offers a fused step');
-    const [oa, ob] = [new Adam({ lr: 3e-3 }), new Adam({ lr: 3e-3 })];
-    const b = batch(7);
-    const start = new Map([...fused.params].map(([k, v]) => [k, v.clone()]));
-    // steps 1-3 fused, 4 on the tfjs Adam (host moments → tfjs), 5-6 fused again (tfjs → host)
-    [true, true, true, false, true, true].forEach((f, i) => {
-      const la = trainStep(f ? fused : unfused(fused), oa, b, 0.25).loss;
-      const lb = trainStep(unfused(plain), ob, b, 0.25).loss;
-      assert.ok(Math.abs(la - lb) < 1e-6, `step ${i + 1}: loss ${la} vs ${lb}`);
-    });
-    for (const [k, p] of plain.params) assert.ok(maxDiff(fused.params.get(k)!, p) < 1e-6, `${k}: parameters differ by ${maxDiff(fused.params.get(k)!, p)}`);
-    const moved = Math.max(...[...fused.params].map(([k, p]) => maxDiff(p, start.get(k)!)));
-    assert.ok(moved > 1e-3, `the parameters moved (${moved})`);
-    const [sa, sb] = [oa.getState(), ob.getState()];
-    assert.deepEqual(sa.steps, sb.steps);
-    assert.equal(Object.values(sa.steps)[0], 6);
-    for (const [k, m] of sb.m) {
-      assert.ok(maxDiff(sa.m.get(k)!, m) < 1e-7, `${k}: first moments differ`);
-      assert.ok(maxDiff(sa.v.get(k)!, sb.v.get(k)!) < 1e-9, `${k}: second moments differ`);
-    }
+    checkFusedSteps(createGhmfc(cfg, 4, { engine: 'ort', dropout: false }), createGhmfc(cfg, 4, { engine: 'ort', dropout: false }), batch(7), 3e-3);
   });
 }
 
 test('GHMFC fused step after the parameters were replaced from outside reads the new values', { skip: needs(!why, why ?? '') }, () => {
-  const fused = createGhmfc(CFG, 1, { engine: 'ort', dropout: false });
-  const plain = createGhmfc(CFG, 2, { engine: 'ort', dropout: false });
-  const [oa, ob] = [new Adam(), new Adam()];
-  const b = batch(3);
-  trainStep(fused, oa, b, 0.25);
-  // a checkpoint load: every parameter assigned anew, the optimizer state replaced
-  for (const [k, p] of plain.params) fused.params.get(k)!.assign(p);
-  oa.setState(ob.getState());
-  const la = trainStep(fused, oa, b, 0.25).loss;
-  const lb = trainStep(unfused(plain), ob, b, 0.25).loss;
-  assert.ok(Math.abs(la - lb) < 1e-6, `loss ${la} vs ${lb}`);
-  for (const [k, p] of plain.params) assert.ok(maxDiff(fused.params.get(k)!, p) < 1e-6, `${k}: parameters differ`);
+  checkFusedAfterReload(createGhmfc(CFG, 1, { engine: 'ort', dropout: false }), createGhmfc(CFG, 2, { engine: 'ort', dropout: false }), batch(3));
 });
