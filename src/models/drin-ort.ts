@@ -10,6 +10,7 @@
  * reused host buffers and copied once into their tf.Variables.
  */
 import * as tf from '@tensorflow/tfjs';
+import { heapView, HostStaging } from '../onnx/staging';
 import { OrtFeed, OrtSession, OrtSessionOptions } from '../onnx/session';
 import { FusedAdamHost } from '../onnx/fused-adam';
 import { DrinConfig } from './drin-config';
@@ -31,12 +32,6 @@ const DRIN_GRAPH_BATCH_INPUTS = [
   'mtei_similarity',
 ] as const;
 
-/** A view into the wasm heap (valid until tfjs allocates again), or undefined on other backends. */
-function heapView(t: tf.Tensor): Float32Array | undefined {
-  const b = tf.backend() as unknown as { typedArrayFromHeap?: (t: tf.Tensor) => Float32Array };
-  return tf.getBackend() === 'wasm' && typeof b.typedArrayFromHeap === 'function' ? b.typedArrayFromHeap(t) : undefined;
-}
-
 export interface DrinStepResult {
   loss: number;
   /** [B,R] */
@@ -48,9 +43,9 @@ export interface DrinStepResult {
 export class DrinOrtEngine {
   private sessions = new Map<string, OrtSession>();
   /** Host buffers reused from step to step (onnxruntime cannot read the threaded wasm heap, a SharedArrayBuffer). */
-  private staging = new Map<string, Float32Array>();
+  private staging = new HostStaging();
   /** Parameters and moments of the fused Adam step as host buffers, reused from step to step (src/onnx/fused-adam.ts). */
-  private fused = new FusedAdamHost((k, t) => this.stage(k, t));
+  private fused = new FusedAdamHost((k, t) => this.staging.stage(k, t));
 
   /**
    * Feed the lazy entity inputs as their distinct rows (graph/unique-rows.ts; default on). Off: every slot's
@@ -129,7 +124,7 @@ export class DrinOrtEngine {
           Object.assign(inputs, u.inputs);
           continue;
         }
-        feeds[k] = { data: params.has(k) ? this.fused.paramData(k, params.get(k)!) : this.stage(k, t), dims: t.shape };
+        feeds[k] = { data: params.has(k) ? this.fused.paramData(k, params.get(k)!) : this.staging.stage(k, t), dims: t.shape };
         if (!params.has(k) && k !== 'answer_onehot') inputs[k] = t.shape;
       }
       const shape: DrinGraphShape = { B, R, inputs };
@@ -138,19 +133,6 @@ export class DrinOrtEngine {
     } finally {
       temporaries.forEach((t) => t.dispose());
     }
-  }
-
-  /** `t`'s data in a host buffer: copied from the wasm heap into the reused buffer for `name`, else `dataSync()`. */
-  private stage(name: string, t: tf.Tensor): Float32Array {
-    const view = heapView(t);
-    if (!view) {
-      const d = t.dataSync(); // the cpu backend may keep a cast tensor's Int32Array
-      return d instanceof Float32Array ? d : Float32Array.from(d);
-    }
-    let buf = this.staging.get(name);
-    if (!buf || buf.length !== view.length) this.staging.set(name, (buf = new Float32Array(view.length)));
-    buf.set(view);
-    return buf;
   }
 
   /**
@@ -168,13 +150,12 @@ export class DrinOrtEngine {
   private stageUnique(name: string, t: tf.Tensor, B: number, R: number): { feeds: Record<string, OrtFeed>; inputs: DrinGraphShape['inputs'] } {
     const rest = t.shape.slice(2);
     const width = rest.reduce((a, b) => a * b, 1);
-    const data = heapView(t) ?? this.stage(name, t); // the wasm heap is read in place: no tfjs allocation until the copy below
+    const data = heapView(t) ?? this.staging.stage(name, t); // the wasm heap is read in place: no tfjs allocation until the copy below
     const { first, index } = findUniqueRows(data, B * R, width);
     this.distinctRows[name] = first.length;
     const names = uniqueInputNames(name);
-    let buf = this.staging.get(names.unique);
-    if (!buf || buf.length < data.length) this.staging.set(names.unique, (buf = new Float32Array(data.length)));
-    first.forEach((row, u) => buf!.set(data.subarray(row * width, (row + 1) * width), u * width));
+    const buf = this.staging.atLeast(names.unique, data.length);
+    first.forEach((row, u) => buf.set(data.subarray(row * width, (row + 1) * width), u * width));
     return {
       feeds: { [names.unique]: { data: buf.subarray(0, first.length * width), dims: [first.length, ...rest] }, [names.index]: { data: index, dims: [B, R] } },
       inputs: { [names.unique]: [uniqueDim(name, first.length < rest[rest.length - 1]), ...rest], [names.index]: [B, R] },

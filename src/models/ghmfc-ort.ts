@@ -12,6 +12,7 @@
 import * as os from 'node:os';
 import * as tf from '@tensorflow/tfjs';
 import { FusedAdamHost, FusedAdamState } from '../onnx/fused-adam';
+import { HostStaging } from '../onnx/staging';
 import { OrtFeed, OrtSession } from '../onnx/session';
 import type { GhmfcConfig } from './ghmfc';
 import { buildGhmfcGraph, GhmfcGraphShape, ghmfcGraphInputs } from './ghmfc-graph';
@@ -69,17 +70,12 @@ export function ghmfcStepMemory(c: GhmfcConfig, paramShapes: Map<string, number[
 
 const GB = 2 ** 30;
 
-/** A view into the wasm heap (valid until tfjs allocates again), or undefined on other backends. */
-function heapView(t: tf.Tensor): Float32Array | undefined {
-  const b = tf.backend() as unknown as { typedArrayFromHeap?: (t: tf.Tensor) => Float32Array };
-  return tf.getBackend() === 'wasm' && typeof b.typedArrayFromHeap === 'function' ? b.typedArrayFromHeap(t) : undefined;
-}
-
 export class GhmfcOrtEngine {
   private sessions = new Map<string, OrtSession>();
-  private staging = new Map<string, Float32Array>();
+  /** Host buffers reused from step to step (onnxruntime cannot read the threaded wasm heap, a SharedArrayBuffer). */
+  private staging = new HostStaging();
   private checked = new Set<string>();
-  private fused = new FusedAdamHost((k, t) => this.stage(k, t));
+  private fused = new FusedAdamHost((k, t) => this.staging.stage(k, t));
 
   constructor(
     readonly cfg: GhmfcConfig,
@@ -177,7 +173,7 @@ export class GhmfcOrtEngine {
       const graphAdam = adam && { beta1: adam.opts.beta1, beta2: adam.opts.beta2, eps: adam.opts.eps };
       const session = this.session(shape, margin !== undefined, margin ?? 0, graphAdam);
       const feeds: Record<string, OrtFeed> = {};
-      for (const [k, t] of Object.entries(tensors)) feeds[k] = { data: this.stage(k, t), dims: t.shape };
+      for (const [k, t] of Object.entries(tensors)) feeds[k] = { data: this.staging.stage(k, t), dims: t.shape };
       if (!adam) {
         for (const [k, p] of this.params) feeds[k] = { data: this.fused.paramData(k, p), dims: p.shape };
         return { out: session.run(feeds, fetch), shape };
@@ -189,19 +185,6 @@ export class GhmfcOrtEngine {
     } finally {
       Object.values(tensors).forEach((t) => t.dispose());
     }
-  }
-
-  /** `t`'s data in a host buffer (copied from the wasm heap into a reused buffer, else `dataSync()`). */
-  private stage(name: string, t: tf.Tensor): Float32Array {
-    const view = heapView(t);
-    if (!view) {
-      const d = t.dataSync();
-      return d instanceof Float32Array ? d : Float32Array.from(d);
-    }
-    let buf = this.staging.get(name);
-    if (!buf || buf.length !== view.length) this.staging.set(name, (buf = new Float32Array(view.length)));
-    buf.set(view);
-    return buf;
   }
 
   /** Scores [B,R] (eval mode, no gradients). */
