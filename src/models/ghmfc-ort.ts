@@ -15,7 +15,7 @@ import { FusedAdamHost, FusedAdamState } from '../onnx/fused-adam';
 import { HostStaging } from '../onnx/staging';
 import { OrtFeed, OrtSession } from '../onnx/session';
 import type { GhmfcConfig } from './ghmfc';
-import { buildGhmfcGraph, GhmfcGraphShape, ghmfcGraphInputs } from './ghmfc-graph';
+import { buildGhmfcGraph, GhmfcGraphShape, ghmfcGraphInputs, ReassociateAttention } from './ghmfc-graph';
 import type { DrinGraphAdam } from './graph/adam';
 
 /** Options of the engine. */
@@ -37,6 +37,8 @@ export interface GhmfcOrtOptions {
   allowSpinning?: boolean;
   /** Bytes a step may use (default: the machine's free memory when the shape is first met). */
   memoryLimitBytes?: number;
+  /** GhmfcGraphOptions.reassociateAttention (default 'when-cheaper'). */
+  reassociateAttention?: ReassociateAttention;
 }
 
 export interface GhmfcStepResult {
@@ -120,7 +122,7 @@ export class GhmfcOrtEngine {
       old.dispose();
       this.sessions.delete(oldest);
     }
-    const graph = buildGhmfcGraph(this.cfg, this.paramShapes(), shape, { train, margin, dropout: this.opts.dropout ?? true, dropoutSeed: this.opts.dropoutSeed, adam });
+    const graph = buildGhmfcGraph(this.cfg, this.paramShapes(), shape, { train, margin, dropout: this.opts.dropout ?? true, dropoutSeed: this.opts.dropoutSeed, adam, reassociateAttention: this.opts.reassociateAttention });
     s = this.opts.session ? this.opts.session(graph.toBytes()) : new OrtSession(graph.toBytes(), undefined, { allowSpinning: this.opts.allowSpinning ?? true });
     this.sessions.set(key, s);
     return s;

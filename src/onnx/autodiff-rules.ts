@@ -107,10 +107,11 @@ export const GRAD_RULES: Record<string, GradRule> = {
         if (a[a.length - 1] !== b[0]) throw new Error(`autodiff MatMul: [${a}] @ [${b}]`);
         return [[...a.slice(0, -1), b[1]]];
       }
-      if (a.length !== b.length || a.slice(0, -2).join(',') !== b.slice(0, -2).join(',') || a[a.length - 1] !== b[b.length - 2]) {
-        throw new Error(`autodiff MatMul: batch axes or inner sizes differ: [${a}] @ [${b}]`);
+      const batch = a.slice(0, -2).map((x, i) => (x === b[i] || b[i] === 1 ? x : a[i] === 1 ? b[i] : -1));
+      if (a.length !== b.length || batch.includes(-1) || a[a.length - 1] !== b[b.length - 2]) {
+        throw new Error(`autodiff MatMul: batch axes not broadcastable or inner sizes differ: [${a}] @ [${b}]`);
       }
-      return [[...a.slice(0, -1), b[b.length - 1]]];
+      return [[...batch, a[a.length - 2], b[b.length - 1]]];
     },
     grad: (d, n, [dy], needs) => {
       const [a, b] = n.inputs;
@@ -124,8 +125,14 @@ export const GRAD_RULES: Record<string, GradRule> = {
         const db = needs[1] ? d.emit('Gemm', [d.rawReshape(a, [N, bs[0]]), dy2], bs, { transA: 1 }) : undefined;
         return [da, db];
       }
-      const da = needs[0] ? d.emit('MatMul', [dy!, d.emit('Transpose', [b], [...bs.slice(0, -2), bs[bs.length - 1], bs[bs.length - 2]], { perm: swapLast(bs.length) })], as) : undefined;
-      const db = needs[1] ? d.emit('MatMul', [d.emit('Transpose', [a], [...as.slice(0, -2), as[as.length - 1], as[as.length - 2]], { perm: swapLast(as.length) }), dy!], bs) : undefined;
+      // same-rank batched, batch axes broadcast (an axis of 1 against n): each gradient is summed back to its operand's shape
+      const batch = d.shape(dy!).slice(0, -2);
+      const da = needs[0]
+        ? d.unbroadcast(d.emit('MatMul', [dy!, d.emit('Transpose', [b], [...bs.slice(0, -2), bs[bs.length - 1], bs[bs.length - 2]], { perm: swapLast(bs.length) })], [...batch, ...as.slice(-2)]), as)
+        : undefined;
+      const db = needs[1]
+        ? d.unbroadcast(d.emit('MatMul', [d.emit('Transpose', [a], [...as.slice(0, -2), as[as.length - 1], as[as.length - 2]], { perm: swapLast(as.length) }), dy!], [...batch, ...bs.slice(-2)]), bs)
+        : undefined;
       return [da, db];
     },
   },

@@ -109,7 +109,7 @@ export class DiffGraph {
   scale = (a: string, s: number): string => (s === 1 ? a : this.mul(a, this.constF([s])));
   /** `a + s` for a number `s`. */
   shift = (a: string, s: number): string => this.add(a, this.constF([s]));
-  /** Batched `a @ b`: same-rank operands with equal batch axes, or `[..., m, k] @ [k, n]`. */
+  /** Batched `a @ b`: same-rank operands whose batch axes are equal or broadcast (1 against n), or `[..., m, k] @ [k, n]`. */
   matmul = (a: string, b: string): string => this.node('MatMul', [a, b])[0];
   /** PyTorch Linear on the last axis: `x [..., in]`, `w [out, in]`, `b [out]` → `[..., out]`. */
   linear = (x: string, w: string, b?: string): string => {

@@ -15,6 +15,7 @@ import { loadNpyTensor, loadWeights } from './weights';
 import { PARITY_MODELS } from './parity-models';
 import type { DeviceRequest } from '../device';
 import type { OrtRunOptions } from '../onnx/session';
+import type { ReassociateAttention } from '../models/ghmfc-graph';
 
 /** The manifest fields parity reads (all fixture manifests have them; models read their own extras). */
 export interface ParityManifest {
@@ -39,6 +40,8 @@ export interface ParityOptions {
   ort?: OrtRunOptions;
   /** Print the worst unexplained Adam element of each parameter. */
   debug?: boolean;
+  /** GHMFC's ort engine: GhmfcGraphOptions.reassociateAttention (default 'when-cheaper'). */
+  ghmfcReassociateAttention?: ReassociateAttention;
 }
 
 /** Builds an untrained model of the manifest's configuration (parity then loads params/ into it). */

@@ -25,6 +25,13 @@ const CASES: Case[] = [
   { name: 'Div (broadcast)', inputs: [g([2, 3, 4]), g([3, 1], true)], ours: (d, [a, b]) => d.div(a, b), tfjs: ([a, b]) => tf.div(a, b) },
   { name: 'Max (clamp_min by a constant)', inputs: [g([3, 5]), c([1])], ours: (d, [a, b]) => d.clampMin(a, b), tfjs: ([a, b]) => tf.maximum(a, tf.broadcastTo(b, a.shape)) },
   { name: 'MatMul batched', inputs: [g([2, 3, 4, 5]), g([2, 3, 5, 6])], ours: (d, [a, b]) => d.matmul(a, b), tfjs: ([a, b]) => tf.matMul(a, b) },
+  {
+    name: 'MatMul batch axes broadcast (b over the first, a over the second)',
+    inputs: [g([3, 2, 4, 5]), g([1, 2, 5, 6])],
+    ours: (d, [a, b]) => d.matmul(a, b),
+    tfjs: ([a, b]) => tf.matMul(a, tf.tile(b, [3, 1, 1, 1])),
+  },
+  { name: 'MatMul batch axes broadcast (a)', inputs: [g([2, 1, 4, 5]), g([2, 3, 5, 6])], ours: (d, [a, b]) => d.matmul(a, b), tfjs: ([a, b]) => tf.matMul(tf.tile(a, [1, 3, 1, 1]), b) },
   { name: 'MatMul [..., k] @ [k, n]', inputs: [g([2, 3, 5]), g([5, 4])], ours: (d, [a, b]) => d.matmul(a, b), tfjs: ([a, b]) => tf.matMul(a.reshape([6, 5]), b).reshape([2, 3, 4]) },
   {
     name: 'Gemm (Linear with bias, 3-D input)',

@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../../src/backend';
 import { createGhmfc, GhmfcConfig } from '../../src/models/ghmfc';
+import { reassociationSaves, ReassociateAttention } from '../../src/models/ghmfc-graph';
 import { ghmfcStepMemory } from '../../src/models/ghmfc-ort';
 import { OrtSession, ortUnavailable } from '../../src/onnx/session';
 import { tripletLoss } from '../../src/train/loss';
@@ -52,10 +53,16 @@ before(async () => {
   await initBackend();
 });
 
-for (const [name, over] of CONFIGS) {
+const RUNS: Array<[string, Partial<GhmfcConfig>, ReassociateAttention?]> = [
+  ...CONFIGS.map(([name, over]): [string, Partial<GhmfcConfig>] => [name, over]),
+  ['multimodal bi, attention over the other modality re-associated', {}, 'always'],
+  ['multimodal text, attention over the image re-associated', { multimodalAttention: 'text' }, 'always'],
+];
+
+for (const [name, over, reassociateAttention] of RUNS) {
   test(`GHMFC ort engine = tfjs engine: ${name}`, { skip: needs(!why, why ?? '') }, () => {
     const cfg: Partial<GhmfcConfig> = { dataset: 'wikidiverse', bertDim: Dt, resnetDim: Di, mentionOutputDim: Dt, entityOutputDim: Dt, numHeads: 4, ...over };
-    const ort = createGhmfc(cfg, 3, { engine: 'ort', dropout: false });
+    const ort = createGhmfc(cfg, 3, { engine: 'ort', dropout: false, reassociateAttention });
     const ref = createGhmfc(cfg, 3, { engine: 'tfjs' });
     assert.equal(ort.engine, 'ort');
     assert.deepEqual([...ort.params.keys()], [...ref.params.keys()]);
@@ -119,4 +126,15 @@ test('GHMFC ort engine: sessions come from the `session` option when given (exec
   m.lossAndGrads!(b, 0.25);
   m.scores(b);
   assert.equal(made.length, 2, 'one training and one scoring session');
+});
+
+test('GHMFC attention re-association: at the paper sizes only the image-over-text attention saves multiply-adds', () => {
+  const paper = { heads: 8, T: 128, N: 49, Dt: 768, Di: 2048 };
+  // t2v: text queries over the image (a2b), then over the text itself (b2a); v2t: image queries over the text, then the image
+  assert.equal(reassociationSaves({ E: paper.Dt, heads: paper.heads, Lq: paper.T, Lk: paper.N, kdim: paper.Di }), false);
+  assert.equal(reassociationSaves({ E: paper.Dt, heads: paper.heads, Lq: paper.T, Lk: paper.T, kdim: paper.Dt }), false);
+  assert.equal(reassociationSaves({ E: paper.Di, heads: paper.heads, Lq: paper.N, Lk: paper.T, kdim: paper.Dt }), true);
+  assert.equal(reassociationSaves({ E: paper.Di, heads: paper.heads, Lq: paper.N, Lk: paper.N, kdim: paper.Di }), false);
+  // the parity fixtures' sizes (8 heads, 9 regions over 16 tokens of 32, E 48) keep the reference's order
+  assert.equal(reassociationSaves({ E: 48, heads: 8, Lq: 9, Lk: 16, kdim: 32 }), false);
 });

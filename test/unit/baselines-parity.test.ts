@@ -59,6 +59,17 @@ for (const name of NAMES.filter((n) => n.startsWith('ghmfc'))) {
   });
 }
 
+for (const name of NAMES.filter((n) => n.startsWith('ghmfc'))) {
+  test(`${name}: the ort engine with every attention over the other modality re-associated matches the reference`, { skip: needs(!ortUnavailable(), ortUnavailable() ?? '') }, async (t) => {
+    // at the fixtures' sizes (8 heads, 9 regions, 16 tokens) 'when-cheaper' keeps the reference's order; 'always' checks the other form
+    const fx = loadFixture(name);
+    if (!fx) return t.skip(`../shared absent: no fixture ${name}`);
+    await initBackend();
+    const r = runParity(fx.dir, PARITY_TOLERANCES, { engine: 'ort', ghmfcReassociateAttention: 'always' });
+    assert.ok(r.pass, formatParityReport(r));
+  });
+}
+
 test('melhi-wikidiverse-small: image gate opens exactly as the reference', async (t) => {
   const fx = loadFixture('melhi-wikidiverse-small');
   if (lacks(t, fx !== undefined, '../shared absent: no melhi fixture') || !fx) return;
