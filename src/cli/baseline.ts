@@ -6,6 +6,8 @@
  * - `melhi`: MEL-HI (WikiDiverse layout only, as the reference), trained by `trainBaseline`;
  * - `bert-zero-shot`, `image-zero-shot`, `clip-zero-shot`: the untrained floors, `evaluateZeroShot`.
  * Writes results/runs/<dataset>/<model>/{history.json, metrics.json, predictions_{valid,test}.jsonl}.
+ * `--device` (default DRIN_DEVICE, else auto) as `drin train`: GHMFC's ort engine by `resolveOrtDevice`, the
+ * tfjs models (MEL-HI, GHMFC on tfjs, the floors) by `resolveTfjsDevice` (src/device.ts); the run prints which.
  */
 import * as path from 'node:path';
 import { Command } from 'commander';
