@@ -3,9 +3,9 @@
  *
  * Two GPU routes exist, with different requirements (environment.md "GPU"):
  *   - onnxruntime-node 1.30's CUDA execution provider (the `ort` DRIN engine, and the encoders through
- *     transformers.js): CUDA 12 runtime + cuDNN 9, NVIDIA driver ≥ 525, and the provider libraries
+ *     transformers.js, GHMFC's `ort` engine): CUDA 12 runtime + cuDNN 9, NVIDIA driver ≥ 525, and the provider libraries
  *     (`libonnxruntime_providers_cuda.so`, `_shared.so`) that `npm run setup -- --gpu` installs;
- *   - `@tensorflow/tfjs-node-gpu` 4.22 (the tfjs engine and the baselines): libtensorflow 2.9.1, CUDA 11.2
+ *   - `@tensorflow/tfjs-node-gpu` 4.22 (the tfjs engines, MEL-HI, the zero-shot floors): libtensorflow 2.9.1, CUDA 11.2
  *     (11.x) + cuDNN 8.1 (8.x).
  *
  * The CUDA check is not a guess: a one-op graph (MatMul, built with src/onnx/graph.ts) is loaded with
@@ -119,7 +119,8 @@ export interface DeviceReport {
   tfjsGpu: TfjsGpuInfo;
   /** The tfjs backend this process runs on (initBackend). */
   tfjsBackend: string;
-  use: { ort: PartDevice; tfjs: PartDevice; encode: PartDevice; baselines: PartDevice };
+  /** `baselines`: GHMFC on the engine `auto` picks here (ort by default: the ort part), MEL-HI and the zero-shot floors on tfjs (the tfjs part). */
+  use: { ort: PartDevice; tfjs: PartDevice; encode: PartDevice; baselines: { ghmfc: PartDevice & { engine: 'ort' | 'tfjs' }; melhi: PartDevice; zeroShot: PartDevice } };
 }
 
 /** Whether the onnxruntime CUDA provider works here, and if not, what is missing. */
@@ -361,7 +362,7 @@ function tfjsOnNodeGpu(): boolean {
 }
 
 /**
- * Where a tfjs-run model (DRIN's tfjs engine, the baselines) runs: on the active tfjs backend. CUDA
+ * Where a tfjs-run model (DRIN's and GHMFC's tfjs engines, MEL-HI, the zero-shot floors) runs: on the active tfjs backend. CUDA
  * reaches tfjs only through @tensorflow/tfjs-node-gpu; `cuda` without it is an Error saying so.
  */
 export function resolveTfjsDevice(requested?: DeviceRequest | string): { device: DeviceName; note: string } {
@@ -428,6 +429,8 @@ export function tfjsGpuInfo(): TfjsGpuInfo {
 export async function deviceReport(): Promise<DeviceReport> {
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const { initBackend } = require('./backend') as typeof import('./backend');
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- the models import this file: loaded when the report is made
+  const { resolveGhmfcEngine } = require('./models/ghmfc') as typeof import('./models/ghmfc');
   const nvidia = nvidiaInfo();
   const toolkit = nvccRelease();
   const ortCuda = ortCudaInfo();
@@ -450,7 +453,14 @@ export async function deviceReport(): Promise<DeviceReport> {
       ort: ortPart,
       tfjs: tfjsPart,
       encode: { ...ortPart, via: `transformers.js → ${ortPart.via}`, why: `${ortPart.why}${status.ok ? '' : ' (`--device cuda` falls back to the CPU, saying so)'}` },
-      baselines: { ...tfjsPart, why: `GHMFC and MEL-HI run on tfjs: ${tfjsPart.why}` },
+      baselines: {
+        // GHMFC's engine under `auto` on this backend (ort unless tfjs is native or onnxruntime does not load)
+        ghmfc: resolveGhmfcEngine('auto') === 'ort'
+          ? { ...ortPart, engine: 'ort', why: `same as the DRIN ort engine: ${ortPart.why}` }
+          : { ...tfjsPart, engine: 'tfjs', why: `auto picks tfjs on this backend (\`--device cuda\` picks the ort engine); same as the DRIN tfjs engine: ${tfjsPart.why}` },
+        melhi: { ...tfjsPart, why: `tfjs only; same as the DRIN tfjs engine: ${tfjsPart.why}` },
+        zeroShot: { ...tfjsPart, why: `tfjs only; same as the DRIN tfjs engine: ${tfjsPart.why}` },
+      },
     },
   };
 }
@@ -477,7 +487,9 @@ export function formatDeviceReport(r: DeviceReport): string {
   part('DRIN ort engine', r.use.ort);
   part('DRIN tfjs engine', r.use.tfjs);
   part('encode (drin encode)', r.use.encode);
-  part('baselines', r.use.baselines);
+  part(`GHMFC (${r.use.baselines.ghmfc.engine} engine)`, r.use.baselines.ghmfc);
+  part('MEL-HI (tfjs)', r.use.baselines.melhi);
+  part('zero-shot (tfjs)', r.use.baselines.zeroShot);
   const any = r.use.ort.device === 'cuda' || r.use.tfjs.device === 'cuda';
   L.push(any ? 'summary: a GPU is in use (see above for each part)' : `summary: no GPU in use${nv.gpus.length ? '' : ' (no NVIDIA GPU on this machine)'}`);
   return L.join('\n');

@@ -6,10 +6,13 @@
  * - `melhi`: MEL-HI (WikiDiverse layout only, as the reference), trained by `trainBaseline`;
  * - `bert-zero-shot`, `image-zero-shot`, `clip-zero-shot`: the untrained floors, `evaluateZeroShot`.
  * Writes results/runs/<dataset>/<model>/{history.json, metrics.json, predictions_{valid,test}.jsonl}.
+ * `--device` (default DRIN_DEVICE, else auto) as `drin train`: GHMFC's ort engine by `resolveOrtDevice`, the
+ * tfjs models (MEL-HI, GHMFC on tfjs, the floors) by `resolveTfjsDevice` (src/device.ts); the run prints which.
  */
 import * as path from 'node:path';
 import { Command } from 'commander';
 import { initBackend } from '../backend';
+import { parseDeviceRequest } from '../device';
 import { datasetName, PREPROCESSED, RUNS } from '../paths';
 import { readDrinEnv } from './env';
 
@@ -28,7 +31,7 @@ const positive = (name: string, integer: boolean) => (v: string) => {
 interface BaselineCliOptions {
   data?: string; out?: string; epochs?: number; testEvery?: number; batchSize?: number; lr?: number; margin?: number;
   seed: number; entityText: 'raw' | 'reduced'; limit?: number; engine: 'auto' | 'ort' | 'tfjs'; mentionLayer?: string;
-  attention?: string; resume: boolean; progress: boolean;
+  attention?: string; resume: boolean; progress: boolean; device?: string;
 }
 
 export function register(program: Command): void {
@@ -47,6 +50,7 @@ export function register(program: Command): void {
     .option('--entity-text <form>', 'WikiMEL entity text: reduced (pre-pooled cache) | raw', 'reduced')
     .option('--limit <n>', 'only the first n mentions of each split', positive('limit', true))
     .option('--engine <e>', 'GHMFC: auto (onnxruntime when it loads) | ort | tfjs', 'auto')
+    .option('--device <d>', 'auto | cpu | cuda; GHMFC (ort engine): the onnxruntime CUDA provider, as `drin train` (auto = CUDA when it passes its check, else the CPU, saying why; cuda = an error naming what is missing); MEL-HI, GHMFC on tfjs and the zero-shot floors: tfjs (cuda only through tfjs-node-gpu). Default DRIN_DEVICE, else auto')
     .option('--mention-layer <l>', "GHMFC mention_final_layer_name: multimodal (the paper's GHMFC) | linear | transformer | none")
     .option('--attention <a>', 'GHMFC mention_multimodal_attention: bi (the paper) | text')
     .option('--no-resume', 'start over even if a checkpoint exists')
@@ -58,6 +62,7 @@ export function register(program: Command): void {
       if (!['raw', 'reduced'].includes(o.entityText)) throw new Error(`--entity-text must be raw or reduced, got '${o.entityText}'`);
       if (!['auto', 'ort', 'tfjs'].includes(o.engine)) throw new Error(`--engine must be auto, ort or tfjs, got '${o.engine}'`);
       const env = readDrinEnv();
+      const device = o.device === undefined ? env.device : parseDeviceRequest(o.device, '--device');
       const b = await initBackend({ verbose: true, ...env.backend });
       // eslint-disable-next-line @typescript-eslint/no-require-imports -- the library loads after the backend is chosen, so commands start fast
       const lib = require('../index') as typeof import('../index');
@@ -70,7 +75,7 @@ export function register(program: Command): void {
         const show = (m: Record<string, number> | undefined) => (m ? Object.entries(m).map(([k, v]) => `${k} ${Number.isInteger(v) ? v : v.toFixed(4)}`).join('  ') : '-');
         if (model.endsWith('-zero-shot')) {
           const ranker = model === 'bert-zero-shot' ? lib.createBertZeroShot() : model === 'image-zero-shot' ? lib.createImageZeroShot() : lib.createClipZeroShot();
-          const r = await lib.evaluateZeroShot(ranker, ds, { outDir, entityText: o.entityText, topks: ref.topks, limit: o.limit });
+          const r = await lib.evaluateZeroShot(ranker, ds, { outDir, entityText: o.entityText, topks: ref.topks, limit: o.limit, device });
           console.log(`valid: ${show(r.valid as unknown as Record<string, number>)}\ntest:  ${show(r.test as unknown as Record<string, number>)}\nrun files in ${outDir}`);
           return;
         }
@@ -80,8 +85,8 @@ export function register(program: Command): void {
         if (model === 'melhi' && Object.keys(overrides).length) throw new Error('--mention-layer / --attention are GHMFC options');
         const net =
           model === 'ghmfc'
-            ? lib.createGhmfc(lib.ghmfcConfigForDataset(ds, overrides), o.seed, { engine: o.engine, dropoutSeed: o.seed })
-            : lib.createMelhi(lib.melhiConfigForDataset(ds), o.seed);
+            ? lib.createGhmfc(lib.ghmfcConfigForDataset(ds, overrides), o.seed, { engine: o.engine, dropoutSeed: o.seed, device, ort: env.ort })
+            : lib.createMelhi(lib.melhiConfigForDataset(ds), o.seed, { device });
         lib.torchDropoutSeed(o.seed);
         const batchSize = o.batchSize ?? ref.batchSize;
         const res = await lib.trainBaseline(net, ds, { model: model as 'ghmfc' | 'melhi', batchSize, entityText: o.entityText, limit: o.limit }, {

@@ -6,9 +6,9 @@
  *   DRIN_BACKEND       tensorflow | node | gpu | wasm | cpu   force a tfjs backend (default: fastest found)
  *   DRIN_WASM_THREADS  0..8                                  wasm XNNPACK threads (default: cores, at most 4)
  *   DRIN_ENGINE        auto | ort | tfjs                     DRIN's training engine (default auto)
- *   DRIN_DEVICE        auto | cpu | cuda                     where the ort engine and the encoders run (default auto; src/device.ts)
- *   DRIN_ORT_THREADS   a positive integer                    onnxruntime intra-op threads of the ort engine (default: every core)
- *   DRIN_CUDA_DEVICE   a GPU index                           the CUDA device of the ort engine (default 0)
+ *   DRIN_DEVICE        auto | cpu | cuda                     where the ort engines (DRIN, GHMFC), the encoders and the baselines run (default auto; src/device.ts)
+ *   DRIN_ORT_THREADS   a positive integer                    onnxruntime intra-op threads of the ort engines (default: every core)
+ *   DRIN_CUDA_DEVICE   a GPU index                           the CUDA device of the ort engines (default 0)
  *   DRIN_TF32          1                                     leave TF32 on for CUDA MatMul (default off: full float32)
  *   DRIN_OFFLINE       any non-empty value                   never reach the Hugging Face hub (models, prepare's vocabulary)
  *   DRIN_PROGRESS      1                                     progress bars also when stderr is not a terminal

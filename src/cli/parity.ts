@@ -13,7 +13,7 @@ export function register(program: Command): void {
     .command('parity')
     .description('compare models with reference PyTorch fixtures: scores, loss, grads, params after one Adam step, metrics')
     .argument('<dirs...>', 'fixture directories (or folders holding them), e.g. ../shared/fixtures/drin')
-    .option('--device <d>', "DRIN's ort engine: auto | cpu | cuda (the onnxruntime CUDA provider; an error when it does not work); default DRIN_DEVICE, else auto")
+    .option('--device <d>', "DRIN's and GHMFC's ort engines: auto | cpu | cuda (the onnxruntime CUDA provider; an error when it does not work); default DRIN_DEVICE, else auto")
     .action(async (dirs: string[], o: { device?: string }) => {
       const env = readDrinEnv();
       const device = o.device === undefined ? env.device : parseDeviceRequest(o.device, '--device');

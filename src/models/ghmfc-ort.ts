@@ -13,7 +13,7 @@ import * as os from 'node:os';
 import * as tf from '@tensorflow/tfjs';
 import { FusedAdamHost, FusedAdamState } from '../onnx/fused-adam';
 import { HostStaging } from '../onnx/staging';
-import { OrtFeed, OrtSession } from '../onnx/session';
+import { OrtFeed, OrtRunOptions, OrtSession, OrtSessionOptions } from '../onnx/session';
 import type { GhmfcConfig } from './ghmfc';
 import { buildGhmfcGraph, GhmfcGraphShape, ghmfcGraphInputs, ReassociateAttention } from './ghmfc-graph';
 import type { DrinGraphAdam } from './graph/adam';
@@ -25,8 +25,15 @@ export interface GhmfcOrtOptions {
   /** Seed of the dropout masks (default 0): the same seed and batches give the same training run. */
   dropoutSeed?: number;
   /**
+   * Where the sessions run (default the CPU), already resolved: `createGhmfc` turns its `device` request into
+   * this with `resolveOrtDevice` (src/device.ts), as DRIN's ort engine. Ignored when `session` is given.
+   */
+  device?: 'cpu' | 'cuda';
+  /** The sessions' onnxruntime options: threads, CUDA device index, TF32 (src/onnx/session.ts; the CLI: DRIN_ORT_*), as DRIN's ort engine. */
+  ort?: OrtRunOptions;
+  /**
    * How a session is made from the serialised graph: pass one to choose onnxruntime's execution
-   * providers or threads (e.g. the `device` option of src/onnx/session.ts); default: CPU, every core.
+   * providers or threads yourself; default: `device` and `ort` above (the CPU, every core).
    */
   session?: (model: Uint8Array) => OrtSession;
   /**
@@ -107,6 +114,11 @@ export class GhmfcOrtEngine {
     this.checked.add(key);
   }
 
+  /** The options of the sessions this engine makes without a `session` hook: `device` (default the CPU), `ort`, spinning. */
+  sessionOptions(): OrtSessionOptions {
+    return { ...this.opts.ort, device: this.opts.device ?? 'cpu', allowSpinning: this.opts.allowSpinning ?? true };
+  }
+
   private session(shape: GhmfcGraphShape, train: boolean, margin: number, adam?: DrinGraphAdam): OrtSession {
     const key = `${JSON.stringify(shape)}:${train ? `train@${margin}` : 'eval'}${adam ? `:adam@${JSON.stringify(adam)}` : ''}`;
     let s = this.sessions.get(key);
@@ -123,7 +135,7 @@ export class GhmfcOrtEngine {
       this.sessions.delete(oldest);
     }
     const graph = buildGhmfcGraph(this.cfg, this.paramShapes(), shape, { train, margin, dropout: this.opts.dropout ?? true, dropoutSeed: this.opts.dropoutSeed, adam, reassociateAttention: this.opts.reassociateAttention });
-    s = this.opts.session ? this.opts.session(graph.toBytes()) : new OrtSession(graph.toBytes(), undefined, { allowSpinning: this.opts.allowSpinning ?? true });
+    s = this.opts.session ? this.opts.session(graph.toBytes()) : new OrtSession(graph.toBytes(), undefined, this.sessionOptions());
     this.sessions.set(key, s);
     return s;
   }

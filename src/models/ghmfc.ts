@@ -21,7 +21,8 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import type { FusedAdam, RankingModel } from './ranking-model';
-import { ortUnavailable } from '../onnx/session';
+import { DeviceName, DeviceRequest, resolveOrtDevice, resolveTfjsDevice } from '../device';
+import { ortUnavailable, OrtRunOptions } from '../onnx/session';
 import { GhmfcOrtEngine, GhmfcOrtOptions } from './ghmfc-ort';
 import { initMultiheadAttention, torchMultiheadAttention } from './multihead-attention';
 import { initTransformerEncoder, torchTransformerEncoder, TransformerEncoderConfig } from './transformer-encoder';
@@ -104,23 +105,35 @@ export interface GhmfcModel extends RankingModel {
   engine: 'ort' | 'tfjs';
   /** The onnxruntime engine when `engine` is 'ort' (memory check, sessions). */
   ort?: GhmfcOrtEngine;
+  /** Where it runs: the onnxruntime provider (ort engine) or the tfjs backend's device (tfjs engine). */
+  device: DeviceName;
+  /** The engine and device, and why (e.g. why not CUDA). */
+  engineNote: string;
 }
 
-/** Engine options of `createGhmfc`. */
-export interface GhmfcEngineOptions extends GhmfcOrtOptions {
-  /** 'auto' (default) = 'ort' when onnxruntime-node loads and tfjs is not on its native backend, else 'tfjs'. */
+/** Engine options of `createGhmfc` (the CLI passes `--engine`, `--device` / DRIN_DEVICE and DRIN_ORT_*). */
+export interface GhmfcEngineOptions extends Omit<GhmfcOrtOptions, 'device' | 'ort'> {
+  /** 'auto' (default) = 'ort' when onnxruntime-node loads and tfjs is not on its native backend (or `device` is 'cuda'), else 'tfjs'. */
   engine?: 'auto' | 'ort' | 'tfjs';
+  /**
+   * `auto` (default), `cpu` or `cuda`, resolved as DRIN's: the ort engine by `resolveOrtDevice` (auto = CUDA when the
+   * onnxruntime provider passes its check; cuda without it = an Error naming what is missing), the tfjs engine by
+   * `resolveTfjsDevice` (cuda only through tfjs-node-gpu). A `session` hook makes its own sessions, on the provider it picks.
+   */
+  device?: DeviceRequest;
+  /** The ort engine's onnxruntime options: threads, CUDA device index, TF32 (src/onnx/session.ts). */
+  ort?: OrtRunOptions;
 }
 
-/** The engine `createGhmfc` uses for `requested`. */
-export function resolveGhmfcEngine(requested: GhmfcEngineOptions['engine'] = 'auto'): 'ort' | 'tfjs' {
+/** The engine `createGhmfc` uses for `requested`; a `cuda` device picks `ort` under `auto` (CUDA is onnxruntime's, as DRIN's engine choice). */
+export function resolveGhmfcEngine(requested: GhmfcEngineOptions['engine'] = 'auto', device?: DeviceRequest): 'ort' | 'tfjs' {
   if (requested === 'tfjs') return 'tfjs';
   const why = ortUnavailable();
   if (requested === 'ort') {
     if (why) throw new Error(`GHMFC engine 'ort' unavailable: ${why}`);
     return 'ort';
   }
-  return why || tf.getBackend() === 'tensorflow' ? 'tfjs' : 'ort';
+  return why || (tf.getBackend() === 'tensorflow' && device !== 'cuda') ? 'tfjs' : 'ort';
 }
 
 const MENTION = 'mention_encoder';
@@ -184,13 +197,16 @@ export function createGhmfc(config: Partial<GhmfcConfig> = {}, seed = 0, opts: G
   if (entityDim !== mentionVectorDim(c)) {
     throw new Error(`GHMFC: mention vector size ${mentionVectorDim(c)} != entity vector size ${entityDim} (check mentionOutputDim/entityOutputDim)`);
   }
-  const engine = resolveGhmfcEngine(opts.engine);
-  const ort = engine === 'ort' ? new GhmfcOrtEngine(c, params, (batch) => ghmfcEntityText(c, batch), opts) : undefined;
+  const engine = resolveGhmfcEngine(opts.engine, opts.device);
+  const dev = engine === 'ort' ? resolveOrtDevice(opts.device) : resolveTfjsDevice(opts.device);
+  const ort = engine === 'ort' ? new GhmfcOrtEngine(c, params, (batch) => ghmfcEntityText(c, batch), { ...opts, device: dev.device }) : undefined;
   const model: GhmfcModel = {
     name: 'ghmfc',
     config: c,
     engine,
     ort,
+    device: dev.device,
+    engineNote: `${engine === 'ort' ? 'onnxruntime engine' : 'tfjs engine'} ${dev.note}`,
     params,
     // the ort engine scores in eval mode (no tape; training goes through lossAndGrads); training-mode
     // scores (dropout, a tape) come from the tfjs forward, the same model

@@ -18,6 +18,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import type { RankingModel } from './ranking-model';
+import { DeviceName, DeviceRequest, resolveTfjsDevice } from '../device';
 import { ghmfcSpanMean } from './ghmfc';
 import { initLstm } from './lstm';
 import { melhiLstm, melhiManyLstm } from './melhi-lstm';
@@ -54,18 +55,25 @@ export const MELHI_DEFAULTS: MelhiConfig = {
 /** A MEL-HI instance: a RankingModel (src/train) plus its configuration. */
 export interface MelhiModel extends RankingModel {
   config: MelhiConfig;
+  /** Where it runs: the tfjs backend's device (MEL-HI has no onnxruntime engine). */
+  device: DeviceName;
+  /** The engine and device, and why (e.g. why not CUDA). */
+  engineNote: string;
 }
 
 /**
- * Create MEL-HI with PyTorch-initialised weights (state_dict keys as the reference).
+ * Create MEL-HI with PyTorch-initialised weights (state_dict keys as the reference). `opts.device`
+ * (`auto` default | `cpu` | `cuda`; the CLI: `--device`, DRIN_DEVICE) is resolved by `resolveTfjsDevice`
+ * (src/device.ts): MEL-HI runs on tfjs, so `cuda` is an Error unless tfjs-node-gpu runs on a GPU.
  *
  * ```ts
  * const m = createMelhi({ bertDim: 768, resnetDim: 2048 });
  * const s = m.scores(batch); // [B, R]
  * ```
  */
-export function createMelhi(config: Partial<MelhiConfig> = {}, seed = 0): MelhiModel {
+export function createMelhi(config: Partial<MelhiConfig> = {}, seed = 0, opts: { device?: DeviceRequest } = {}): MelhiModel {
   const c: MelhiConfig = { ...MELHI_DEFAULTS, ...config };
+  const dev = resolveTfjsDevice(opts.device);
   const rng = torchRng(`melhi-${seed}`);
   const params: TorchParams = new Map();
   const D = c.bertDim;
@@ -77,6 +85,8 @@ export function createMelhi(config: Partial<MelhiConfig> = {}, seed = 0): MelhiM
     name: 'melhi',
     config: c,
     params,
+    device: dev.device,
+    engineNote: `tfjs engine (MEL-HI's only one) ${dev.note}`,
     scores: (batch) => tf.tidy(() => melhiForward(model, batch).scores),
   };
   return model;

@@ -4,6 +4,7 @@
  * on tfjs only, so src/models imports nothing from src/train or src/data.
  */
 import * as tf from '@tensorflow/tfjs';
+import type { DeviceName } from '../device';
 import type { FusedAdamState } from '../onnx/fused-adam';
 
 export interface RankingModel {
@@ -11,6 +12,10 @@ export interface RankingModel {
   name: string;
   /** Where its training step runs, when it has a choice (DRIN: `ort` or `tfjs`). */
   engine?: string;
+  /** The device it runs on, when the model resolved one (DRIN, GHMFC, MEL-HI: src/device.ts). */
+  device?: DeviceName;
+  /** Its engine and device and why, one line (the CLI prints it). */
+  engineNote?: string;
   /** PyTorch state_dict keys → variables; Linear weights [out, in]. */
   params: Map<string, tf.Variable>;
   /**

@@ -13,6 +13,7 @@ import type { ParityModelFactory } from './parity';
 export const PARITY_MODELS: Readonly<Record<string, ParityModelFactory>> = {
   drin: (manifest, _dir, opts) => createDrin(drinConfigFromManifest(manifest), 0, { engine: opts.engine, device: opts.device, ort: opts.ort }),
   // the fixtures ran in eval mode: the ort engine's training step runs without dropout here
-  ghmfc: (manifest, _dir, opts) => createGhmfc(ghmfcConfigFromManifest(manifest), 0, { engine: opts.engine, dropout: false, reassociateAttention: opts.ghmfcReassociateAttention }),
+  ghmfc: (manifest, _dir, opts) =>
+    createGhmfc(ghmfcConfigFromManifest(manifest), 0, { engine: opts.engine, device: opts.device, ort: opts.ort, dropout: false, reassociateAttention: opts.ghmfcReassociateAttention }),
   melhi: (manifest) => createMelhi(melhiConfigFromManifest(manifest)),
 };

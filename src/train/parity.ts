@@ -34,9 +34,9 @@ export interface ParityManifest {
 export interface ParityOptions {
   /** The engine of DRIN and GHMFC (default auto; MEL-HI has tfjs only). */
   engine?: 'auto' | 'ort' | 'tfjs';
-  /** Where DRIN's ort engine runs (default auto). */
+  /** Where DRIN's and GHMFC's ort engines run (default auto). */
   device?: DeviceRequest;
-  /** DRIN's ort engine's onnxruntime options. */
+  /** The ort engines' onnxruntime options. */
   ort?: OrtRunOptions;
   /** Print the worst unexplained Adam element of each parameter. */
   debug?: boolean;

@@ -6,18 +6,23 @@ import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { nvidiaInfo, resolveOrtDevice } from '../../src/device';
 import { needsShared, SHARED_DIR } from '../helpers/needs';
 
 const ROOT = path.join(__dirname, '..', '..');
 const MINI = path.join(SHARED_DIR, 'fixtures', 'preprocessed', 'wikimel');
+const MINI_WD = path.join(SHARED_DIR, 'fixtures', 'preprocessed', 'wikidiverse');
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'drin-baseline-'));
+/** A machine with an NVIDIA driver may have a working CUDA provider: the "no CUDA here" checks do not apply. */
+const onGpu = nvidiaInfo().gpus.length > 0 || fs.existsSync('/proc/driver/nvidia/version') ? 'this machine has an NVIDIA driver: the no-CUDA checks do not apply' : false;
 
-function drin(...args: string[]) {
+function drinEnv(env: Record<string, string>, ...args: string[]) {
   return spawnSync(process.execPath, [path.join(ROOT, 'bin', 'drin.js'), 'baseline', ...args], {
     encoding: 'utf8',
-    env: { ...process.env, DRIN_PROGRESS: '0', DRIN_PREPROCESSED: '' },
+    env: { ...process.env, DRIN_PROGRESS: '0', DRIN_PREPROCESSED: '', DRIN_DEVICE: '', ...env },
   });
 }
+const drin = (...args: string[]) => drinEnv({}, ...args);
 const metrics = (dir: string) => JSON.parse(fs.readFileSync(path.join(dir, 'metrics.json'), 'utf8'));
 
 test('drin baseline: a zero-shot floor and GHMFC give the library\'s numbers', { skip: needsShared('fixtures/preprocessed/wikimel') }, async () => {
@@ -61,4 +66,40 @@ test('drin baseline: MEL-HI on a WikiMEL layout and an unknown model are refused
   const e = drin('ghmfc', '--data', MINI, '--epochs', '0');
   assert.notEqual(e.status, 0);
   assert.match(e.stderr, /--epochs expects a positive integer, got '0'/);
+});
+
+test('drin baseline --device: cpu is the CPU (GHMFC: the onnxruntime CPU provider), said in one line; cuda here is an error naming what is missing', {
+  skip: onGpu || needsShared('fixtures/preprocessed/wikimel') || needsShared('fixtures/preprocessed/wikidiverse'),
+}, () => {
+  // GHMFC: its ort engine resolves as DRIN's (resolveOrtDevice): the same reason, from the flag or DRIN_DEVICE
+  const small = ['--epochs', '1', '--test-every', '1', '--limit', '8', '--no-progress'];
+  const ghmfcDir = path.join(tmp, 'ghmfc-cpu');
+  const g = drin('ghmfc', '--data', MINI, '--out', ghmfcDir, ...small, '--device', 'cpu');
+  assert.equal(g.status, 0, g.stderr);
+  assert.match(g.stdout, /^ghmfc: onnxruntime engine on the CPU \(asked for\)$/m);
+  assert.equal(JSON.parse(fs.readFileSync(path.join(ghmfcDir, 'history.json'), 'utf8')).length, 1);
+  let ortWhy = '';
+  assert.throws(() => resolveOrtDevice('cuda'), (e: Error) => ((ortWhy = e.message), true));
+  assert.match(ortWhy, /^--device cuda: the onnxruntime CUDA provider does not work here: .*no NVIDIA driver/);
+  for (const r of [drin('ghmfc', '--data', MINI, '--out', path.join(tmp, 'ghmfc-cuda'), ...small, '--device', 'cuda'), drinEnv({ DRIN_DEVICE: 'cuda' }, 'ghmfc', '--data', MINI, '--out', path.join(tmp, 'ghmfc-cuda'), ...small)]) {
+    assert.equal(r.status, 1, r.stdout);
+    assert.ok(r.stderr.includes(`drin: ${ortWhy}`), r.stderr);
+  }
+  assert.equal(fs.existsSync(path.join(tmp, 'ghmfc-cuda', 'history.json')), false, 'nothing trained');
+  // MEL-HI and the zero-shot floors are tfjs: resolveTfjsDevice's reason, and what to use instead
+  const tfjsWhy = /^drin: --device cuda: the tfjs backend \w+ runs on the CPU; CUDA reaches tfjs only through @tensorflow\/tfjs-node-gpu .*The ort engine \(--engine ort\) runs on the onnxruntime CUDA provider/m;
+  const mc = drin('melhi', '--data', MINI_WD, '--out', path.join(tmp, 'melhi-cuda'), ...small, '--device', 'cuda');
+  assert.equal(mc.status, 1, mc.stdout);
+  assert.match(mc.stderr, tfjsWhy);
+  // (MEL-HI's line on the CPU comes from trainBaseline as GHMFC's above; its text: test/unit/device.test.ts)
+  const zc = drin('bert-zero-shot', '--data', MINI, '--out', path.join(tmp, 'bert-cuda'), '--device', 'cuda');
+  assert.equal(zc.status, 1, zc.stdout);
+  assert.match(zc.stderr, tfjsWhy);
+  const z = drin('bert-zero-shot', '--data', MINI, '--out', path.join(tmp, 'bert-cpu'), '--limit', '8', '--device', 'cpu');
+  assert.equal(z.status, 0, z.stderr);
+  assert.match(z.stdout, /^bert-zero-shot: tfjs on the tfjs backend \w+ \(asked for the CPU\)$/m);
+  // a bad value, before anything loads
+  const bad = drin('ghmfc', '--data', MINI, '--device', 'gpu');
+  assert.equal(bad.status, 1);
+  assert.match(bad.stderr, /--device='gpu': expected one of auto, cpu, cuda/);
 });

@@ -4,10 +4,12 @@ import { before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../../src/backend';
-import { createGhmfc, GhmfcConfig } from '../../src/models/ghmfc';
+import * as fs from 'node:fs';
+import { nvidiaInfo } from '../../src/device';
+import { createGhmfc, GhmfcConfig, ghmfcEntityText } from '../../src/models/ghmfc';
 import { reassociationSaves, ReassociateAttention } from '../../src/models/ghmfc-graph';
-import { ghmfcStepMemory } from '../../src/models/ghmfc-ort';
-import { OrtSession, ortUnavailable } from '../../src/onnx/session';
+import { GhmfcOrtEngine, ghmfcStepMemory } from '../../src/models/ghmfc-ort';
+import { ortExecutionProviders, OrtSession, ortUnavailable } from '../../src/onnx/session';
 import { tripletLoss } from '../../src/train/loss';
 import { needs } from '../helpers/needs';
 
@@ -137,4 +139,33 @@ test('GHMFC attention re-association: at the paper sizes only the image-over-tex
   assert.equal(reassociationSaves({ E: paper.Di, heads: paper.heads, Lq: paper.N, Lk: paper.N, kdim: paper.Di }), false);
   // the parity fixtures' sizes (8 heads, 9 regions over 16 tokens of 32, E 48) keep the reference's order
   assert.equal(reassociationSaves({ E: 48, heads: 8, Lq: 9, Lk: 16, kdim: 32 }), false);
+});
+
+/** A machine with an NVIDIA driver may have a working CUDA provider: the "fails here" check does not apply. */
+const onGpu = nvidiaInfo().gpus.length > 0 || fs.existsSync('/proc/driver/nvidia/version') ? 'this machine has an NVIDIA driver' : false;
+
+test('GHMFC ort engine: its sessions get the device and the onnxruntime options (cuda: the CUDA provider on the given device index)', { skip: needs(!why, why ?? '') }, () => {
+  const cfg = { dataset: 'wikidiverse' as const, bertDim: Dt, resnetDim: Di, numHeads: 4 };
+  const cpu = createGhmfc(cfg, 0, { engine: 'ort', device: 'cpu', dropout: false });
+  assert.equal(cpu.device, 'cpu');
+  assert.deepEqual(cpu.ort!.sessionOptions(), { device: 'cpu', allowSpinning: true });
+  const first = cpu.lossAndGrads!(batch('wikidiverse'), 0.25);
+  assert.ok(Number.isFinite(first.loss));
+  first.scores.dispose();
+  first.grads.forEach((g) => g.dispose());
+  // the engine as createGhmfc builds it once resolveOrtDevice says cuda (DRIN_CUDA_DEVICE=1, DRIN_ORT_THREADS=2)
+  const cuda = new GhmfcOrtEngine(cpu.config, cpu.params, (b) => ghmfcEntityText(cpu.config, b), { device: 'cuda', ort: { cudaDevice: 1, threads: 2 }, dropout: false });
+  const o = cuda.sessionOptions();
+  assert.deepEqual(o, { device: 'cuda', cudaDevice: 1, threads: 2, allowSpinning: true });
+  assert.deepEqual(ortExecutionProviders(o.device, { ...o, tf32: true }), [{ name: 'cuda', deviceId: 1 }]);
+  cpu.params.forEach((p) => p.dispose());
+});
+
+test('GHMFC ort engine on cuda asks onnxruntime for the CUDA provider (fails here with its error, before a step runs)', { skip: needs(!why, why ?? '') || onGpu }, () => {
+  const m = createGhmfc({ dataset: 'wikidiverse', bertDim: Dt, resnetDim: Di, numHeads: 4 }, 0, { engine: 'ort', device: 'cpu', dropout: false });
+  const cuda = new GhmfcOrtEngine(m.config, m.params, (b) => ghmfcEntityText(m.config, b), { device: 'cuda', dropout: false });
+  const before = m.params.get('entity_encoder.final_layer.weight')!.dataSync().slice();
+  assert.throws(() => cuda.step(batch('wikidiverse'), 0.25), /OrtSessionOptionsAppendExecutionProvider_Cuda: Failed to load shared library/);
+  assert.deepEqual(m.params.get('entity_encoder.final_layer.weight')!.dataSync(), before);
+  m.params.forEach((p) => p.dispose());
 });

@@ -7,6 +7,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import * as tf from '@tensorflow/tfjs';
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -16,6 +17,8 @@ import {
   parseDeviceRequest, resolveEncodeDevice, resolveOrtDevice, resolveTfjsDevice, type CudaStatus,
 } from '../../src/device';
 import { createDrin } from '../../src/models/drin';
+import { createGhmfc } from '../../src/models/ghmfc';
+import { createMelhi } from '../../src/models/melhi';
 import { ortExecutionProviders, OrtSession, ortThreads } from '../../src/onnx/session';
 import { readDrinEnv } from '../../src/cli/env';
 import { needsShared, SHARED_DIR } from '../helpers/needs';
@@ -157,6 +160,44 @@ test('createDrin: device auto trains on the CPU here and says why; cuda is an er
   assert.throws(() => createDrin(cfg, 0, { engine: 'tfjs', device: 'cuda' }), /--device cuda: the tfjs backend/);
 });
 
+test('createGhmfc / createMelhi: the same resolution as DRIN (GHMFC ort: resolveOrtDevice; GHMFC tfjs, MEL-HI: resolveTfjsDevice)', { skip: onGpu }, () => {
+  const cfg = { dataset: 'wikidiverse' as const, bertDim: 8, resnetDim: 8, numHeads: 2 };
+  const free = (m: { params: Map<string, { dispose(): void }> }) => m.params.forEach((p) => p.dispose());
+  const cpu = createGhmfc(cfg, 0, { engine: 'ort', device: 'cpu' });
+  assert.equal(cpu.device, 'cpu');
+  assert.equal(cpu.engineNote, 'onnxruntime engine on the CPU (asked for)');
+  assert.equal(cpu.ort!.sessionOptions().device, 'cpu');
+  free(cpu);
+  const auto = createGhmfc(cfg, 0, { engine: 'ort' });
+  assert.equal(auto.device, 'cpu');
+  assert.equal(auto.engineNote, `onnxruntime engine ${resolveOrtDevice('auto').note}`);
+  assert.match(auto.engineNote, /^onnxruntime engine on the CPU \(auto; CUDA not used: .*no NVIDIA driver/);
+  free(auto);
+  // cuda: the very Error resolveOrtDevice gives, naming what is missing; under engine auto too (CUDA is onnxruntime's)
+  const ortWhy = (() => {
+    try {
+      resolveOrtDevice('cuda');
+    } catch (e) {
+      return (e as Error).message;
+    }
+    return assert.fail('resolveOrtDevice(cuda) must throw here');
+  })();
+  assert.match(ortWhy, /^--device cuda: the onnxruntime CUDA provider does not work here: .*no NVIDIA driver/);
+  assert.throws(() => createGhmfc(cfg, 0, { engine: 'ort', device: 'cuda' }), (e: Error) => e.message === ortWhy);
+  assert.throws(() => createGhmfc(cfg, 0, { device: 'cuda' }), (e: Error) => e.message === ortWhy);
+  assert.throws(() => createGhmfc(cfg, 0, { engine: 'tfjs', device: 'cuda' }), /^Error: --device cuda: the tfjs backend \w+ runs on the CPU; CUDA reaches tfjs only through @tensorflow\/tfjs-node-gpu/);
+  const tfjs = createGhmfc(cfg, 0, { engine: 'tfjs', device: 'auto' });
+  assert.equal(tfjs.device, 'cpu');
+  assert.match(tfjs.engineNote, /^tfjs engine on the tfjs backend \w+ \(CUDA does not apply: /);
+  free(tfjs);
+  const melhi = createMelhi({ bertDim: 8, resnetDim: 8 }, 0, { device: 'cpu' });
+  assert.equal(melhi.device, 'cpu');
+  assert.match(melhi.engineNote, /^tfjs engine \(MEL-HI's only one\) on the tfjs backend \w+ \(asked for the CPU\)$/);
+  free(melhi);
+  assert.throws(() => createMelhi({ bertDim: 8, resnetDim: 8 }, 0, { device: 'cuda' }), /--device cuda: the tfjs backend \w+ runs on the CPU; CUDA reaches tfjs only through @tensorflow\/tfjs-node-gpu .*The ort engine \(--engine ort\) runs on the onnxruntime CUDA provider/);
+  assert.throws(() => createMelhi({}, 0, { device: 'gpu' as 'cuda' }), /device='gpu': expected one of auto, cpu, cuda/);
+});
+
 test('the report: its shape, and the text says no GPU with the reason for each path', { skip: onGpu }, async () => {
   const r = await deviceReport();
   assert.deepEqual(Object.keys(r).sort(), ['nvidia', 'ortCuda', 'tfjsBackend', 'tfjsGpu', 'toolkit', 'use']);
@@ -168,10 +209,18 @@ test('the report: its shape, and the text says no GPU with the reason for each p
   assert.deepEqual(r.ortCuda.runtimeLibs.map((l) => l.name), ['libcudart.so.12', 'libcublas.so.12', 'libcublasLt.so.12', 'libcurand.so.10', 'libcufft.so.11', 'libcudnn.so.9']);
   assert.equal(r.tfjsGpu.usingGpu, false);
   assert.ok(r.tfjsGpu.reason);
-  for (const part of ['ort', 'tfjs', 'encode', 'baselines'] as const) {
+  for (const part of ['ort', 'tfjs', 'encode'] as const) {
     assert.equal(r.use[part].device, 'cpu', part);
-    assert.match(r.use[part].why, /^(CUDA not used|CUDA does not apply|GHMFC and MEL-HI run on tfjs): /, part);
+    assert.match(r.use[part].why, /^(CUDA not used|CUDA does not apply): /, part);
   }
+  // the baselines, per model: GHMFC on its default engine (ort unless tfjs is native) follows that engine's part;
+  // MEL-HI and the zero-shot floors are tfjs only
+  const { ghmfc, melhi, zeroShot } = r.use.baselines;
+  const ghmfcEngine = tf.getBackend() === 'tensorflow' ? 'tfjs' : 'ort';
+  assert.equal(ghmfc.engine, ghmfcEngine);
+  if (ghmfcEngine === 'ort') assert.deepEqual(ghmfc, { ...r.use.ort, engine: 'ort', why: `same as the DRIN ort engine: ${r.use.ort.why}` });
+  else assert.equal(ghmfc.via, r.use.tfjs.via);
+  for (const p of [melhi, zeroShot]) assert.deepEqual(p, { ...r.use.tfjs, why: `tfjs only; same as the DRIN tfjs engine: ${r.use.tfjs.why}` });
   const text = formatDeviceReport(r);
   assert.match(text, /^GPUs: none \(nvidia-smi not found/m);
   assert.match(text, /^onnxruntime CUDA provider \(onnxruntime-node 1\.30, needs CUDA 12 \+ cuDNN 9\): FAILED$/m);
@@ -179,6 +228,10 @@ test('the report: its shape, and the text says no GPU with the reason for each p
   assert.match(text, /^tfjs-node-gpu \(4\.22, libtensorflow 2\.9\.1, needs CUDA 11\.2 \+ cuDNN 8\.1\): (not installed|FAILED|loaded, no GPU)$/m);
   assert.match(text, /^ {2}DRIN ort engine +cpu +onnxruntime-node CPU provider — CUDA not used: /m);
   assert.match(text, /^ {2}encode \(drin encode\) +cpu /m);
+  if (ghmfcEngine === 'ort') assert.match(text, /^ {2}GHMFC \(ort engine\) +cpu +onnxruntime-node CPU provider — same as the DRIN ort engine: CUDA not used: /m);
+  assert.match(text, /^ {2}MEL-HI \(tfjs\) +cpu +tfjs backend \w+ — tfjs only; same as the DRIN tfjs engine: CUDA does not apply: /m);
+  assert.match(text, /^ {2}zero-shot \(tfjs\) +cpu +tfjs backend \w+ — tfjs only; same as the DRIN tfjs engine: /m);
+  assert.doesNotMatch(text, /GHMFC and MEL-HI run on tfjs/);
   assert.match(text, /^summary: no GPU in use \(no NVIDIA GPU on this machine\)$/m);
 });
 

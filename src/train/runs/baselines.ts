@@ -11,6 +11,7 @@ import { RankingSplit, trainRanking, TrainOptions, TrainResult, writeJsonAtomic 
 import type { RankingMetrics } from '../metrics';
 import type { RankingBatch, RankingModel } from '../model';
 import { evaluateRanking, writePredictions } from '../predictions';
+import { DeviceName, DeviceRequest, resolveTfjsDevice } from '../../device';
 import { GhmfcConfig, GhmfcModel } from '../../models/ghmfc';
 import { MelhiConfig } from '../../models/melhi';
 
@@ -106,13 +107,18 @@ export function melhiConfigForDataset(
   return { bertDim: featureDims?.text ?? ds.dims.textDim, resnetDim: featureDims?.image ?? ds.dims.imageDim, ...overrides };
 }
 
-/** Train a baseline with the shared loop; writes history.json, predictions and metrics.json under `outDir`. */
+/**
+ * Train a baseline with the shared loop; writes history.json, predictions and metrics.json under `outDir`.
+ * The device is the model's, chosen when it was made (`createGhmfc` / `createMelhi`'s `device` option):
+ * its `engineNote` (engine, device and why) is the first line logged (`options.log`, default console.log).
+ */
 export async function trainBaseline(
   model: RankingModel,
   ds: PreprocessedDataset,
   split: BaselineSplitOptions,
   options: Partial<TrainOptions> & { outDir: string },
 ): Promise<TrainResult> {
+  if (model.engineNote) (options.log ?? console.log)(`${model.name}: ${model.engineNote}`);
   // GHMFC on onnxruntime: a step that cannot fit in memory fails here, saying what it needs, before any epoch
   const ort = (model as Partial<GhmfcModel>).ort;
   if (ort) ort.checkMemory({ B: split.batchSize, T: ds.dims.textTokens, N: ds.dims.imageRegions, R: ds.dims.slots });
@@ -126,13 +132,28 @@ export interface ZeroShotOptions {
   entityText?: 'raw' | 'reduced';
   limit?: number;
   absentShare?: { valid?: number; test?: number };
+  /**
+   * `auto` (default) | `cpu` | `cuda` (the CLI: `--device`, DRIN_DEVICE). The floors are tfjs ops, so this is
+   * `resolveTfjsDevice` (src/device.ts): `cuda` is an Error unless tfjs-node-gpu runs on a GPU.
+   */
+  device?: DeviceRequest;
+  /** Gets the line naming the device and why (default console.log). */
+  log?: (line: string) => void;
 }
 
 /**
  * Evaluate a ranker that needs no training (zero-shot) on valid and test with DRIN batches; writes
  * predictions_{valid,test}.jsonl, metrics.json and a one-record history.json (epoch 0) like a run.
+ * Returns the metrics, the seconds taken and the device it computed on (with why).
  */
-export async function evaluateZeroShot(model: RankingModel, ds: PreprocessedDataset, o: ZeroShotOptions): Promise<{ valid: RankingMetrics; test: RankingMetrics; seconds: number }> {
+export async function evaluateZeroShot(
+  model: RankingModel,
+  ds: PreprocessedDataset,
+  o: ZeroShotOptions,
+): Promise<{ valid: RankingMetrics; test: RankingMetrics; seconds: number; device: DeviceName; engineNote: string }> {
+  const dev = resolveTfjsDevice(o.device);
+  const engineNote = `tfjs ${dev.note}`;
+  (o.log ?? console.log)(`${model.name}: ${engineNote}`);
   const t0 = Date.now();
   const batches = (split: 'valid' | 'test') => ds.drinBatches(split, { batchSize: o.batchSize ?? 32, shuffle: false, entityText: o.entityText, limit: o.limit }) as AsyncIterable<RankingBatch>;
   const valid = await evaluateRanking(model, batches('valid'), { topks: o.topks, absentShare: o.absentShare?.valid });
@@ -143,7 +164,7 @@ export async function evaluateZeroShot(model: RankingModel, ds: PreprocessedData
   writePredictions(path.join(o.outDir, 'predictions_test.jsonl'), test.predictions);
   writeJsonAtomic(path.join(o.outDir, 'history.json'), [{ epoch: 0, trainLoss: null, valid: valid.metrics, test: test.metrics, seconds }]);
   writeJsonAtomic(path.join(o.outDir, 'metrics.json'), { valid: valid.metrics, test: test.metrics, secondsPerEpoch: 0, zeroShot: true });
-  return { valid: valid.metrics, test: test.metrics, seconds };
+  return { valid: valid.metrics, test: test.metrics, seconds, device: dev.device, engineNote };
 }
 
 /** One row of the comparison table (percentages, as the paper reports them). */
