@@ -93,13 +93,23 @@ export interface DrinGraphShape {
  * Build the graph for one batch shape. Always outputs `scores` [B,R]; `train`: also `loss` (margin
  * `margin`) and `grad:<key>` for every key of `drinGraphGradKeys`, or, with `adam`, the updated
  * parameters and moments instead of the gradients (graph/adam.ts).
+ *
+ * `paramProducts` (forward-only graphs; DrinOps.paramOnly): 'inputs' reads the values that depend on the
+ * parameters only (layer 0's W_h·W_e products) from graph inputs; 'outputs' builds the graph that computes
+ * them (its only outputs; no `scores`). Both list them in `seen`.
  */
-export function buildDrinGraph(cfg: DrinConfig, shape: DrinGraphShape, opts: { train: boolean; margin?: number; adam?: DrinGraphAdam }): OnnxGraph {
+export function buildDrinGraph(
+  cfg: DrinConfig,
+  shape: DrinGraphShape,
+  opts: { train: boolean; margin?: number; adam?: DrinGraphAdam; paramProducts?: { mode: 'inputs' | 'outputs'; seen: { name: string; shape: number[] }[] } },
+): OnnxGraph {
   const why = drinGraphUnsupported(cfg);
   if (why) throw new Error(`DRIN graph: unsupported configuration (${why})`);
+  if (opts.paramProducts && opts.train) throw new Error('DRIN graph: parameter products come from outside only in a forward-only graph');
   const { B, R } = shape;
   const graph = new OnnxGraph('drin');
   const ops = new DrinOps(graph, B, R, cfg.gcnDim);
+  ops.paramProducts = opts.paramProducts;
   const inputs = new BatchInputs(graph, shape.inputs);
 
   // forward: features and initial edges (data), parameters, vertices, layers, score
@@ -119,6 +129,7 @@ export function buildDrinGraph(cfg: DrinConfig, shape: DrinGraphShape, opts: { t
   }
   if (isLazy(vertices.et)) throw new Error('DRIN graph: the score reads a lazy entity vertex'); // cannot happen: layers ≥ 1
   const score = scoreForward(ops, vertices.mt, vertices.et, cfg.cosineEps);
+  if (opts.paramProducts?.mode === 'outputs') return graph;
   graph.output('scores', score.scores, [B, R]);
   if (!opts.train) return graph;
   const triplet = tripletLossForward(ops, score.scores, onehot, opts.margin ?? 0.25);

@@ -54,27 +54,68 @@ export class DrinOrtEngine {
   uniqueEntityRows = true;
   /** Distinct rows of each entity input fed that way at the last run (of B·R), e.g. for the bench's report. */
   distinctRows: Record<string, number> = {};
+  /**
+   * Forward passes (`scores`) read the values that depend on the parameters only — layer 0's W_h·W_e
+   * products, 3.3 GFLOP at the paper's sizes, 10 % of a WikiMEL forward — from a cache computed once per
+   * parameter version (an evaluation pass runs many batches on the same parameters); default on. The same
+   * numbers (the same products, computed by a graph of their own); tests compare the two.
+   */
+  cacheParamProducts = true;
+  /** How many times the parameter products were computed (once per parameter version and eval shape). */
+  paramProductRuns = 0;
+  private productSessions = new Map<string, { session: OrtSession; made: { name: string; shape: number[] }[] }>();
+  private paramProductCache?: { version: object[]; values: Record<string, Float32Array> };
 
   /** `opts.device`: the onnxruntime provider of every session (default the CPU; see src/device.ts). */
   constructor(readonly cfg: DrinConfig, readonly opts: OrtSessionOptions = {}) {}
 
-  private session(shape: DrinGraphShape, train: boolean, margin: number, adam?: DrinGraphAdam): OrtSession {
-    const key = `${JSON.stringify(shape.inputs)}:${train ? `train@${margin}` : 'eval'}${adam ? `:adam@${JSON.stringify(adam)}` : ''}`;
+  private session(shape: DrinGraphShape, train: boolean, margin: number, adam?: DrinGraphAdam): { session: OrtSession; key: string } {
+    const products = !train && this.cacheParamProducts;
+    const key = `${JSON.stringify(shape.inputs)}:${train ? `train@${margin}` : products ? 'eval:products-in' : 'eval'}${adam ? `:adam@${JSON.stringify(adam)}` : ''}`;
     let s = this.sessions.get(key);
     if (s) {
       this.sessions.delete(key); // most recently used last
       this.sessions.set(key, s);
-      return s;
+      return { session: s, key };
     }
     // a run meets few shapes (full batch, last batch; train, eval): keep the 4 most recent sessions
     if (this.sessions.size >= 4) {
       const [oldest, old] = this.sessions.entries().next().value as [string, OrtSession];
       old.dispose();
       this.sessions.delete(oldest);
+      this.productSessions.get(oldest)?.session.dispose();
+      this.productSessions.delete(oldest);
     }
-    s = new OrtSession(buildDrinGraph(this.cfg, shape, { train, margin, adam }).toBytes(), undefined, this.opts);
+    const seen: { name: string; shape: number[] }[] = [];
+    s = new OrtSession(buildDrinGraph(this.cfg, shape, { train, margin, adam, ...(products ? { paramProducts: { mode: 'inputs', seen } } : {}) }).toBytes(), undefined, this.opts);
     this.sessions.set(key, s);
-    return s;
+    if (seen.length) {
+      // the graph that computes those inputs from the parameters (DrinOps.paramOnly), run once per parameter version
+      const made: { name: string; shape: number[] }[] = [];
+      const bytes = buildDrinGraph(this.cfg, shape, { train: false, paramProducts: { mode: 'outputs', seen: made } }).toBytes();
+      this.productSessions.set(key, { session: new OrtSession(bytes, undefined, this.opts), made });
+    }
+    return { session: s, key };
+  }
+
+  /**
+   * Feeds of the parameter products the eval session `key` reads (DrinOps.paramOnly): from the cache while
+   * every parameter variable is the one they were computed from (a training step, Adam, a checkpoint load
+   * or `assign` replaces it), else computed by the session's product graph and kept.
+   */
+  private paramProductFeeds(key: string, params: Map<string, tf.Variable>, paramFeeds: Record<string, OrtFeed>): Record<string, OrtFeed> {
+    const made = this.productSessions.get(key);
+    if (!made) return {};
+    const version = drinGraphParamKeys(this.cfg).map((k) => params.get(k)!.dataId);
+    const cache = this.paramProductCache;
+    if (!cache || cache.version.length !== version.length || cache.version.some((v, i) => v !== version[i])) this.paramProductCache = { version, values: {} };
+    const values = this.paramProductCache!.values;
+    const missing = made.made.filter((m) => !values[m.name]).map((m) => m.name);
+    if (missing.length) {
+      Object.assign(values, made.session.run(paramFeeds, missing));
+      this.paramProductRuns++;
+    }
+    return Object.fromEntries(made.made.map((m) => [m.name, { data: values[m.name], dims: m.shape }]));
   }
 
   /**
@@ -128,7 +169,9 @@ export class DrinOrtEngine {
         if (!params.has(k) && k !== 'answer_onehot') inputs[k] = t.shape;
       }
       const shape: DrinGraphShape = { B, R, inputs };
-      const out = this.session(shape, margin !== undefined, margin ?? 0, fused?.adam).run(feeds, fetch, fused?.into);
+      const { session, key } = this.session(shape, margin !== undefined, margin ?? 0, fused?.adam);
+      if (margin === undefined) Object.assign(feeds, this.paramProductFeeds(key, params, feeds));
+      const out = session.run(feeds, fetch, fused?.into);
       return { out, shape };
     } finally {
       temporaries.forEach((t) => t.dispose());
@@ -196,6 +239,9 @@ export class DrinOrtEngine {
   dispose(): void {
     this.sessions.forEach((s) => s.dispose());
     this.sessions.clear();
+    this.productSessions.forEach((p) => p.session.dispose());
+    this.productSessions.clear();
+    this.paramProductCache = undefined;
     this.staging.clear();
     this.fused.clear();
   }

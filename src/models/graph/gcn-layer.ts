@@ -154,7 +154,7 @@ export function gcnLayerForward(
         entityPart(ti, ii, h.ei), // A_ei + ei
       ];
   const rows = last ? [B, BR] : [B, B, BR, BR];
-  const { Z, blocks } = projectionForward(ops, h, parts, param[`${prefix}.w_h.weight`], param[`${prefix}.w_h.bias`]);
+  const { Z, blocks } = projectionForward(ops, h, parts, param[`${prefix}.w_h.weight`], param[`${prefix}.w_h.bias`], prefix);
   const H: Value[] = parts.map(() => '');
   const norms = blocks.map((block) => {
     const norm = layerNormGeluForward(ops, block.P, param[`${prefix}.layer_norm.weight`], param[`${prefix}.layer_norm.bias`], cfg.layerNormEps);
@@ -447,7 +447,7 @@ function projectionBackward(
  * P = Z W_hᵀ + b_h over the parts' rows, as norm blocks (see `NormBlock`): the dense parts' rows [n,D] from one
  * Gemm on Z, then each lazy part's rows [B·R,D] by the header's formula; also Z (the rows that exist).
  */
-function projectionForward(ops: DrinOps, h: GraphVertices, parts: ZPart[], Wh: Value, bh: Value): { Z: Value; blocks: NormBlock[] } {
+function projectionForward(ops: DrinOps, h: GraphVertices, parts: ZPart[], Wh: Value, bh: Value, prefix: string): { Z: Value; blocks: NormBlock[] } {
   const { graph, D } = ops;
   const denseIdx = parts.flatMap((part, j) => (part.Z ? [j] : []));
   const Z = ops.concat(
@@ -462,13 +462,15 @@ function projectionForward(ops: DrinOps, h: GraphVertices, parts: ZPart[], Wh: V
   parts.forEach((part, j) => {
     if (part.Z) return;
     const { X, a1, a2 } = part.lazy!;
-    const rowBias = ops.reshape(graph.op('Gemm', [ops.reshape(X.b, [1, D]), Wh, bh], { transB: 1 }), [D]); // [D] → [1,D] → [D]
     // x (W_h W_e)ᵀ + c once per distinct row when the batch gives them (./unique-rows.ts), [B·R,D]
     // (few distinct rows: h W_hᵀ + b_h on the vertex's N rows, gathered)
     let rowsP: Value;
     if (X.rowsH) rowsP = gatherRows(ops, ops.linear(X.rowsH, Wh, bh), X.unique!);
     else {
-      const fused = ops.matmul(Wh, X.W); // [D,din]
+      const rowBias = ops.paramOnly(`param_product:${prefix}.part${j}.row_bias`, [D], () =>
+        ops.reshape(graph.op('Gemm', [ops.reshape(X.b, [1, D]), Wh, bh], { transB: 1 }), [D]),
+      ); // b_e W_hᵀ + b_h: [D] → [1,D] → [D]
+      const fused = ops.paramOnly(`param_product:${prefix}.part${j}.w_h_w_e`, [D, X.din], () => ops.matmul(Wh, X.W)); // [D,din]
       rowsP = X.unique
         ? gatherRows(ops, graph.op('Gemm', [X.unique.rows, fused, rowBias], { transB: 1 }), X.unique)
         : graph.op('Gemm', [X.x, fused, rowBias], { transB: 1 });

@@ -21,6 +21,25 @@ export class DrinOps {
   ) {
     this.BR = B * R;
   }
+  /**
+   * Values that depend on the parameters only (layer 0's W_h·W_e products), for a forward-only graph whose
+   * parameters stay fixed over many runs (an evaluation pass): 'inputs' reads each from a graph input of
+   * that name (computed once by a graph built with 'outputs', which outputs them); unset: computed here.
+   * Every such value is listed in `seen` (name, shape).
+   */
+  paramProducts?: { mode: 'inputs' | 'outputs'; seen: { name: string; shape: number[] }[] };
+
+  /** `compute()`, a value of the parameters only named `name` [shape] (see `paramProducts`). */
+  paramOnly = (name: string, shape: number[], compute: () => Value): Value => {
+    const pp = this.paramProducts;
+    if (!pp) return compute();
+    pp.seen.push({ name, shape });
+    if (pp.mode === 'inputs') return this.graph.input(name, shape);
+    const v = compute();
+    this.graph.output(name, v, shape);
+    return name;
+  };
+
   add = (a: Value, b: Value): Value => this.graph.op('Add', [a, b]);
   sub = (a: Value, b: Value): Value => this.graph.op('Sub', [a, b]);
   mul = (a: Value, b: Value): Value => this.graph.op('Mul', [a, b]);
