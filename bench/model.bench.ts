@@ -239,7 +239,8 @@ export function drinStepGflop(B: number, R: number, train: boolean, distinct: { 
     [Di, distinct.image ?? BR],
   ]) {
     if (BR > din && n >= din) {
-      fwd += mm(D, D, din) + mm(n, din, D); // W_h·W_e, U·(W_h W_e)ᵀ
+      // W_h·W_e: in a training step; a forward pass reads it from the engine's cache (DrinOrtEngine.cacheParamProducts)
+      fwd += (train ? mm(D, D, din) : 0) + mm(n, din, D); // W_h·W_e, U·(W_h W_e)ᵀ
       bwd += mm(n, din, D) + 2 * mm(D, D, din); // Q = dP_uᵀU, Q·W_e, W_hᵀ·Q
     } else if (BR > din) {
       fwd += mm(n, din, D) + mm(n, D, D); // h_u = U W_eᵀ, its W_h rows
