@@ -4,7 +4,7 @@
 #   1. installs the GPU pieces it can (scripts/setup-gpu.mjs: onnxruntime-node's CUDA provider, from
 #      NuGet or from --ort-cuda-from / DRIN_ORT_CUDA_FROM offline; tfjs-node-gpu where CUDA 11 is present);
 #   2. `drin device` (GPUs, driver, the one-op session on onnxruntime's CUDA provider, tfjs-node-gpu);
-#   3. with a working CUDA provider: one DRIN parity fixture on CUDA, the model bench on CUDA (train /
+#   3. with a working CUDA provider: one DRIN and one GHMFC parity fixture on CUDA, the model bench on CUDA (train /
 #      eval mentions/s at the paper's sizes) and a small encode on CUDA (the tiny BERT/ResNet/DETR/CLIP);
 #   4. one summary table. Every step has a time limit; the whole stays under 10 minutes. On a machine
 #      without a working CUDA provider it ends with a "no GPU" summary and exit status 0.
@@ -74,10 +74,13 @@ if [ "$ORT_OK" = yes ] || [ "$DEV" = cpu ]; then
   SHARED=${DRIN_SHARED:-}
   for d in "$SHARED" ../shared ./shared; do [ -n "$d" ] && [ -d "$d/fixtures/drin" ] && { SHARED=$d; break; }; done
   FIX="$SHARED/fixtures/drin/wikidiverse-small"
+  FIXB="$SHARED/fixtures/baselines/ghmfc-wikidiverse-small" # GHMFC's ort engine on the same provider
   if [ -d "$FIX" ]; then
-    run parity 150 node bin/drin.js parity --device $DEV "$FIX"
+    FIXES=("$FIX")
+    [ -d "$FIXB" ] && FIXES+=("$FIXB")
+    run parity 150 node bin/drin.js parity --device $DEV "${FIXES[@]}"
     rc=$?
-    row "drin parity ($DEV)" "$(verdict $rc PASS)" "$(grep -E 'fixture directories PASS' "$OUT/parity.log" | tail -1) $(basename "$FIX"); log $OUT/parity.log"
+    row "drin parity ($DEV)" "$(verdict $rc PASS)" "$(grep -E 'fixture directories PASS' "$OUT/parity.log" | tail -1) $(for f in "${FIXES[@]}"; do basename "$f"; done | paste -sd ' ' -); log $OUT/parity.log"
   else
     row "drin parity ($DEV)" "SKIPPED" "no fixtures (set DRIN_SHARED to the folder holding fixtures/drin)"
   fi
@@ -113,7 +116,7 @@ echo
 echo "GPU check summary ($((SECONDS - START)) s; logs in $OUT)"
 printf '%s\n' "${ROWS[@]}" | awk -F'\t' '{ printf "  %-24s %-8s %s\n", $1, $2, $3 }'
 if [ "$ORT_OK" = yes ]; then
-  echo "RESULT: CUDA works through onnxruntime-node; DRIN's ort engine, drin train --device auto and drin encode use it."
+  echo "RESULT: CUDA works through onnxruntime-node; DRIN's and GHMFC's ort engines, drin train / drin baseline --device auto and drin encode use it."
 else
   echo "RESULT: no GPU in use — ${ORT_WHY:-drin device gave no report}. Everything runs on the CPU."
 fi
