@@ -125,13 +125,11 @@ class Blocks {
     const [B, Lq] = d.shape(query);
     const [, Lk, kdim] = d.shape(key);
     const bias = this.p(`${prefix}.in_proj_bias`);
-    const bq = d.slice(bias, [0], [E], [0]);
-    const bk = d.slice(bias, [E], [2 * E], [0]);
-    const bv = d.slice(bias, [2 * E], [3 * E], [0]);
+    // the packed projections cut by one Split each (its gradient is one Concat of the three)
+    const [bq, bk, bv] = d.split(bias, [E, E, E], 0);
     let wq: V, wk: V, wv: V;
     if (this.has(`${prefix}.in_proj_weight`)) {
-      const w = this.p(`${prefix}.in_proj_weight`);
-      [wq, wk, wv] = [0, 1, 2].map((i) => d.slice(w, [i * E], [(i + 1) * E], [0]));
+      [wq, wk, wv] = d.split(this.p(`${prefix}.in_proj_weight`), [E, E, E], 0);
     } else {
       [wq, wk, wv] = ['q', 'k', 'v'].map((x) => this.p(`${prefix}.${x}_proj_weight`));
     }
