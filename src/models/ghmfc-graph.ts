@@ -133,7 +133,7 @@ class Blocks {
     } else {
       [wq, wk, wv] = ['q', 'k', 'v'].map((x) => this.p(`${prefix}.${x}_proj_weight`));
     }
-    const scaledQ = d.div(d.linear(query, wq, bq), d.constF([Math.sqrt(hd)])); // [B,Lq,E]
+    const scaledQ = d.scaledLinear(query, wq, bq, 1 / Math.sqrt(hd)); // [B,Lq,E]: q / √d, the scaling as the Gemm's alpha and beta
     const mode = this.reassociate;
     if (key === value && !d.isLive(key) && (mode === 'always' || (mode === 'when-cheaper' && reassociationSaves({ E, heads: h, Lq, Lk, kdim })))) {
       return this.linearAt(`${prefix}.out_proj`, this.attentionOverInput(scaledQ, key, wk, bk, wv, bv, mask));

@@ -136,7 +136,11 @@ export const GRAD_RULES: Record<string, GradRule> = {
       return [da, db];
     },
   },
-  /** Gemm with transB = 1 only (PyTorch Linear): Y = A Wᵀ + C. */
+  /**
+   * Gemm with transB = 1 only (PyTorch Linear), optionally scaled: Y = alpha·A Wᵀ + beta·C (alpha, beta
+   * default 1). Gradients dA = alpha·dY W, dW = alpha·dYᵀ A (alpha as the gradient Gemm's own, no extra
+   * pass), dC = beta·Σ dY over the rows.
+   */
   Gemm: {
     shapes: ([a, w, c], attrs) => {
       if (attrs.transB !== 1 || attrs.transA) throw new Error('autodiff Gemm: only transB = 1 (Linear) is recorded');
@@ -145,10 +149,14 @@ export const GRAD_RULES: Record<string, GradRule> = {
     },
     grad: (d, n, [dy], needs) => {
       const [a, w] = n.inputs;
+      const alpha = (n.attrs.alpha as { float: number } | undefined)?.float ?? 1;
+      const beta = (n.attrs.beta as { float: number } | undefined)?.float ?? 1;
+      const scaled: Record<string, OnnxAttr> = alpha === 1 ? {} : { alpha: { float: alpha } };
+      const db = needs[2] ? d.emit('ReduceSum', [dy!, d.constI([0])], d.shape(n.inputs[2]), { keepdims: 0 }) : undefined;
       return [
-        needs[0] ? d.emit('MatMul', [dy!, w], d.shape(a)) : undefined,
-        needs[1] ? d.emit('Gemm', [dy!, a], d.shape(w), { transA: 1 }) : undefined,
-        needs[2] ? d.emit('ReduceSum', [dy!, d.constI([0])], d.shape(n.inputs[2]), { keepdims: 0 }) : undefined,
+        needs[0] ? (alpha === 1 ? d.emit('MatMul', [dy!, w], d.shape(a)) : d.emit('Gemm', [dy!, w], d.shape(a), scaled)) : undefined,
+        needs[1] ? d.emit('Gemm', [dy!, a], d.shape(w), { transA: 1, ...scaled }) : undefined,
+        db && beta !== 1 ? times(d, db, d.constF([beta])) : db,
       ];
     },
   },

@@ -112,14 +112,20 @@ export class DiffGraph {
   /** Batched `a @ b`: same-rank operands whose batch axes are equal or broadcast (1 against n), or `[..., m, k] @ [k, n]`. */
   matmul = (a: string, b: string): string => this.node('MatMul', [a, b])[0];
   /** PyTorch Linear on the last axis: `x [..., in]`, `w [out, in]`, `b [out]` → `[..., out]`. */
-  linear = (x: string, w: string, b?: string): string => {
+  linear = (x: string, w: string, b?: string): string => this.scaledLinear(x, w, b, 1);
+  /**
+   * `s · linear(x, w, b)` for a number `s`, as one Gemm (alpha = beta = s): the scaling costs no pass over
+   * the output, nor over its gradient (alpha of the gradient Gemms). Same numbers up to float32 rounding.
+   */
+  scaledLinear = (x: string, w: string, b: string | undefined, s: number): string => {
     const xs = this.shape(x);
     const inDim = xs[xs.length - 1];
     const ws = this.shape(w);
     if (ws[1] !== inDim) throw new Error(`DiffGraph.linear: input [${xs}] vs weight [${ws}] (expected [out, ${inDim}])`);
     const lead = xs.slice(0, -1);
     const x2 = xs.length === 2 ? x : this.reshape(x, [lead.reduce((p, q) => p * q, 1), inDim]);
-    const y = this.node('Gemm', b ? [x2, w, b] : [x2, w], { transB: 1 })[0];
+    const scale: Record<string, OnnxAttr> = s === 1 ? {} : { alpha: { float: s }, beta: { float: s } };
+    const y = this.node('Gemm', b ? [x2, w, b] : [x2, w], { transB: 1, ...scale })[0];
     return xs.length === 2 ? y : this.reshape(y, [...lead, ws[0]]);
   };
   reshape = (x: string, shape: number[]): string => this.node('Reshape', [x], {}, { shape })[0];

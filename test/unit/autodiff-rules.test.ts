@@ -39,6 +39,12 @@ const CASES: Case[] = [
     ours: (d, [x, w, b]) => d.linear(x, w, b),
     tfjs: ([x, w, b]) => tf.add(tf.matMul(x.reshape([6, 5]), w, false, true), b).reshape([2, 3, 4]),
   },
+  {
+    name: 'Gemm (scaled Linear: alpha = beta = s, 3-D input)',
+    inputs: [g([2, 3, 5]), g([4, 5]), g([4])],
+    ours: (d, [x, w, b]) => d.scaledLinear(x, w, b, 0.3),
+    tfjs: ([x, w, b]) => tf.mul(tf.add(tf.matMul(x.reshape([6, 5]), w, false, true), b), 0.3).reshape([2, 3, 4]),
+  },
   { name: 'Gemm (Linear without bias)', inputs: [g([3, 5]), g([4, 5])], ours: (d, [x, w]) => d.linear(x, w), tfjs: ([x, w]) => tf.matMul(x, w, false, true) },
   { name: 'Reshape', inputs: [g([2, 6])], ours: (d, [a]) => d.reshape(a, [3, 4]), tfjs: ([a]) => a.reshape([3, 4]) },
   { name: 'Transpose', inputs: [g([2, 3, 4])], ours: (d, [a]) => d.transpose(a, [1, 2, 0]), tfjs: ([a]) => a.transpose([1, 2, 0]) },
