@@ -125,17 +125,15 @@ class Blocks {
     const [B, Lq] = d.shape(query);
     const [, Lk, kdim] = d.shape(key);
     const bias = this.p(`${prefix}.in_proj_bias`);
-    const bq = d.slice(bias, [0], [E], [0]);
-    const bk = d.slice(bias, [E], [2 * E], [0]);
-    const bv = d.slice(bias, [2 * E], [3 * E], [0]);
+    // the packed projections cut by one Split each (its gradient is one Concat of the three)
+    const [bq, bk, bv] = d.split(bias, [E, E, E], 0);
     let wq: V, wk: V, wv: V;
     if (this.has(`${prefix}.in_proj_weight`)) {
-      const w = this.p(`${prefix}.in_proj_weight`);
-      [wq, wk, wv] = [0, 1, 2].map((i) => d.slice(w, [i * E], [(i + 1) * E], [0]));
+      [wq, wk, wv] = d.split(this.p(`${prefix}.in_proj_weight`), [E, E, E], 0);
     } else {
       [wq, wk, wv] = ['q', 'k', 'v'].map((x) => this.p(`${prefix}.${x}_proj_weight`));
     }
-    const scaledQ = d.div(d.linear(query, wq, bq), d.constF([Math.sqrt(hd)])); // [B,Lq,E]
+    const scaledQ = d.scaledLinear(query, wq, bq, 1 / Math.sqrt(hd)); // [B,Lq,E]: q / √d, the scaling as the Gemm's alpha and beta
     const mode = this.reassociate;
     if (key === value && !d.isLive(key) && (mode === 'always' || (mode === 'when-cheaper' && reassociationSaves({ E, heads: h, Lq, Lk, kdim })))) {
       return this.linearAt(`${prefix}.out_proj`, this.attentionOverInput(scaledQ, key, wk, bk, wv, bv, mask));

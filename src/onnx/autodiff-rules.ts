@@ -136,7 +136,11 @@ export const GRAD_RULES: Record<string, GradRule> = {
       return [da, db];
     },
   },
-  /** Gemm with transB = 1 only (PyTorch Linear): Y = A Wᵀ + C. */
+  /**
+   * Gemm with transB = 1 only (PyTorch Linear), optionally scaled: Y = alpha·A Wᵀ + beta·C (alpha, beta
+   * default 1). Gradients dA = alpha·dY W, dW = alpha·dYᵀ A (alpha as the gradient Gemm's own, no extra
+   * pass), dC = beta·Σ dY over the rows.
+   */
   Gemm: {
     shapes: ([a, w, c], attrs) => {
       if (attrs.transB !== 1 || attrs.transA) throw new Error('autodiff Gemm: only transB = 1 (Linear) is recorded');
@@ -145,10 +149,14 @@ export const GRAD_RULES: Record<string, GradRule> = {
     },
     grad: (d, n, [dy], needs) => {
       const [a, w] = n.inputs;
+      const alpha = (n.attrs.alpha as { float: number } | undefined)?.float ?? 1;
+      const beta = (n.attrs.beta as { float: number } | undefined)?.float ?? 1;
+      const scaled: Record<string, OnnxAttr> = alpha === 1 ? {} : { alpha: { float: alpha } };
+      const db = needs[2] ? d.emit('ReduceSum', [dy!, d.constI([0])], d.shape(n.inputs[2]), { keepdims: 0 }) : undefined;
       return [
-        needs[0] ? d.emit('MatMul', [dy!, w], d.shape(a)) : undefined,
-        needs[1] ? d.emit('Gemm', [dy!, a], d.shape(w), { transA: 1 }) : undefined,
-        needs[2] ? d.emit('ReduceSum', [dy!, d.constI([0])], d.shape(n.inputs[2]), { keepdims: 0 }) : undefined,
+        needs[0] ? (alpha === 1 ? d.emit('MatMul', [dy!, w], d.shape(a)) : d.emit('Gemm', [dy!, w], d.shape(a), scaled)) : undefined,
+        needs[1] ? d.emit('Gemm', [dy!, a], d.shape(w), { transA: 1, ...scaled }) : undefined,
+        db && beta !== 1 ? times(d, db, d.constF([beta])) : db,
       ];
     },
   },
@@ -278,15 +286,35 @@ export const GRAD_RULES: Record<string, GradRule> = {
     },
   },
   /**
+   * Split (opset 13: the part sizes as an input) along `axis` into consecutive parts of `extra.split`.
+   * Gradient: the parts' gradients concatenated back (zeros for a part nothing downstream reads), one
+   * pass instead of a Pad per part and the sum of the padded tensors.
+   */
+  Split: {
+    shapes: ([a], attrs, extra) => {
+      const k = axisOf(attrs.axis as number, a.length);
+      const sizes = extra.split as number[];
+      if (sizes.reduce((p, q) => p + q, 0) !== a[k]) throw new Error(`autodiff Split: parts [${sizes}] do not add up to axis ${k} of [${a}]`);
+      return sizes.map((n) => a.map((x, i) => (i === k ? n : x)));
+    },
+    onnxInputs: (g, [x], _attrs, extra) => [x, g.constI(extra.split as number[])],
+    grad: (d, n, dys) => {
+      const s = d.shape(n.inputs[0]);
+      const parts = n.outputs.map((o, i) => dys[i] ?? d.emit('Expand', [d.constF([0]), d.constI(d.shape(o))], d.shape(o)));
+      return [d.emit('Concat', parts, s, { axis: axisOf(n.attrs.axis as number, s.length) })];
+    },
+  },
+  /**
    * LayerNorm over the last axis (a composite recorded by `DiffGraph.layerNorm`, not an ONNX op): with
-   * x̂ = (x − mean)/std (`extra.normalized`), g = dy·gamma: dx = (g − mean(g) − x̂·mean(g·x̂)) / std,
-   * dgamma = Σ dy·x̂, dbeta = Σ dy over the leading axes (PyTorch's layer_norm_backward, the same formula).
+   * x̂ = (x − mean)·rstd (`extra.normalized`, rstd = 1/std `extra.rstd` [..., 1]), g = dy·gamma:
+   * dx = (g − mean(g) − x̂·mean(g·x̂))·rstd, dgamma = Σ dy·x̂, dbeta = Σ dy over the leading axes
+   * (PyTorch's layer_norm_backward, the same formula).
    */
   LayerNorm: {
     shapes: ([a]) => [a],
     grad: (d, n, [dy], needs) => {
       const [x, gamma, beta] = n.inputs;
-      const { normalized: y, std } = n.extra as { normalized: string; std: string };
+      const { normalized: y, rstd } = n.extra as { normalized: string; rstd: string };
       const s = d.shape(x);
       const keep = [...s.slice(0, -1), 1];
       let dx: string | undefined;
@@ -294,7 +322,7 @@ export const GRAD_RULES: Record<string, GradRule> = {
         const g = times(d, dy!, gamma);
         const m1 = d.emit('ReduceMean', [g], keep, { axes: [-1], keepdims: 1 });
         const m2 = d.emit('ReduceMean', [d.emit('Mul', [g, y], s)], keep, { axes: [-1], keepdims: 1 });
-        dx = d.emit('Div', [d.emit('Sub', [d.emit('Sub', [g, m1], s), d.emit('Mul', [y, m2], s)], s), std], s);
+        dx = d.emit('Mul', [d.emit('Sub', [d.emit('Sub', [g, m1], s), d.emit('Mul', [y, m2], s)], s), rstd], s);
       }
       return [dx, needs[1] ? d.unbroadcast(times(d, dy!, y), d.shape(gamma)) : undefined, needs[2] ? d.unbroadcast(dy!, d.shape(beta)) : undefined];
     },

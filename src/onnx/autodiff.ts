@@ -112,14 +112,20 @@ export class DiffGraph {
   /** Batched `a @ b`: same-rank operands whose batch axes are equal or broadcast (1 against n), or `[..., m, k] @ [k, n]`. */
   matmul = (a: string, b: string): string => this.node('MatMul', [a, b])[0];
   /** PyTorch Linear on the last axis: `x [..., in]`, `w [out, in]`, `b [out]` → `[..., out]`. */
-  linear = (x: string, w: string, b?: string): string => {
+  linear = (x: string, w: string, b?: string): string => this.scaledLinear(x, w, b, 1);
+  /**
+   * `s · linear(x, w, b)` for a number `s`, as one Gemm (alpha = beta = s): the scaling costs no pass over
+   * the output, nor over its gradient (alpha of the gradient Gemms). Same numbers up to float32 rounding.
+   */
+  scaledLinear = (x: string, w: string, b: string | undefined, s: number): string => {
     const xs = this.shape(x);
     const inDim = xs[xs.length - 1];
     const ws = this.shape(w);
     if (ws[1] !== inDim) throw new Error(`DiffGraph.linear: input [${xs}] vs weight [${ws}] (expected [out, ${inDim}])`);
     const lead = xs.slice(0, -1);
     const x2 = xs.length === 2 ? x : this.reshape(x, [lead.reduce((p, q) => p * q, 1), inDim]);
-    const y = this.node('Gemm', b ? [x2, w, b] : [x2, w], { transB: 1 })[0];
+    const scale: Record<string, OnnxAttr> = s === 1 ? {} : { alpha: { float: s }, beta: { float: s } };
+    const y = this.node('Gemm', b ? [x2, w, b] : [x2, w], { transB: 1, ...scale })[0];
     return xs.length === 2 ? y : this.reshape(y, [...lead, ws[0]]);
   };
   reshape = (x: string, shape: number[]): string => this.node('Reshape', [x], {}, { shape })[0];
@@ -139,6 +145,8 @@ export class DiffGraph {
   concat = (xs: string[], axis: number): string => this.node('Concat', xs, { axis })[0];
   /** `x[starts:ends]` on `axes` (static bounds). */
   slice = (x: string, starts: number[], ends: number[], axes: number[]): string => this.node('Slice', [x], {}, { starts, ends, axes })[0];
+  /** `x` cut along `axis` into consecutive parts of `sizes` (which add up to x's length there); returns the parts. */
+  split = (x: string, sizes: number[], axis: number): string[] => this.node('Split', [x], { axis }, { split: sizes });
   /**
    * Inverted dropout with rate `p` (training): a fresh mask every run; identity when p = 0. With `seed`
    * the node's generator starts from it (the masks of a session's runs are then reproducible). For training
@@ -148,21 +156,22 @@ export class DiffGraph {
 
   /**
    * PyTorch LayerNorm over the last axis: `(x − mean) / sqrt(var + eps) · gamma + beta` (biased variance),
-   * `gamma`, `beta` [D]. The forward is the same ONNX ops as writing it out (ReduceMean, Sub, Mul,
-   * ReduceMean, Add, Sqrt, Div, Mul, Add: the same float32 numbers); the backward is one rule
-   * (autodiff-rules.ts `LayerNorm`: dx = (g − mean(g) − x̂·mean(g·x̂)) / std with g = dy·gamma, x̂ the
-   * normalised x) instead of the chain of the ops' rules: about half the passes over [..., D].
+   * `gamma`, `beta` [D]. The forward is one ONNX LayerNormalization kernel (opset 17; its outputs 1 and 2 are
+   * the row mean and rstd = 1/sqrt(var + eps), [..., 1]); the backward is one rule (autodiff-rules.ts
+   * `LayerNorm`: dx = (g − mean(g) − x̂·mean(g·x̂))·rstd with g = dy·gamma) instead of the chain of the
+   * written-out ops' rules: about half the passes over [..., D]. The normalised x̂ = (x − mean)·rstd it
+   * reads is written out after the kernel; only the backward reads it, so a forward-only graph leaves it
+   * out (OnnxGraph.toBytes).
    */
   layerNorm = (x: string, gamma: string, beta: string, eps: number): string => {
     const s = this.shape(x);
     const keep = [...s.slice(0, -1), 1];
-    const mean = this.emit('ReduceMean', [x], keep, { axes: [-1], keepdims: 1 });
-    const xc = this.emit('Sub', [x, mean], s);
-    const variance = this.emit('ReduceMean', [this.emit('Mul', [xc, xc], s)], keep, { axes: [-1], keepdims: 1 });
-    const std = this.emit('Sqrt', [this.emit('Add', [variance, this.constF([eps])], keep)], keep);
-    const y = this.emit('Div', [xc, std], s);
-    const out = this.emit('Add', [this.emit('Mul', [y, gamma], s), beta], s);
-    this.record('LayerNorm', [x, gamma, beta], [out], {}, { normalized: y, std });
+    const [out, mean, rstd] = this.g.opN('LayerNormalization', [x, gamma, beta], { axis: -1, epsilon: { float: eps } }, 3);
+    this.shapes.set(out, s);
+    this.shapes.set(mean, keep);
+    this.shapes.set(rstd, keep);
+    const y = this.emit('Mul', [this.emit('Sub', [x, mean], s), rstd], s);
+    this.record('LayerNorm', [x, gamma, beta], [out], {}, { normalized: y, rstd });
     return out;
   };
 

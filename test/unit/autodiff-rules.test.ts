@@ -39,6 +39,12 @@ const CASES: Case[] = [
     ours: (d, [x, w, b]) => d.linear(x, w, b),
     tfjs: ([x, w, b]) => tf.add(tf.matMul(x.reshape([6, 5]), w, false, true), b).reshape([2, 3, 4]),
   },
+  {
+    name: 'Gemm (scaled Linear: alpha = beta = s, 3-D input)',
+    inputs: [g([2, 3, 5]), g([4, 5]), g([4])],
+    ours: (d, [x, w, b]) => d.scaledLinear(x, w, b, 0.3),
+    tfjs: ([x, w, b]) => tf.mul(tf.add(tf.matMul(x.reshape([6, 5]), w, false, true), b), 0.3).reshape([2, 3, 4]),
+  },
   { name: 'Gemm (Linear without bias)', inputs: [g([3, 5]), g([4, 5])], ours: (d, [x, w]) => d.linear(x, w), tfjs: ([x, w]) => tf.matMul(x, w, false, true) },
   { name: 'Reshape', inputs: [g([2, 6])], ours: (d, [a]) => d.reshape(a, [3, 4]), tfjs: ([a]) => a.reshape([3, 4]) },
   { name: 'Transpose', inputs: [g([2, 3, 4])], ours: (d, [a]) => d.transpose(a, [1, 2, 0]), tfjs: ([a]) => a.transpose([1, 2, 0]) },
@@ -55,6 +61,30 @@ const CASES: Case[] = [
   { name: 'ReduceMax', inputs: [g([2, 5, 3])], ours: (d, [a]) => d.reduceMax(a, [1]), tfjs: ([a]) => tf.max(a, 1) },
   { name: 'Concat', inputs: [g([2, 3]), g([2, 5])], ours: (d, [a, b]) => d.concat([a, b], 1), tfjs: ([a, b]) => tf.concat([a, b], 1) },
   { name: 'Slice', inputs: [g([4, 6])], ours: (d, [a]) => d.slice(a, [1, 2], [3, 5], [0, 1]), tfjs: ([a]) => a.slice([1, 2], [2, 3]) },
+  {
+    name: 'Split (axis 0, every part read, out of order)',
+    inputs: [g([6, 3])],
+    ours: (d, [a]) => {
+      const [p, q, r] = d.split(a, [1, 2, 3], 0);
+      return d.concat([r, p, d.mul(q, q)], 0);
+    },
+    tfjs: ([a]) => {
+      const [p, q, r] = tf.split(a, [1, 2, 3], 0);
+      return tf.concat([r, p, tf.mul(q, q)], 0);
+    },
+  },
+  {
+    name: 'Split (last axis, a part nothing reads gets zeros, a part read twice)',
+    inputs: [g([2, 6])],
+    ours: (d, [a]) => {
+      const [p, , r] = d.split(a, [2, 1, 3], -1);
+      return d.concat([d.mul(p, p), r, p], 1);
+    },
+    tfjs: ([a]) => {
+      const [p, , r] = tf.split(a, [2, 1, 3], -1);
+      return tf.concat([tf.mul(p, p), r, p], 1);
+    },
+  },
   {
     name: 'LayerNorm (composite, 3-D input)',
     inputs: [g([2, 3, 6]), g([6]), g([6])],
