@@ -13,6 +13,7 @@ import type { FusedAdam, RankingModel } from './ranking-model';
 import { DRIN_DEFAULTS, DrinConfig, drinConfig } from './drin-config';
 import { DrinEdges, drinInitialEdges } from './edges';
 import { drinOrtUnsupported } from './drin-support';
+import { resolveModelEngine } from './engine-choice';
 import { DrinOrtEngine } from './drin-ort';
 import { ortUnavailable, type OrtRunOptions } from '../onnx/session';
 import { DeviceName, DeviceRequest, resolveOrtDevice, resolveTfjsDevice } from '../device';
@@ -89,18 +90,7 @@ export interface DrinModel extends RankingModel {
  * graph's family (drin-support.ts).
  */
 export function resolveDrinEngine(cfg: DrinConfig, requested: 'auto' | DrinEngineName = 'auto', device?: DeviceRequest): { engine: DrinEngineName; note: string } {
-  const want = requested;
-  if (!['auto', 'ort', 'tfjs'].includes(want)) throw new Error(`DRIN engine '${want}': expected auto, ort or tfjs`);
-  if (want === 'tfjs') return { engine: 'tfjs', note: 'tfjs engine (asked for)' };
-  const why = drinOrtUnsupported(cfg) ?? ortUnavailable();
-  if (want === 'ort') {
-    if (why) throw new Error(`DRIN engine 'ort' cannot run this model: ${why}`);
-    return { engine: 'ort', note: 'onnxruntime engine (asked for)' };
-  }
-  const cudaAsked = device === 'cuda'; // CUDA is the ort engine's (src/device.ts)
-  if (tf.getBackend() === 'tensorflow' && !cudaAsked) return { engine: 'tfjs', note: 'tfjs engine on the native tfjs backend' };
-  if (why) return { engine: 'tfjs', note: `tfjs engine (onnxruntime engine passed over: ${why})` };
-  return { engine: 'ort', note: 'onnxruntime engine' };
+  return resolveModelEngine('DRIN', requested, device, requested === 'tfjs' ? undefined : (drinOrtUnsupported(cfg) ?? ortUnavailable()));
 }
 
 /** Where and how a DRIN model runs (the CLI and notebooks pass `readDrinEnv().drin`: DRIN_ENGINE, DRIN_DEVICE, DRIN_ORT_*). */

@@ -23,6 +23,7 @@ import * as tf from '@tensorflow/tfjs';
 import type { FusedAdam, RankingModel } from './ranking-model';
 import { DeviceName, DeviceRequest, resolveOrtDevice, resolveTfjsDevice } from '../device';
 import { ortUnavailable, OrtRunOptions } from '../onnx/session';
+import { resolveModelEngine } from './engine-choice';
 import { GhmfcOrtEngine, GhmfcOrtOptions } from './ghmfc-ort';
 import { initMultiheadAttention, torchMultiheadAttention } from './multihead-attention';
 import { initTransformerEncoder, torchTransformerEncoder, TransformerEncoderConfig } from './transformer-encoder';
@@ -125,15 +126,9 @@ export interface GhmfcEngineOptions extends Omit<GhmfcOrtOptions, 'device' | 'or
   ort?: OrtRunOptions;
 }
 
-/** The engine `createGhmfc` uses for `requested`; a `cuda` device picks `ort` under `auto` (CUDA is onnxruntime's, as DRIN's engine choice). */
+/** The engine `createGhmfc` uses for `requested` (src/models/engine-choice.ts: DRIN's rule; `cuda` keeps `ort` under `auto`). */
 export function resolveGhmfcEngine(requested: GhmfcEngineOptions['engine'] = 'auto', device?: DeviceRequest): 'ort' | 'tfjs' {
-  if (requested === 'tfjs') return 'tfjs';
-  const why = ortUnavailable();
-  if (requested === 'ort') {
-    if (why) throw new Error(`GHMFC engine 'ort' unavailable: ${why}`);
-    return 'ort';
-  }
-  return why || (tf.getBackend() === 'tensorflow' && device !== 'cuda') ? 'tfjs' : 'ort';
+  return resolveModelEngine('GHMFC', requested, device, requested === 'tfjs' ? undefined : ortUnavailable()).engine;
 }
 
 const MENTION = 'mention_encoder';
