@@ -127,12 +127,9 @@ export const GRAD_RULES: Record<string, GradRule> = {
       }
       // same-rank batched, batch axes broadcast (an axis of 1 against n): each gradient is summed back to its operand's shape
       const batch = d.shape(dy!).slice(0, -2);
-      const da = needs[0]
-        ? d.unbroadcast(d.emit('MatMul', [dy!, d.emit('Transpose', [b], [...bs.slice(0, -2), bs[bs.length - 1], bs[bs.length - 2]], { perm: swapLast(bs.length) })], [...batch, ...as.slice(-2)]), as)
-        : undefined;
-      const db = needs[1]
-        ? d.unbroadcast(d.emit('MatMul', [d.emit('Transpose', [a], [...as.slice(0, -2), as[as.length - 1], as[as.length - 2]], { perm: swapLast(as.length) }), dy!], [...batch, ...bs.slice(-2)]), bs)
-        : undefined;
+      const transposed = (v: string, s: number[]) => d.emit('Transpose', [v], [...s.slice(0, -2), s[s.length - 1], s[s.length - 2]], { perm: swapLast(s.length) }); // [..., m, k] → [..., k, m]
+      const da = needs[0] ? d.unbroadcast(d.emit('MatMul', [dy!, transposed(b, bs)], [...batch, ...as.slice(-2)]), as) : undefined;
+      const db = needs[1] ? d.unbroadcast(d.emit('MatMul', [transposed(a, as), dy!], [...batch, ...bs.slice(-2)]), bs) : undefined;
       return [da, db];
     },
   },
