@@ -24,7 +24,7 @@ import { adamUpdate, DrinGraphAdam } from './graph/adam';
 import { initialEdgesForward } from './graph/edges';
 import { GcnLayerTape, gcnLayerBackward, gcnLayerForward } from './graph/gcn-layer';
 import { scoreBackward, scoreForward, tripletLossBackward, tripletLossForward } from './graph/loss';
-import { BatchInputs, DrinGraphContext, DrinOps, Value } from './graph/ops';
+import { BatchInputs, DrinGraphContext, DrinOps, ParamProducts, Value } from './graph/ops';
 import { isLazy, vertexBackward, vertexFeatures, vertexForward, VertexGrads } from './graph/vertices';
 
 export type { DrinGraphAdam } from './graph/adam';
@@ -101,7 +101,7 @@ export interface DrinGraphShape {
 export function buildDrinGraph(
   cfg: DrinConfig,
   shape: DrinGraphShape,
-  opts: { train: boolean; margin?: number; adam?: DrinGraphAdam; paramProducts?: { mode: 'inputs' | 'outputs'; seen: { name: string; shape: number[] }[] } },
+  opts: { train: boolean; margin?: number; adam?: DrinGraphAdam; paramProducts?: ParamProducts },
 ): OnnxGraph {
   const why = drinGraphUnsupported(cfg);
   if (why) throw new Error(`DRIN graph: unsupported configuration (${why})`);

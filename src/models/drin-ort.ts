@@ -16,6 +16,7 @@ import { FusedAdamHost } from '../onnx/fused-adam';
 import { DrinConfig } from './drin-config';
 import type { FusedAdam } from './ranking-model';
 import { buildDrinGraph, DrinGraphAdam, DrinGraphShape, drinGraphGradKeys, drinGraphParamKeys } from './drin-graph';
+import type { ParamProduct } from './graph/ops';
 import { findUniqueRows, uniqueDim, uniqueInputNames } from './graph/unique-rows';
 import { DrinBatch, drinCheckBatch, drinEntityTextInputs, drinMentionSpanWeights } from './vertices';
 
@@ -63,7 +64,7 @@ export class DrinOrtEngine {
   cacheParamProducts = true;
   /** How many times the parameter products were computed (once per parameter version and eval shape). */
   paramProductRuns = 0;
-  private productSessions = new Map<string, { session: OrtSession; made: { name: string; shape: number[] }[] }>();
+  private productSessions = new Map<string, { session: OrtSession; made: ParamProduct[] }>();
   private paramProductCache?: { version: object[]; values: Record<string, Float32Array> };
 
   /** `opts.device`: the onnxruntime provider of every session (default the CPU; see src/device.ts). */
@@ -86,12 +87,12 @@ export class DrinOrtEngine {
       this.productSessions.get(oldest)?.session.dispose();
       this.productSessions.delete(oldest);
     }
-    const seen: { name: string; shape: number[] }[] = [];
+    const seen: ParamProduct[] = [];
     s = new OrtSession(buildDrinGraph(this.cfg, shape, { train, margin, adam, ...(products ? { paramProducts: { mode: 'inputs', seen } } : {}) }).toBytes(), undefined, this.opts);
     this.sessions.set(key, s);
     if (seen.length) {
       // the graph that computes those inputs from the parameters (DrinOps.paramOnly), run once per parameter version
-      const made: { name: string; shape: number[] }[] = [];
+      const made: ParamProduct[] = [];
       const bytes = buildDrinGraph(this.cfg, shape, { train: false, paramProducts: { mode: 'outputs', seen: made } }).toBytes();
       this.productSessions.set(key, { session: new OrtSession(bytes, undefined, this.opts), made });
     }
@@ -108,7 +109,7 @@ export class DrinOrtEngine {
     if (!made) return {};
     const version = drinGraphParamKeys(this.cfg).map((k) => params.get(k)!.dataId);
     const cache = this.paramProductCache;
-    if (!cache || cache.version.length !== version.length || cache.version.some((v, i) => v !== version[i])) this.paramProductCache = { version, values: {} };
+    if (!cache || cache.version.some((v, i) => v !== version[i])) this.paramProductCache = { version, values: {} }; // the same keys each call
     const values = this.paramProductCache!.values;
     const missing = made.made.filter((m) => !values[m.name]).map((m) => m.name);
     if (missing.length) {

@@ -11,6 +11,18 @@ import { DrinConfig } from '../drin-config';
 /** A value of the graph (its name). */
 export type Value = string;
 
+/** A parameter-only value read from or written to the graph's boundary (`DrinOps.paramOnly`). */
+export interface ParamProduct {
+  name: string;
+  shape: number[];
+}
+
+/** How a graph treats its parameter-only values (`DrinOps.paramProducts`), and the list of those it met. */
+export interface ParamProducts {
+  mode: 'inputs' | 'outputs';
+  seen: ParamProduct[];
+}
+
 export class DrinOps {
   readonly BR: number;
   constructor(
@@ -27,7 +39,7 @@ export class DrinOps {
    * that name (computed once by a graph built with 'outputs', which outputs them); unset: computed here.
    * Every such value is listed in `seen` (name, shape).
    */
-  paramProducts?: { mode: 'inputs' | 'outputs'; seen: { name: string; shape: number[] }[] };
+  paramProducts?: ParamProducts;
 
   /** `compute()`, a value of the parameters only named `name` [shape] (see `paramProducts`). */
   paramOnly = (name: string, shape: number[], compute: () => Value): Value => {
