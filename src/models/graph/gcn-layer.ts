@@ -9,7 +9,7 @@
  * Forward:
  *   A_mt = Σ_r w_r (tt·et + ti·ei)      A_mi = Σ_r w_r (it·et + ii·ei)
  *   A_et = tt·mt + it·mi                A_ei = ti·mt + ii·mi
- *   Z = A + h (all vertex types' rows stacked)   P = Z W_hᵀ + b_h   Y = LN(P)   h' = GELU(Y) = Y·Φ(Y)
+ *   Z = A + h   P = Z W_hᵀ + b_h   Y = LN(P)   h' = GELU(Y) = Y·Φ(Y)   (entity rows: see "Entity rows")
  *   the last layer computes only the mt and et rows (nothing else reaches the score).
  *   dynamic edge (u mention, v entity): s = mean_d((W_u h_u + b_u) ⊙ (W_v h_v + b_v)) = (h_v·g_u + c_u) / D'
  *     with the query g_u = (W_u h_u + b_u) W_v [B,D], c_u = (W_u h_u + b_u)·b_v [B,1]: the reference's number
@@ -37,27 +37,33 @@
  * recomputed, so they too are data: only dynamic edges of layer i > 0 carry a gradient, to layer i − 1's
  * W_u, W_v and vertices. The last layer makes no edges, so its W_u, W_v get none.
  *
- * Lazy entity rows (layer 0 only, ./vertices.ts): a lazy entity part of Z is a1·mt + a2·mi + x W_eᵀ + b_e;
- * its P rows are a1·(mt W_hᵀ) + a2·(mi W_hᵀ) + x (W_h W_e)ᵀ + (b_e W_hᵀ + b_h), and its backward
- *   dW_h += S1ᵀ mt + S2ᵀ mi + Q W_eᵀ + (Σ_rows dP)ᵀ b_e  with S_j = Σ_r a_j dP_r, Q = dPᵀ x
+ * Entity rows: an entity part of Z is a1·mt + a2·mi + X (A_et: a1 = tt, a2 = it; A_ei: ti, ii), never formed
+ * as [B·R,D]: its P rows are X W_hᵀ + a1·(mt W_hᵀ) + a2·(mi W_hᵀ) + b_h, one Gemm on X whose C input is the
+ * batched product [a1 | a2 | 1] [B,R,3] · [mt W_hᵀ ; mi W_hᵀ ; b_h] [B,3,D] (exact algebra, float rounding
+ * differs), and its backward
+ *   dW_h += S1ᵀ mt + S2ᵀ mi + dPᵀ X  with S_j = Σ_r a_j dP_r;  dmt += S1 W_h, dmi += S2 W_h;  dX = dZ = dP W_h;
+ *   da1_r = dZ_r·mt, da2_r = dZ_r·mi (the edges' gradients, where they have one).
+ * Lazy entity rows (layer 0 only, ./vertices.ts): X = x W_eᵀ + b_e, so the P rows are
+ * a1·(mt W_hᵀ) + a2·(mi W_hᵀ) + x (W_h W_e)ᵀ + (b_e W_hᵀ + b_h), and the backward
+ *   dW_h += S1ᵀ mt + S2ᵀ mi + Q W_eᵀ + (Σ_rows dP)ᵀ b_e  with Q = dPᵀ x
  *   dmt += S1 W_h, dmi += S2 W_h, dh_e = dP W_h (left as the term (dP, W_h, Q)).
  * When the batch gives x's distinct rows U and index (./unique-rows.ts), x (W_h W_e)ᵀ + c is computed on U
  * and gathered, and Q = (dP summed per distinct row)ᵀ U; with few distinct rows (N < din) the vertex is
  * formed per row instead, h = U W_eᵀ + b_e [N,D], and its P rows are Gather(h W_hᵀ + b_h) (same file).
  *
  * LayerNorm and GELU run as onnxruntime's fused kernels (ONNX LayerNormalization, com.microsoft Gelu in its
- * exact erf form), one pass each instead of ≈ 12 written-out elementwise ops; the backward's Ŷ and Φ(Y) are
- * written out and exist only in a training graph. LayerNorm is per row, so each lazy part's rows are their
- * own block (`NormBlock`): no concatenation of P into one [N,D] tensor, and no split of h' for those parts.
+ * exact erf form), one pass each instead of ≈ 12 written-out elementwise ops; what their backward reads (Ŷ, Y/√2,
+ * erf(Y/√2)) is written out and exists only in a training graph. LayerNorm is per row, so each entity part's
+ * rows are their own block (`NormBlock`): no concatenation of P into one [N,D] tensor, and no split of h'.
  */
 import { DrinGraphContext, DrinOps, Value } from './ops';
 import { gatherRows, sumPerRow } from './unique-rows';
 import { denseTerm, EntityVertex, GraphVertices, isLazy, outerTerm, VertexGradTerm, VertexGrads, vertexRowDot, vertexSlotSum } from './vertices';
 
-/** Rows of a layer's Z: present (`Z`), or lazy entity rows a1·mt + a2·mi + X. */
+/** Rows of a layer's Z: mention rows (`Z`), or entity rows a1·mt + a2·mi + X (X dense or lazy), never formed. */
 interface ZPart {
   Z?: Value;
-  lazy?: { X: Exclude<EntityVertex, Value>; a1: Value; a2: Value };
+  entity?: { X: EntityVertex; a1: Value; a2: Value };
 }
 
 /** What a layer's backward reads. */
@@ -70,7 +76,7 @@ export interface GcnLayerTape {
   e: Value[];
   /** ê·w_r (the slot-weighted edges of the mention aggregation) [B,R] × 4. */
   weighted: Value[];
-  /** The rows of Z that exist (all but lazy entity rows), concatenated, and which parts they are. */
+  /** The mention rows of Z, concatenated (entity rows are never formed), and which parts they are. */
   Z: Value;
   parts: ZPart[];
   rows: number[];
@@ -80,9 +86,9 @@ export interface GcnLayerTape {
 }
 
 /**
- * A block of P's rows that LayerNorm + GELU run on as one tensor: the dense parts' rows (one Gemm on Z, in
- * part order) or one lazy part's rows. LayerNorm is per row, so blocks need no concatenation into one
- * [N,D] tensor and their outputs no split by vertex type beyond the dense block's.
+ * A block of P's rows that LayerNorm + GELU run on as one tensor: the mention parts' rows (one Gemm on Z, in
+ * part order) or one entity part's rows. LayerNorm is per row, so blocks need no concatenation into one
+ * [N,D] tensor and their outputs no split by vertex type beyond the mention block's.
  */
 interface NormBlock {
   /** P's rows of the block [n,D]. */
@@ -91,16 +97,19 @@ interface NormBlock {
   parts: number[];
 }
 
+/** The number of rows of a norm block. */
+const blockRows = (tape: GcnLayerTape, block: NormBlock): number => block.parts.reduce((n, j) => n + tape.rows[j], 0);
+
 /** What LayerNorm + GELU's backward reads. */
 interface LayerNormGeluTape {
   /** Ŷ = (P − μ)·rstd [N,D] */
   normalized: Value;
   /** 1/√(var + eps) [N,1] */
   rstd: Value;
-  /** Y = Ŷγ + β [N,D] */
-  Y: Value;
-  /** Φ(Y) [N,D] */
-  cdf: Value;
+  /** u = Y/√2 [N,D] */
+  scaled: Value;
+  /** erf(u) [N,D] */
+  erf: Value;
 }
 
 /** What the dynamic edges' backward reads. */
@@ -142,9 +151,8 @@ export function gcnLayerForward(
   const weighted = e.map((v) => ops.mul(v, w)); // [B,R]
   const [ttw, tiw, itw, iiw] = weighted;
   const aggMt = ops.add(vertexSlotSum(ops, ttw, h.et), vertexSlotSum(ops, tiw, h.ei)); // A_mt [B,D]
-  /** Z's entity rows A_e + h_e with A_e = a1·mt + a2·mi: a value, or left to the lazy product. */
-  const entityPart = (a1: Value, a2: Value, X: EntityVertex): ZPart =>
-    isLazy(X) ? { lazy: { X, a1, a2 } } : { Z: ops.add(ops.add(ops.outer(a1, h.mt), ops.outer(a2, h.mi)), X) };
+  /** Z's entity rows A_e + h_e with A_e = a1·mt + a2·mi, left to the projection (projectionForward). */
+  const entityPart = (a1: Value, a2: Value, X: EntityVertex): ZPart => ({ entity: { X, a1, a2 } });
   const parts: ZPart[] = last
     ? [{ Z: ops.add(aggMt, h.mt) }, entityPart(tt, it, h.et)]
     : [
@@ -232,58 +240,53 @@ export function gcnLayerBackward(
         0,
       ), // the block's dH [n,D]
       param[`${prefix}.layer_norm.weight`],
+      blockRows(tape, block),
     ),
   );
   grads[`${prefix}.layer_norm.weight`] = ops.sum(back.map((b) => b.dGamma));
   grads[`${prefix}.layer_norm.bias`] = ops.sum(back.map((b) => b.dBeta));
   const dPBlocks = back.map((b) => b.dP);
-  // P = Z W_hᵀ + b_h
-  if (edgesHaveGrad && tape.parts.some((part) => part.lazy)) throw new Error('DRIN graph: lazy entity rows after layer 0'); // cannot happen: only layer 0 reads them
-  const { dZ, lazyBack, dWeight } = projectionBackward(ops, tape, dPBlocks, param[`${prefix}.w_h.weight`]);
+  // P = Z W_hᵀ + b_h (mention rows), and a1·(mt W_hᵀ) + a2·(mi W_hᵀ) + X W_hᵀ + b_h (entity rows)
+  if (edgesHaveGrad && tape.parts.some((part) => part.entity && isLazy(part.entity.X))) throw new Error('DRIN graph: lazy entity rows after layer 0'); // cannot happen: only layer 0 reads them
+  const { dZ, entityBack, dWeight } = projectionBackward(ops, tape, dPBlocks, param[`${prefix}.w_h.weight`]);
   grads[`${prefix}.w_h.weight`] = dWeight;
-  grads[`${prefix}.w_h.bias`] = ops.sum(dPBlocks.map((dP) => ops.sumAxes(dP, [0])));
+  grads[`${prefix}.w_h.bias`] = ops.sum(dPBlocks.map((dP, k) => ops.colSum(dP, blockRows(tape, tape.norms[k].block))));
   const [jEt, jEi] = last ? [1, -1] : [2, 3];
-  const dA = { mt: dZ[0]!, mi: last ? undefined : dZ[1]!, et: dZ[jEt], ei: last ? undefined : dZ[jEi] };
+  const dAmt = dZ[0];
   const w = slotWeights(ops, cfg.maskGoldSlot);
-  // Z = A + h: the residual
-  dIn.mt.push(dA.mt);
-  dIn.et.push(dA.et ?? lazyBack[jEt].term);
-  const [tt, ti, it, ii] = tape.e;
   const [ttw, tiw, itw, iiw] = tape.weighted;
+  // Z = A + h: the residual (an entity vertex's term: dZ_e = dP_e W_h, or its lazy form)
+  dIn.mt.push(dAmt);
+  dIn.et.push(entityBack[jEt].term);
   // A_mt = Σ_r w_r (tt·et + ti·ei)
-  dIn.et.push(outerTerm(ops, ttw, dA.mt, input.et));
-  dIn.ei.push(outerTerm(ops, tiw, dA.mt, input.ei));
-  pushEdge(0, () => ops.mul(vertexRowDot(ops, input.et, dA.mt), w));
-  pushEdge(1, () => ops.mul(vertexRowDot(ops, input.ei, dA.mt), w));
-  // A_et = tt·mt + it·mi
-  if (dA.et) {
-    const dAet = dA.et;
+  dIn.et.push(outerTerm(ops, ttw, dAmt, input.et));
+  dIn.ei.push(outerTerm(ops, tiw, dAmt, input.ei));
+  pushEdge(0, () => ops.mul(vertexRowDot(ops, input.et, dAmt), w));
+  pushEdge(1, () => ops.mul(vertexRowDot(ops, input.ei, dAmt), w));
+  // A_et = tt·mt + it·mi: dmt += Σ_r tt_r dZ_et,r = S1 W_h (S1 = Σ_r tt_r dP_et,r), dmi alike; dtt_r = dZ_et,r·mt
+  dIn.mt.push(entityBack[jEt].mt);
+  dIn.mi.push(entityBack[jEt].mi);
+  const dAet = entityBack[jEt].dZ;
+  if (dAet) {
     pushEdge(0, () => ops.rowDot(dAet, input.mt));
     pushEdge(2, () => ops.rowDot(dAet, input.mi));
-    dIn.mt.push(ops.slotSum(tt, dAet));
-    dIn.mi.push(ops.slotSum(it, dAet));
-  } else {
-    dIn.mt.push(lazyBack[jEt].mt);
-    dIn.mi.push(lazyBack[jEt].mi);
   }
   if (!last) {
-    dIn.mi.push(dA.mi!);
-    dIn.ei.push(dA.ei ?? lazyBack[jEi].term);
+    const dAmi = dZ[1];
+    dIn.mi.push(dAmi);
+    dIn.ei.push(entityBack[jEi].term);
     // A_mi = Σ_r w_r (it·et + ii·ei)
-    dIn.et.push(outerTerm(ops, itw, dA.mi!, input.et));
-    dIn.ei.push(outerTerm(ops, iiw, dA.mi!, input.ei));
-    pushEdge(2, () => ops.mul(vertexRowDot(ops, input.et, dA.mi!), w));
-    pushEdge(3, () => ops.mul(vertexRowDot(ops, input.ei, dA.mi!), w));
+    dIn.et.push(outerTerm(ops, itw, dAmi, input.et));
+    dIn.ei.push(outerTerm(ops, iiw, dAmi, input.ei));
+    pushEdge(2, () => ops.mul(vertexRowDot(ops, input.et, dAmi), w));
+    pushEdge(3, () => ops.mul(vertexRowDot(ops, input.ei, dAmi), w));
     // A_ei = ti·mt + ii·mi
-    if (dA.ei) {
-      const dAei = dA.ei;
+    dIn.mt.push(entityBack[jEi].mt);
+    dIn.mi.push(entityBack[jEi].mi);
+    const dAei = entityBack[jEi].dZ;
+    if (dAei) {
       pushEdge(1, () => ops.rowDot(dAei, input.mt));
       pushEdge(3, () => ops.rowDot(dAei, input.mi));
-      dIn.mt.push(ops.slotSum(ti, dAei));
-      dIn.mi.push(ops.slotSum(ii, dAei));
-    } else {
-      dIn.mt.push(lazyBack[jEi].mt);
-      dIn.mi.push(lazyBack[jEi].mi);
     }
   }
   // the last layer's untouched mi / ei pass through to the layer below
@@ -343,125 +346,132 @@ function dynamicEdgesBackward(
 /**
  * h' = GELU(LN(P)) over the rows of P [N,D]: LayerNorm over D (scale γ, shift β), then Y·Φ(Y), as two fused
  * onnxruntime kernels — ONNX LayerNormalization (opset 17; it also outputs the row mean μ and rstd [N,1]) and
- * com.microsoft Gelu (the exact erf form, 0.5·Y·(1 + erf(Y/√2))). The tape's Ŷ = (P − μ)·rstd and Φ(Y) are
- * written out: only the backward reads them, so a forward-only graph leaves them out (OnnxGraph.toBytes).
+ * com.microsoft Gelu (the exact erf form, 0.5·Y·(1 + erf(Y/√2))). The tape's Ŷ = (P − μ)·rstd, u = Y/√2 and
+ * erf(u) are written out: only the backward reads them, so a forward-only graph leaves them out (OnnxGraph.toBytes).
  */
 function layerNormGeluForward(ops: DrinOps, P: Value, gamma: Value, beta: Value, eps: number): { out: Value; tape: LayerNormGeluTape } {
   const { graph } = ops;
   const [Y, mean, rstd] = graph.opN('LayerNormalization', [P, gamma, beta], { axis: -1, epsilon: { float: eps } }, 3); // [N,D], [N,1], [N,1]
   const normalized = ops.mul(ops.sub(P, mean), rstd);
-  const cdf = ops.scale(ops.shift(graph.op('Erf', [ops.scale(Y, Math.SQRT1_2)]), 1), 0.5); // Φ(Y)
+  const scaled = ops.scale(Y, Math.SQRT1_2);
+  const erf = graph.op('Erf', [scaled]);
   const [out] = graph.opDomain('com.microsoft', 1, 'Gelu', [Y]);
-  return { out, tape: { normalized, rstd, Y, cdf } };
+  return { out, tape: { normalized, rstd, scaled, erf } };
 }
 
 /**
- * Backward of `layerNormGeluForward` from dh' [N,D]:
- *   dY = dh'·(Φ(Y) + Y φ(Y));  dγ = Σ_rows dY Ŷ;  dβ = Σ_rows dY;  dŶ = dY γ;
+ * Backward of `layerNormGeluForward` from dh' [N,D] (N = `rows`):
+ *   dY = dh'·GELU'(Y), 2·GELU'(Y) = 2(Φ(Y) + Y φ(Y)) = 1 + erf(u) + (2/√π)·u·e^(−u²) with u = Y/√2;
+ *   dγ = Σ_rows dY Ŷ;  dβ = Σ_rows dY;  dŶ = dY γ;
  *   dP = rstd·(dŶ − mean_d(dŶ) − Ŷ·mean_d(dŶ Ŷ)).
+ * Written in as few passes over [N,D] as ONNX ops allow (no fused kernel for either backward in onnxruntime's
+ * CPU build): 2·dY is carried and the ½ folded into the [D]-sized constants; e^(−u²) as a division by Exp(u²)
+ * (→ 0 where Exp overflows); the row means as products with γ/(2D) [D,1]; the column sums as products with ones.
  */
-function layerNormGeluBackward(ops: DrinOps, tape: LayerNormGeluTape, dOut: Value, gamma: Value): { dP: Value; dGamma: Value; dBeta: Value } {
-  const { graph } = ops;
-  const density = ops.scale(graph.op('Exp', [ops.scale(ops.mul(tape.Y, tape.Y), -0.5)]), 1 / Math.sqrt(2 * Math.PI)); // φ(Y)
-  const dY = ops.mul(dOut, ops.add(tape.cdf, ops.mul(tape.Y, density)));
-  const dGamma = ops.sumAxes(ops.mul(dY, tape.normalized), [0]);
-  const dBeta = ops.sumAxes(dY, [0]);
-  const dNormalized = ops.mul(dY, gamma);
-  const dP = ops.mul(
-    tape.rstd,
-    ops.sub(
-      ops.sub(dNormalized, ops.meanAxes(dNormalized, [1], true)),
-      ops.mul(tape.normalized, ops.meanAxes(ops.mul(dNormalized, tape.normalized), [1], true)),
-    ),
-  );
+function layerNormGeluBackward(ops: DrinOps, tape: LayerNormGeluTape, dOut: Value, gamma: Value, rows: number): { dP: Value; dGamma: Value; dBeta: Value } {
+  const { graph, D } = ops;
+  const decay = ops.div(tape.scaled, graph.op('Exp', [ops.mul(tape.scaled, tape.scaled)])); // u·e^(−u²)
+  const slope2 = graph.op('Sum', [tape.erf, ops.scale(decay, 2 / Math.sqrt(Math.PI)), graph.constF([1])]); // 2·GELU'(Y)
+  const dY2 = ops.mul(dOut, slope2); // 2·dY
+  const dY2Normalized = ops.mul(dY2, tape.normalized);
+  const dGamma = ops.scale(ops.colSum(dY2Normalized, rows), 0.5);
+  const dBeta = ops.scale(ops.colSum(dY2, rows), 0.5);
+  const meanWeights = ops.reshape(ops.scale(gamma, 0.5 / D), [D, 1]); // γ/(2D): [D] → [D,1]
+  const meanDNormalized = ops.matmul(dY2, meanWeights); // mean_d(dŶ) [N,1]
+  const meanDNormalizedTimes = ops.matmul(dY2Normalized, meanWeights); // mean_d(dŶ Ŷ) [N,1]
+  const dNormalized = ops.mul(dY2, ops.scale(gamma, 0.5)); // dŶ
+  const dP = ops.mul(ops.sub(ops.sub(dNormalized, meanDNormalized), ops.mul(tape.normalized, meanDNormalizedTimes)), tape.rstd);
   return { dP, dGamma, dBeta };
 }
 
-/** A lazy part's backward through W_h: its contributions to dmt, dmi (S·W_h) and its vertex's term (dP, W_h, Q). */
-interface LazyPartGrads {
+/** An entity part's backward through W_h: its contributions to dmt, dmi (S·W_h), its vertex's term and, for a dense vertex, dZ_e = dP_e W_h. */
+interface EntityPartGrads {
   mt: Value;
   mi: Value;
   term: VertexGradTerm;
+  dZ?: Value;
 }
 
 /**
- * Backward of P = Z W_hᵀ + b_h from dP per norm block (tape.norms: the dense parts' rows [n,D], then each
- * lazy part's): dW_h and dZ per part (undefined for a lazy part, whose gradients are in `lazyBack` instead;
- * see the header's "Lazy entity rows").
+ * Backward of the projection from dP per norm block (tape.norms: the mention rows [n,D], then each entity
+ * part's [B·R,D]): dZ per mention part, each entity part's gradients (`EntityPartGrads`; the header's
+ * "Entity rows" and "Lazy entity rows"), and dW_h.
  */
-function projectionBackward(
-  ops: DrinOps,
-  tape: GcnLayerTape,
-  dPBlocks: Value[],
-  Wh: Value,
-): { dZ: (Value | undefined)[]; lazyBack: LazyPartGrads[]; dWeight: Value } {
-  const { D } = ops;
+function projectionBackward(ops: DrinOps, tape: GcnLayerTape, dPBlocks: Value[], Wh: Value): { dZ: Value[]; entityBack: EntityPartGrads[]; dWeight: Value } {
   const input = tape.h;
-  const lazyBack: LazyPartGrads[] = [];
-  if (!tape.parts.some((part) => part.lazy)) {
-    const dP = dPBlocks[0]; // one block: every part's rows
-    return { dZ: ops.split(ops.matmul(dP, Wh), tape.rows, 0), lazyBack, dWeight: ops.tmatmul(dP, tape.Z) };
-  }
-  // rows that exist as without lazy parts; each lazy part by the header's formulas
-  const dPs: Value[] = tape.parts.map(() => '');
-  let dPDense = '';
+  const entityBack: EntityPartGrads[] = [];
+  const dZ: Value[] = [];
+  const dWh: Value[] = [];
   tape.norms.forEach(({ block }, k) => {
-    if (tape.parts[block.parts[0]].Z) dPDense = dPBlocks[k];
-    else dPs[block.parts[0]] = dPBlocks[k];
-  });
-  const denseIdx = tape.parts.flatMap((part, j) => (part.Z ? [j] : []));
-  const dWh: Value[] = [ops.tmatmul(dPDense, tape.Z)];
-  const dZDense = ops.split(
-    ops.matmul(dPDense, Wh),
-    denseIdx.map((j) => tape.rows[j]),
-    0,
-  );
-  const dZ: (Value | undefined)[] = tape.parts.map(() => undefined);
-  denseIdx.forEach((j, n) => (dZ[j] = dZDense[n]));
-  tape.parts.forEach((part, j) => {
-    if (!part.lazy) return;
-    const { X, a1, a2 } = part.lazy;
-    const dPEntity = dPs[j];
-    const S1 = ops.slotSum(a1, dPEntity);
-    const S2 = ops.slotSum(a2, dPEntity);
-    if (X.rowsH) {
-      // few distinct rows: dW_h += (Σ_{r→u} dP_r)ᵀ h (h holds b_e), the vertex's term (Σ_{r→u} dP_r) W_h [N,D]
-      const dPRows = sumPerRow(ops, dPEntity, X.unique!);
-      dWh.push(ops.tmatmul(S1, input.mt), ops.tmatmul(S2, input.mi), ops.tmatmul(dPRows, X.rowsH));
-      lazyBack[j] = { mt: ops.matmul(S1, Wh), mi: ops.matmul(S2, Wh), term: { rows: ops.matmul(dPRows, Wh) } };
+    const dP = dPBlocks[k];
+    const j = block.parts[0];
+    const entity = tape.parts[j].entity;
+    if (!entity) {
+      // mention rows: dW_h = dPᵀ Z, dZ = dP W_h
+      dWh.push(ops.tmatmul(dP, tape.Z));
+      const parts = ops.split(
+        ops.matmul(dP, Wh),
+        block.parts.map((i) => tape.rows[i]),
+        0,
+      );
+      block.parts.forEach((i, n) => (dZ[i] = parts[n]));
       return;
     }
-    const Q = X.unique ? ops.tmatmul(sumPerRow(ops, dPEntity, X.unique), X.unique.rows) : ops.tmatmul(dPEntity, X.x); // [D,din]
+    const { X, a1, a2 } = entity;
+    const S1 = ops.slotSum(a1, dP); // Σ_r a1_r dP_r [B,D]
+    const S2 = ops.slotSum(a2, dP);
+    dWh.push(ops.tmatmul(S1, input.mt), ops.tmatmul(S2, input.mi));
+    const mt = ops.matmul(S1, Wh);
+    const mi = ops.matmul(S2, Wh);
+    if (!isLazy(X)) {
+      dWh.push(ops.tmatmul(dP, X));
+      const dZe = ops.matmul(dP, Wh); // [B·R,D]
+      entityBack[j] = { mt, mi, term: dZe, dZ: dZe };
+      return;
+    }
+    if (X.rowsH) {
+      // few distinct rows: dW_h += (Σ_{r→u} dP_r)ᵀ h (h holds b_e), the vertex's term (Σ_{r→u} dP_r) W_h [N,D]
+      const dPRows = sumPerRow(ops, dP, X.unique!);
+      dWh.push(ops.tmatmul(dPRows, X.rowsH));
+      entityBack[j] = { mt, mi, term: { rows: ops.matmul(dPRows, Wh) } };
+      return;
+    }
+    const Q = X.unique ? ops.tmatmul(sumPerRow(ops, dP, X.unique), X.unique.rows) : ops.tmatmul(dP, X.x); // [D,din]
     dWh.push(
-      ops.tmatmul(S1, input.mt),
-      ops.tmatmul(S2, input.mi),
       ops.matmulT(Q, X.W),
-      ops.tmatmul(ops.sumAxes(dPEntity, [0], true), ops.reshape(X.b, [1, D])), // b_e [D] → [1,D]
+      ops.tmatmul(ops.colSum(dP, ops.BR, true), ops.reshape(X.b, [1, ops.D])), // b_e [D] → [1,D]
     );
-    lazyBack[j] = { mt: ops.matmul(S1, Wh), mi: ops.matmul(S2, Wh), term: { throughLinear: { dP: dPEntity, W: Wh, Q } } };
+    entityBack[j] = { mt, mi, term: { throughLinear: { dP, W: Wh, Q } } };
   });
-  return { dZ, lazyBack, dWeight: ops.sum(dWh) };
+  return { dZ, entityBack, dWeight: ops.sum(dWh) };
 }
 
 /**
- * P = Z W_hᵀ + b_h over the parts' rows, as norm blocks (see `NormBlock`): the dense parts' rows [n,D] from one
- * Gemm on Z, then each lazy part's rows [B·R,D] by the header's formula; also Z (the rows that exist).
+ * P = Z W_hᵀ + b_h as norm blocks (see `NormBlock`): the mention rows [n,D] from one Gemm on Z, then each
+ * entity part's rows [B·R,D] by the header's "Entity rows" (a dense vertex: one Gemm whose C input holds the
+ * outer products and b_h) or "Lazy entity rows"; also Z (the mention rows).
  */
 function projectionForward(ops: DrinOps, h: GraphVertices, parts: ZPart[], Wh: Value, bh: Value, prefix: string): { Z: Value; blocks: NormBlock[] } {
-  const { graph, D } = ops;
-  const denseIdx = parts.flatMap((part, j) => (part.Z ? [j] : []));
+  const { graph, B, D } = ops;
+  const mentionIdx = parts.flatMap((part, j) => (part.Z ? [j] : []));
   const Z = ops.concat(
-    denseIdx.map((j) => parts[j].Z!),
+    mentionIdx.map((j) => parts[j].Z!),
     0,
-  ); // [n,D] (the rows that exist)
-  const blocks: NormBlock[] = [{ P: ops.linear(Z, Wh, bh), parts: denseIdx }];
-  if (denseIdx.length === parts.length) return { Z, blocks };
-  // lazy entity rows: (a1·mt + a2·mi + x W_eᵀ + b_e) W_hᵀ + b_h = a1·(mt W_hᵀ) + a2·(mi W_hᵀ) + x (W_h W_e)ᵀ + (b_e W_hᵀ + b_h)
-  const mtW = ops.matmulT(h.mt, Wh);
-  const miW = ops.matmulT(h.mi, Wh);
+  ); // [n,D] (the mention rows)
+  const blocks: NormBlock[] = [{ P: ops.linear(Z, Wh, bh), parts: mentionIdx }];
+  const mtW = ops.matmulT(h.mt, Wh); // mt W_hᵀ [B,D]
+  const miW = ops.matmulT(h.mi, Wh); // mi W_hᵀ [B,D]
   parts.forEach((part, j) => {
-    if (part.Z) return;
-    const { X, a1, a2 } = part.lazy!;
+    if (!part.entity) return;
+    const { X, a1, a2 } = part.entity;
+    if (!isLazy(X)) {
+      // X W_hᵀ + C with C = a1·(mt W_hᵀ) + a2·(mi W_hᵀ) + 1·b_h, one batched product [B,R,3]·[B,3,D]
+      const bhRows = graph.op('Expand', [ops.reshape(bh, [1, D]), graph.constI([B, D])]); // [D] → [1,D] → [B,D]
+      const C = ops.outerSum([a1, a2, ops.ones([B, ops.R])], [mtW, miW, bhRows]); // [B·R,D]
+      blocks.push({ P: graph.op('Gemm', [X, Wh, C], { transB: 1 }), parts: [j] });
+      return;
+    }
+    // lazy entity rows: (a1·mt + a2·mi + x W_eᵀ + b_e) W_hᵀ + b_h = a1·(mt W_hᵀ) + a2·(mi W_hᵀ) + x (W_h W_e)ᵀ + (b_e W_hᵀ + b_h)
     // x (W_h W_e)ᵀ + c once per distinct row when the batch gives them (./unique-rows.ts), [B·R,D]
     // (few distinct rows: h W_hᵀ + b_h on the vertex's N rows, gathered)
     let rowsP: Value;
@@ -475,7 +485,7 @@ function projectionForward(ops: DrinOps, h: GraphVertices, parts: ZPart[], Wh: V
         ? gatherRows(ops, graph.op('Gemm', [X.unique.rows, fused, rowBias], { transB: 1 }), X.unique)
         : graph.op('Gemm', [X.x, fused, rowBias], { transB: 1 });
     }
-    blocks.push({ P: ops.add(ops.add(ops.outer(a1, mtW), ops.outer(a2, miW)), rowsP), parts: [j] });
+    blocks.push({ P: ops.add(ops.outerSum([a1, a2], [mtW, miW]), rowsP), parts: [j] });
   });
   return { Z, blocks };
 }

@@ -69,6 +69,11 @@ export class DrinOps {
   matmulT = (a: Value, b: Value): Value => this.graph.op('Gemm', [a, b], { transB: 1 });
   reshape = (x: Value, shape: number[]): Value => this.graph.op('Reshape', [x, this.graph.constI(shape)]);
   sumAxes = (x: Value, axes: number[], keep = false): Value => this.graph.op('ReduceSum', [x, this.graph.constI(axes)], { keepdims: keep ? 1 : 0 });
+  /** Σ over the rows of x [rows,D] → [D] ([1,D] with `keep`), as the product ones[1,rows]·x (faster than ReduceSum over axis 0). */
+  colSum = (x: Value, rows: number, keep = false): Value => {
+    const sum = this.matmul(this.ones([1, rows]), x); // [1,D]
+    return keep ? sum : this.graph.op('Squeeze', [sum, this.graph.constI([0])]); // [1,D] → [D]
+  };
   meanAxes = (x: Value, axes: number[], keep = false): Value => this.graph.op('ReduceMean', [x], { axes, keepdims: keep ? 1 : 0 });
   concat = (xs: Value[], axis: number): Value => (xs.length === 1 ? xs[0] : this.graph.op('Concat', xs, { axis }));
   split = (x: Value, sizes: number[], axis: number): Value[] =>
@@ -91,6 +96,23 @@ export class DrinOps {
   rowDot = (X: Value, v: Value): Value => this.reshape(this.matmul(this.to3(X), this.reshape(v, [this.B, this.D, 1])), [this.B, this.R]);
   /** a[b,r]·v[b,:] for a [B,R], v [B,D] → [B·R,D] (a as [B,R,1] times v as [B,1,D]). */
   outer = (a: Value, v: Value): Value => this.to2(this.mul(this.reshape(a, [this.B, this.R, 1]), this.reshape(v, [this.B, 1, this.D])));
+  /**
+   * Σ_k a_k[b,r]·v_k[b,:] for a_k [B,R], v_k [B,D] → [B·R,D]: one batched product [B,R,K]·[B,K,D] (one pass
+   * over the [B·R,D] output instead of K outer products and K − 1 sums).
+   */
+  outerSum = (as: Value[], vs: Value[]): Value => {
+    const { B, R, D } = this;
+    const a = this.concat(
+      as.map((x) => this.reshape(x, [B, R, 1])),
+      2,
+    ); // [B,R,K]
+    const v = this.concat(
+      vs.map((x) => this.reshape(x, [B, 1, D])),
+      1,
+    ); // [B,K,D]
+    return this.to2(this.matmul(a, v)); // [B,R,D] → [B·R,D]
+  };
+  ones = (shape: number[]): Value => this.graph.constF(new Float32Array(shape.reduce((a, b) => a * b, 1)).fill(1), shape);
 
   /** max(‖x‖, eps) over the last axis, kept [..., 1]. */
   normOf = (v: Value, eps: number): Value =>
