@@ -8,8 +8,10 @@
  * exactly one major wins:
  *   1. `package`: the Debian package owning the file (`dpkg-query -S`: NVIDIA's libcudnn9-cuda-13,
  *      libcurand-13-0, cuda-cudart-13-0);
- *   2. `references`: the CUDA sonames the file names (cuDNN loads cuBLAS / NVRTC with dlopen, so its
- *      sub-libraries `libcudnn_*.so.9` may hold e.g. "libcublasLt.so.13"); files over 64 MiB are not read;
+ *   2. `references`: the CUDA sonames the file names, or else the first of its sub-libraries that names any
+ *      (cuDNN loads cuBLAS / NVRTC with dlopen: on the H200 only libcudnn_adv.so.9, 102 MB, and
+ *      libcudnn_engines_precompiled.so.9, 223 MB, hold "libcublasLt.so.13" / "libnvrtc.so.13"); files over
+ *      128 MiB are not read, so there the package decided;
  *   3. `folder`: the CUDA runtime beside the file (`libcudart.so.N` alone in the same folder, as in a CUDA
  *      toolkit's lib folder). Last, since a distribution's folder can hold one CUDA's runtime and
  *      another's cuDNN.
@@ -37,8 +39,8 @@ export interface CudaBuildProbe {
   realpath(file: string): string;
 }
 
-/** Files larger than this are not scanned for sonames (cuDNN's precompiled engines are hundreds of MB). */
-export const MAX_SCAN_BYTES = 64 * 1024 * 1024;
+/** Files larger than this are not scanned for sonames (cuDNN 9.14's precompiled engines are 223 MB). */
+export const MAX_SCAN_BYTES = 128 * 1024 * 1024;
 
 /** The machine's files and dpkg. */
 export const machineProbe: CudaBuildProbe = {
@@ -92,10 +94,11 @@ export function cudaBuildOf(file: string, probe: CudaBuildProbe = machineProbe):
   const names = probe.list(dir);
   const base = /^(lib[A-Za-z0-9]+)[^/]*\.so\.(\d+)/.exec(path.basename(file));
   const siblings = base ? names.filter((n) => n !== path.basename(real) && n.startsWith(`${base[1]}_`) && n.endsWith(`.so.${base[2]}`)).sort() : [];
-  const refs = new Set<number>();
+  let refs = new Set<number>();
   for (const f of [real, ...siblings.map((n) => path.join(dir, n))]) {
     const bytes = probe.read(f, MAX_SCAN_BYTES);
-    if (bytes) for (const m of referencedCudaMajors(bytes.toString('latin1'))) refs.add(m);
+    refs = bytes ? referencedCudaMajors(bytes.toString('latin1')) : refs;
+    if (refs.size) break;
   }
   if (only(refs) !== undefined) return { major: only(refs)!, how: 'references' };
 

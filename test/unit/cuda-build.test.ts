@@ -53,8 +53,13 @@ test('the H200 layout: curand by its toolkit folder, cuDNN by its package, each 
   const probe = fakeProbe(files, { [`${SYS}/libcudnn.so.9`]: 'libcudnn9-cuda-13' }, { '/lib/x86_64-linux-gnu/libcudnn.so.9': `${SYS}/libcudnn.so.9` });
   assert.deepEqual(cudaBuildOf(`${TK}/libcurand.so.10`, probe), { major: 13, how: 'folder' });
   assert.deepEqual(cudaBuildOf('/lib/x86_64-linux-gnu/libcudnn.so.9', probe), { major: 13, how: 'package' });
-  // without dpkg: the sonames cuDNN's sub-library loads
+  // without dpkg: the sonames cuDNN's sub-library loads (the first sub-library naming any decides)
   assert.deepEqual(cudaBuildOf(`${SYS}/libcudnn.so.9`, fakeProbe(files)), { major: 13, how: 'references' });
+  const read: string[] = [];
+  const h200 = { [SYS]: { 'libcudnn.so.9': 'shim', 'libcudnn_adv.so.9': 'libcublasLt.so.13', 'libcudnn_cnn.so.9': '', 'libcudnn_engines_precompiled.so.9': 'libnvrtc.so.12' } };
+  const p = fakeProbe(h200);
+  assert.deepEqual(cudaBuildOf(`${SYS}/libcudnn.so.9`, { ...p, read: (f, max) => (read.push(path.basename(f)), p.read(f, max)) }), { major: 13, how: 'references' });
+  assert.deepEqual(read, ['libcudnn.so.9', 'libcudnn_adv.so.9']);
 });
 
 test('ambiguous or silent files: the folder decides where one CUDA runtime sits beside them, else unknown', () => {
