@@ -20,6 +20,7 @@
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { cudaBuildOf, type CudaBuild } from './cuda-build';
 import { OnnxGraph } from './onnx/graph';
 import CUDA_FILES from './cuda-libraries.json';
 
@@ -61,7 +62,12 @@ export interface LibCheck {
   name: string;
   /** Where it was found; undefined when missing. */
   path?: string;
+  /** The CUDA major the found file was built for, when it can be read (src/cuda-build.ts). */
+  build?: CudaBuild;
 }
+
+/** The CUDA major onnxruntime-node 1.30's CUDA provider is built for. */
+export const ORT_CUDA_MAJOR = 12;
 
 /** The result of the one-op session check for one execution provider. */
 export interface ProviderCheck {
@@ -82,8 +88,10 @@ export interface OrtCudaInfo {
   providerFiles: Array<{ file: string; present: boolean }>;
   /** Libraries `ldd` cannot find for the installed CUDA provider (empty when it is absent or complete). */
   unresolved: string[];
-  /** The CUDA 12 / cuDNN 9 libraries and where they are. */
+  /** The CUDA 12 / cuDNN 9 libraries, where they are and (found ones) the CUDA major they were built for. */
   runtimeLibs: LibCheck[];
+  /** Other versions of the missing ones that are here (e.g. libcudart.so.13 where libcudart.so.12 is missing). */
+  otherVersions: LibCheck[];
   /** The one-op session with executionProviders ['cuda']. */
   check: ProviderCheck;
 }
@@ -183,6 +191,36 @@ export function findLib(name: string): LibCheck {
   return { name, path: ldCache.get(name) };
 }
 
+/** Every `<base>.so.<N>` in LD_LIBRARY_PATH and the ldconfig cache (e.g. base libcudart: libcudart.so.13), first place of each. */
+export function findLibVersions(base: string): LibCheck[] {
+  findLib(`${base}.so`); // fills the ldconfig cache
+  const re = new RegExp(`^${base.replace(/[.+]/g, '\\$&')}\\.so\\.\\d+$`);
+  const out = new Map<string, string>();
+  for (const dir of (process.env.LD_LIBRARY_PATH ?? '').split(':').filter(Boolean)) {
+    let names: string[] = [];
+    try {
+      names = fs.readdirSync(dir);
+    } catch {
+      /* not a folder */
+    }
+    for (const n of names) if (re.test(n) && !out.has(n)) out.set(n, path.join(dir, n));
+  }
+  for (const [n, p] of ldCache ?? []) if (re.test(n) && !out.has(n)) out.set(n, p);
+  return [...out].map(([name, p]) => ({ name, path: p })).sort((a, b) => a.name.localeCompare(b.name, 'en', { numeric: true }));
+}
+
+/** The CUDA 12 / cuDNN 9 libraries: each found one with the CUDA major it was built for, and other versions of the missing ones. */
+export function ortRuntimeLibs(find: (name: string) => LibCheck = findLib, versions: (base: string) => LibCheck[] = findLibVersions, build: (file: string) => CudaBuild | undefined = cudaBuildOf): { runtimeLibs: LibCheck[]; otherVersions: LibCheck[] } {
+  const runtimeLibs = ORT_CUDA12_LIBS.map(find).map((l) => {
+    const b = l.path ? build(l.path) : undefined;
+    return b ? { ...l, build: b } : l;
+  });
+  const otherVersions = runtimeLibs
+    .filter((l) => !l.path)
+    .flatMap((l) => versions(l.name.replace(/\.so\.\d+$/, '')).filter((v) => v.name !== l.name && v.path));
+  return { runtimeLibs, otherVersions };
+}
+
 // ---------------------------------------------------------------- onnxruntime
 
 /** onnxruntime-node's package folder. */
@@ -274,9 +312,9 @@ export function ortCudaInfo(opts: { check?: boolean } = {}): OrtCudaInfo {
   const providerFiles = ORT_CUDA_PROVIDER_FILES.map((file) => ({ file, present: fs.existsSync(path.join(binDir, file)) }));
   const cudaSo = path.join(binDir, ORT_CUDA_PROVIDER_FILES[0]);
   const unresolved = fs.existsSync(cudaSo) ? lddUnresolved(cudaSo) : [];
-  const runtimeLibs = ORT_CUDA12_LIBS.map(findLib);
+  const { runtimeLibs, otherVersions } = ortRuntimeLibs();
   const check = opts.check === false ? { provider: 'cuda', ok: false, error: 'not checked', detail: [] } : checkOrtProvider('cuda');
-  return { binDir, providerFiles, unresolved, runtimeLibs, check };
+  return { binDir, providerFiles, unresolved, runtimeLibs, otherVersions, check };
 }
 
 /** What stands between this machine and the onnxruntime CUDA provider, most basic first. */
@@ -286,8 +324,29 @@ export function cudaMissing(nv: NvidiaInfo, ort: OrtCudaInfo): string[] {
   const absent = ort.providerFiles.filter((f) => !f.present).map((f) => f.file);
   if (absent.length) miss.push(`onnxruntime-node's CUDA provider is not installed (${absent.join(', ')} absent in ${ort.binDir}; \`npm run setup -- --gpu\` installs it)`);
   const libs = ort.unresolved.length ? ort.unresolved : ort.runtimeLibs.filter((l) => !l.path).map((l) => l.name);
-  if (libs.length) miss.push(`CUDA 12 / cuDNN 9 libraries not found: ${libs.join(', ')}`);
+  // found by name, but another CUDA's build (libcurand.so.10 and libcudnn.so.9 keep their sonames across CUDA 12 and 13)
+  const wrong = ort.runtimeLibs.filter((l) => l.path && l.build && l.build.major !== ORT_CUDA_MAJOR && !libs.includes(l.name));
+  const names = [...libs, ...wrong.map((l) => `${l.name} (only a CUDA ${l.build!.major} build: ${l.path})`)];
+  if (names.length) {
+    const other = otherCudaMajors(ort);
+    const hint = other.length
+      ? `; this machine has CUDA ${other.join(' / ')} (${ort.otherVersions.map((l) => l.name).join(', ') || wrong.map((l) => l.name).join(', ')}), which onnxruntime-node 1.30's CUDA provider, built for CUDA ${ORT_CUDA_MAJOR}, cannot load: it needs the CUDA ${ORT_CUDA_MAJOR} runtime and cuDNN 9 for CUDA ${ORT_CUDA_MAJOR} installed beside it`
+      : '';
+    miss.push(`CUDA ${ORT_CUDA_MAJOR} / cuDNN 9 libraries not found: ${names.join(', ')}${hint}`);
+  }
   return miss;
+}
+
+/** The other CUDA majors the machine has, read from the other versions of the missing runtime libraries and the builds of the found ones. */
+export function otherCudaMajors(ort: Pick<OrtCudaInfo, 'runtimeLibs' | 'otherVersions'>): number[] {
+  const majors = new Set<number>();
+  for (const l of ort.otherVersions) {
+    const m = /^lib(?:cudart|cublasLt|cublas)\.so\.(\d+)$/.exec(l.name);
+    if (m) majors.add(Number(m[1]));
+  }
+  for (const l of ort.runtimeLibs) if (l.path && l.build) majors.add(l.build.major);
+  majors.delete(ORT_CUDA_MAJOR);
+  return [...majors].sort((a, b) => a - b);
 }
 
 let statusCache: CudaStatus | undefined;
@@ -474,7 +533,9 @@ export function formatDeviceReport(r: DeviceReport): string {
   const o = r.ortCuda;
   L.push(`onnxruntime CUDA provider (onnxruntime-node 1.30, needs CUDA 12 + cuDNN 9): ${o.check.ok ? `OK (one-op session ran on 'cuda' in ${o.check.ms} ms)` : 'FAILED'}`);
   L.push(`  provider files: ${o.providerFiles.map((f) => `${f.file} ${f.present ? 'present' : 'absent'}`).join(', ')}`);
-  L.push(`  CUDA 12 / cuDNN 9 libraries: ${o.runtimeLibs.map((l) => `${l.name} ${l.path ? 'found' : 'missing'}`).join(', ')}`);
+  const libState = (l: LibCheck) => (!l.path ? 'missing' : l.build && l.build.major !== ORT_CUDA_MAJOR ? `found, but the CUDA ${l.build.major} build (${l.build.how})` : 'found');
+  L.push(`  CUDA 12 / cuDNN 9 libraries: ${o.runtimeLibs.map((l) => `${l.name} ${libState(l)}`).join(', ')}`);
+  if (o.otherVersions.length) L.push(`  other CUDA versions here: ${o.otherVersions.map((l) => l.name).join(', ')} (CUDA ${otherCudaMajors(o).join(' / ') || '?'}: not loadable by this provider)`);
   if (o.unresolved.length) L.push(`  ldd: the provider cannot resolve ${o.unresolved.join(', ')}`);
   if (!o.check.ok) L.push(`  one-op session with executionProviders ['cuda']: ${o.check.error}`, ...o.check.detail.map((d) => `    ${d}`));
   const t = r.tfjsGpu;
