@@ -60,11 +60,22 @@ import { DrinGraphContext, DrinOps, Value } from './ops';
 import { gatherRows, sumPerRow } from './unique-rows';
 import { denseTerm, EntityVertex, GraphVertices, isLazy, outerTerm, VertexGradTerm, VertexGrads, vertexRowDot, vertexSlotSum } from './vertices';
 
-/** Rows of a layer's Z: mention rows (`Z`), or entity rows a1·mt + a2·mi + X (X dense or lazy), never formed. */
+/**
+ * Rows of a layer's Z: mention rows (`Z`) or entity rows a1·mt + a2·mi + X (`entity`, X dense or lazy), formed
+ * as `Z` too only when they are few (see `formEntityRows`).
+ */
 interface ZPart {
   Z?: Value;
   entity?: { X: EntityVertex; a1: Value; a2: Value };
 }
+
+/**
+ * Whether a dense entity vertex's Z rows are formed and stacked with the mention rows (one Gemm for all, as the
+ * reference): when B·R ≤ D (WikiDiverse: 704 rows), where the fewer, fuller GEMMs win; with more rows
+ * (WikiMEL: 6,464) they are left to the projection (header: "Entity rows"), which skips their outer products,
+ * stacking and split.
+ */
+const formEntityRows = (ops: DrinOps, X: EntityVertex): boolean => !isLazy(X) && ops.BR <= ops.D;
 
 /** What a layer's backward reads. */
 export interface GcnLayerTape {
@@ -152,7 +163,8 @@ export function gcnLayerForward(
   const [ttw, tiw, itw, iiw] = weighted;
   const aggMt = ops.add(vertexSlotSum(ops, ttw, h.et), vertexSlotSum(ops, tiw, h.ei)); // A_mt [B,D]
   /** Z's entity rows A_e + h_e with A_e = a1·mt + a2·mi, left to the projection (projectionForward). */
-  const entityPart = (a1: Value, a2: Value, X: EntityVertex): ZPart => ({ entity: { X, a1, a2 } });
+  const entityPart = (a1: Value, a2: Value, X: EntityVertex): ZPart =>
+    formEntityRows(ops, X) ? { Z: ops.add(ops.outerSum([a1, a2], [h.mt, h.mi]), X as Value), entity: { X, a1, a2 } } : { entity: { X, a1, a2 } };
   const parts: ZPart[] = last
     ? [{ Z: ops.add(aggMt, h.mt) }, entityPart(tt, it, h.et)]
     : [
@@ -162,7 +174,7 @@ export function gcnLayerForward(
         entityPart(ti, ii, h.ei), // A_ei + ei
       ];
   const rows = last ? [B, BR] : [B, B, BR, BR];
-  const { Z, blocks } = projectionForward(ops, h, parts, param[`${prefix}.w_h.weight`], param[`${prefix}.w_h.bias`], prefix);
+  const { Z, blocks } = projectionForward(ops, h, parts, rows, param[`${prefix}.w_h.weight`], param[`${prefix}.w_h.bias`], prefix);
   const H: Value[] = parts.map(() => '');
   const norms = blocks.map((block) => {
     const norm = layerNormGeluForward(ops, block.P, param[`${prefix}.layer_norm.weight`], param[`${prefix}.layer_norm.bias`], cfg.layerNormEps);
@@ -393,47 +405,55 @@ interface EntityPartGrads {
 }
 
 /**
- * Backward of the projection from dP per norm block (tape.norms: the mention rows [n,D], then each entity
- * part's [B·R,D]): dZ per mention part, each entity part's gradients (`EntityPartGrads`; the header's
- * "Entity rows" and "Lazy entity rows"), and dW_h.
+ * Backward of the projection from dP per norm block (tape.norms: the formed rows [n,D], then each other entity
+ * part's [B·R,D]): dZ per mention part, each entity part's gradients (`EntityPartGrads`; for formed rows from
+ * their dZ, else the header's "Entity rows" and "Lazy entity rows"), and dW_h.
  */
 function projectionBackward(ops: DrinOps, tape: GcnLayerTape, dPBlocks: Value[], Wh: Value): { dZ: Value[]; entityBack: EntityPartGrads[]; dWeight: Value } {
   const input = tape.h;
-  const entityBack: EntityPartGrads[] = [];
-  const dZ: Value[] = [];
-  const dWh: Value[] = [];
+  // The products with few rows are batched, one GEMM each (fewer, fuller GEMMs): dW_h's terms leftᵀ right with
+  // few rows, Σ_i leftᵢᵀ rightᵢ = [left…]ᵀ [right…]; and the rows to multiply by W_h, [rows…] W_h then split.
+  const lefts: Value[] = [];
+  const rights: Value[] = [];
+  const timesW: Value[] = [];
+  const timesWRows: number[] = [];
+  /** Queue `x` [rows,D] for the product with W_h; its index in the split result. */
+  const byW = (x: Value, rows: number): number => {
+    timesW.push(x);
+    timesWRows.push(rows);
+    return timesW.length - 1;
+  };
+  const dWh: Value[] = []; // the other dW_h terms
+  const formedRows: { parts: number[]; at: number }[] = [];
+  const entityAt: { j: number; at: number; grads: Omit<EntityPartGrads, 'mt' | 'mi'> }[] = [];
   tape.norms.forEach(({ block }, k) => {
     const dP = dPBlocks[k];
     const j = block.parts[0];
-    const entity = tape.parts[j].entity;
-    if (!entity) {
-      // mention rows: dW_h = dPᵀ Z, dZ = dP W_h
-      dWh.push(ops.tmatmul(dP, tape.Z));
-      const parts = ops.split(
-        ops.matmul(dP, Wh),
-        block.parts.map((i) => tape.rows[i]),
-        0,
-      );
-      block.parts.forEach((i, n) => (dZ[i] = parts[n]));
+    if (tape.parts[j].Z) {
+      // the formed rows (mention rows, and entity rows where formed): dW_h = dPᵀ Z, dZ = dP W_h
+      lefts.push(dP);
+      rights.push(tape.Z);
+      formedRows.push({ parts: block.parts, at: byW(dP, blockRows(tape, block)) });
       return;
     }
-    const { X, a1, a2 } = entity;
+    const { X, a1, a2 } = tape.parts[j].entity!;
     const S1 = ops.slotSum(a1, dP); // Σ_r a1_r dP_r [B,D]
     const S2 = ops.slotSum(a2, dP);
-    dWh.push(ops.tmatmul(S1, input.mt), ops.tmatmul(S2, input.mi));
-    const mt = ops.matmul(S1, Wh);
-    const mi = ops.matmul(S2, Wh);
+    lefts.push(S1, S2);
+    rights.push(input.mt, input.mi);
+    const at = byW(S1, ops.B);
+    byW(S2, ops.B);
     if (!isLazy(X)) {
       dWh.push(ops.tmatmul(dP, X));
       const dZe = ops.matmul(dP, Wh); // [B·R,D]
-      entityBack[j] = { mt, mi, term: dZe, dZ: dZe };
+      entityAt.push({ j, at, grads: { term: dZe, dZ: dZe } });
       return;
     }
     if (X.rowsH) {
       // few distinct rows: dW_h += (Σ_{r→u} dP_r)ᵀ h (h holds b_e), the vertex's term (Σ_{r→u} dP_r) W_h [N,D]
       const dPRows = sumPerRow(ops, dP, X.unique!);
       dWh.push(ops.tmatmul(dPRows, X.rowsH));
-      entityBack[j] = { mt, mi, term: { rows: ops.matmul(dPRows, Wh) } };
+      entityAt.push({ j, at, grads: { term: { rows: ops.matmul(dPRows, Wh) } } });
       return;
     }
     const Q = X.unique ? ops.tmatmul(sumPerRow(ops, dP, X.unique), X.unique.rows) : ops.tmatmul(dP, X.x); // [D,din]
@@ -441,29 +461,57 @@ function projectionBackward(ops: DrinOps, tape: GcnLayerTape, dPBlocks: Value[],
       ops.matmulT(Q, X.W),
       ops.tmatmul(ops.colSum(dP, ops.BR, true), ops.reshape(X.b, [1, ops.D])), // b_e [D] → [1,D]
     );
-    entityBack[j] = { mt, mi, term: { throughLinear: { dP, W: Wh, Q } } };
+    entityAt.push({ j, at, grads: { term: { throughLinear: { dP, W: Wh, Q } } } });
   });
+  dWh.push(ops.tmatmul(ops.concat(lefts, 0), ops.concat(rights, 0))); // [n,D]ᵀ [n,D]
+  const products = ops.split(ops.matmul(ops.concat(timesW, 0), Wh), timesWRows, 0); // [n,D] W_h → per row block
+  const dZ: Value[] = [];
+  const entityBack: EntityPartGrads[] = [];
+  for (const { parts, at } of formedRows) {
+    const split = ops.split(
+      products[at],
+      parts.map((i) => tape.rows[i]),
+      0,
+    );
+    parts.forEach((i, n) => {
+      const entity = tape.parts[i].entity;
+      if (!entity) dZ[i] = split[n];
+      else entityBack[i] = { mt: ops.slotSum(entity.a1, split[n]), mi: ops.slotSum(entity.a2, split[n]), term: split[n], dZ: split[n] }; // Σ_r a_r dZ_r
+    });
+  }
+  for (const { j, at, grads } of entityAt) entityBack[j] = { mt: products[at], mi: products[at + 1], ...grads };
   return { dZ, entityBack, dWeight: ops.sum(dWh) };
 }
 
 /**
- * P = Z W_hᵀ + b_h as norm blocks (see `NormBlock`): the mention rows [n,D] from one Gemm on Z, then each
- * entity part's rows [B·R,D] by the header's "Entity rows" (a dense vertex: one Gemm whose C input holds the
- * outer products and b_h) or "Lazy entity rows"; also Z (the mention rows).
+ * P = Z W_hᵀ + b_h as norm blocks (see `NormBlock`): the formed rows (mention rows, and entity rows where
+ * `formEntityRows`) [n,D] from one Gemm on Z, then each other entity part's rows [B·R,D] by the header's
+ * "Entity rows" (a dense vertex: one Gemm whose C input holds the outer products and b_h) or "Lazy entity
+ * rows"; also Z (the formed rows).
  */
-function projectionForward(ops: DrinOps, h: GraphVertices, parts: ZPart[], Wh: Value, bh: Value, prefix: string): { Z: Value; blocks: NormBlock[] } {
+function projectionForward(
+  ops: DrinOps,
+  h: GraphVertices,
+  parts: ZPart[],
+  rows: number[],
+  Wh: Value,
+  bh: Value,
+  prefix: string,
+): { Z: Value; blocks: NormBlock[] } {
   const { graph, B, D } = ops;
-  const mentionIdx = parts.flatMap((part, j) => (part.Z ? [j] : []));
+  const formedIdx = parts.flatMap((part, j) => (part.Z ? [j] : []));
   const Z = ops.concat(
-    mentionIdx.map((j) => parts[j].Z!),
+    formedIdx.map((j) => parts[j].Z!),
     0,
-  ); // [n,D] (the mention rows)
-  const blocks: NormBlock[] = [{ P: ops.linear(Z, Wh, bh), parts: mentionIdx }];
-  const mtW = ops.matmulT(h.mt, Wh); // mt W_hᵀ [B,D]
-  const miW = ops.matmulT(h.mi, Wh); // mi W_hᵀ [B,D]
+  ); // [n,D] (the formed rows)
+  if (formedIdx.length === parts.length) return { Z, blocks: [{ P: ops.linear(Z, Wh, bh), parts: formedIdx }] };
+  // one GEMM for the formed rows and mt W_hᵀ, mi W_hᵀ (the other entity rows' products): [Z; mt; mi] W_hᵀ, split
+  const n = formedIdx.reduce((sum, j) => sum + rows[j], 0);
+  const [ZW, mtW, miW] = ops.split(ops.matmulT(ops.concat([Z, h.mt, h.mi], 0), Wh), [n, B, B], 0); // [n+2B,D] → [n,D], [B,D], [B,D]
+  const blocks: NormBlock[] = [{ P: ops.add(ZW, bh), parts: formedIdx }];
   parts.forEach((part, j) => {
-    if (!part.entity) return;
-    const { X, a1, a2 } = part.entity;
+    if (part.Z) return;
+    const { X, a1, a2 } = part.entity!;
     if (!isLazy(X)) {
       // X W_hᵀ + C with C = a1·(mt W_hᵀ) + a2·(mi W_hᵀ) + 1·b_h, one batched product [B,R,3]·[B,3,D]
       const bhRows = graph.op('Expand', [ops.reshape(bh, [1, D]), graph.constI([B, D])]); // [D] → [1,D] → [B,D]
