@@ -55,7 +55,8 @@ before(async () => {
   await tf.setBackend('wasm');
 });
 
-const cases: [string, Partial<DrinConfig>, Form][] = [
+/** name, configuration, batch form, [B, R] (default [4, 6]: B·R = 24 > D, entity rows left to the projection, layer 0 lazy). */
+const cases: [string, Partial<DrinConfig>, Form, [number, number]?][] = [
   ['paper defaults, WikiDiverse form', {}, 'wikidiverse'],
   ['WikiMEL token features (mask-pooled inside)', {}, 'wikimel-tokens'],
   ['pooled + CLS form', {}, 'pooled'],
@@ -66,15 +67,17 @@ const cases: [string, Partial<DrinConfig>, Form][] = [
   ['three layers', { numLayers: 3 }, 'wikimel-tokens'],
   ['maskGoldSlot', { maskGoldSlot: true }, 'wikidiverse'],
   ['gcnDim ≠ bertDim, static + mask', { gcnDim: 20, edgeType: 'static', edgeEnabled: [0, 1, 1, 0] }, 'pooled'],
+  ['entity rows formed and stacked (B·R = 12 ≤ D), three layers', { numLayers: 3 }, 'wikidiverse', [3, 4]],
+  ['entity rows formed, maskGoldSlot + edge mask', { maskGoldSlot: true, edgeEnabled: [1, 0.5, 0, 1] }, 'pooled', [2, 5]],
 ];
 
-for (const [name, opt, form] of cases) {
+for (const [name, opt, form, [B, R] = [4, 6]] of cases) {
   test(`ort engine = tfjs engine: ${name}`, () => {
     const cfg = { bertDim: 16, resnetDim: 12, gcnDim: 16, ...opt };
     const ref = createDrin(cfg, 7, { engine: 'tfjs' });
     const ort = createDrin(cfg, 7, { engine: 'ort' });
     assert.equal(ort.engine, 'ort');
-    const batch = batchFor(form, 4, 6, 16, 12);
+    const batch = batchFor(form, B, R, 16, 12);
     // scores
     const sRef = tf.tidy(() => ref.scores(batch));
     const sOrt = ort.scores(batch);
