@@ -383,8 +383,8 @@ function layerNormGeluForward(ops: DrinOps, P: Value, gamma: Value, beta: Value,
 function layerNormGeluBackward(ops: DrinOps, tape: LayerNormGeluTape, dOut: Value, gamma: Value, rows: number): { dP: Value; dGamma: Value; dBeta: Value } {
   const { graph, D } = ops;
   const decay = ops.div(tape.scaled, graph.op('Exp', [ops.mul(tape.scaled, tape.scaled)])); // u·e^(−u²)
-  const slope2 = graph.op('Sum', [tape.erf, ops.scale(decay, 2 / Math.sqrt(Math.PI)), graph.constF([1])]); // 2·GELU'(Y)
-  const dY2 = ops.mul(dOut, slope2); // 2·dY
+  const slope2 = ops.add(tape.erf, ops.scale(decay, 2 / Math.sqrt(Math.PI))); // 2·GELU'(Y) − 1
+  const dY2 = ops.add(ops.mul(dOut, slope2), dOut); // 2·dY (the 1 added as dOut: a scalar Add is the slower kernel)
   const dY2Normalized = ops.mul(dY2, tape.normalized);
   const dGamma = ops.scale(ops.colSum(dY2Normalized, rows), 0.5);
   const dBeta = ops.scale(ops.colSum(dY2, rows), 0.5);
