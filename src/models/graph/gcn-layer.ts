@@ -457,11 +457,9 @@ function projectionBackward(ops: DrinOps, tape: GcnLayerTape, dPBlocks: Value[],
       return;
     }
     const Q = X.unique ? ops.tmatmul(sumPerRow(ops, dP, X.unique), X.unique.rows) : ops.tmatmul(dP, X.x); // [D,din]
-    dWh.push(
-      ops.matmulT(Q, X.W),
-      ops.tmatmul(ops.colSum(dP, ops.BR, true), ops.reshape(X.b, [1, ops.D])), // b_e [D] → [1,D]
-    );
-    entityAt.push({ j, at, grads: { term: { throughLinear: { dP, W: Wh, Q } } } });
+    const dPSum = ops.colSum(dP, ops.BR, true); // Σ_rows dP [1,D]
+    dWh.push(ops.matmulT(Q, X.W), ops.tmatmul(dPSum, ops.reshape(X.b, [1, ops.D]))); // b_e [D] → [1,D]
+    entityAt.push({ j, at, grads: { term: { throughLinear: { dP, W: Wh, Q, dPSum } } } });
   });
   dWh.push(ops.tmatmul(ops.concat(lefts, 0), ops.concat(rights, 0))); // [n,D]ᵀ [n,D]
   const products = ops.split(ops.matmul(ops.concat(timesW, 0), Wh), timesWRows, 0); // [n,D] W_h → per row block

@@ -123,10 +123,10 @@ export function vertexRowDot(ops: DrinOps, X: EntityVertex, v: Value): Value {
 }
 
 /**
- * A gradient term of an entity vertex: a [B·R,D] value, a[b,r]·v[b,:] left as (a, v), dP·W left as (dP, W, Q = dPᵀx),
- * or, for a vertex with few distinct rows, the term summed per distinct row [N,D] (`rows`).
+ * A gradient term of an entity vertex: a [B·R,D] value, a[b,r]·v[b,:] left as (a, v), dP·W left as (dP, W, Q = dPᵀx,
+ * dPSum = Σ_rows dP [1,D]), or, for a vertex with few distinct rows, the term summed per distinct row [N,D] (`rows`).
  */
-export type VertexGradTerm = Value | { outer: [Value, Value] } | { throughLinear: { dP: Value; W: Value; Q: Value } } | { rows: Value };
+export type VertexGradTerm = Value | { outer: [Value, Value] } | { throughLinear: { dP: Value; W: Value; Q: Value; dPSum: Value } } | { rows: Value };
 
 /** The term a[b,r]·v[b,:] (a [B,R], v [B,D]) for vertex X: left unformed when X is lazy; A'ᵀ v [N,D] with few distinct rows. */
 export function outerTerm(ops: DrinOps, a: Value, v: Value, X: EntityVertex): VertexGradTerm {
@@ -206,7 +206,7 @@ export function vertexBackward(ctx: DrinGraphContext, x: VertexFeatures, dh: Ver
     for (const t of terms) {
       if (typeof t === 'string' || !('throughLinear' in t)) continue;
       weight.push(ops.tmatmul(t.throughLinear.W, t.throughLinear.Q));
-      bias.push(ops.reshape(ops.matmul(ops.sumAxes(t.throughLinear.dP, [0], true), t.throughLinear.W), [ops.D])); // [1,D] → [D]
+      bias.push(ops.reshape(ops.matmul(t.throughLinear.dPSum, t.throughLinear.W), [ops.D])); // [1,D] → [D]
     }
     grads[`${prefix}.weight`] = ops.sum(weight);
     grads[`${prefix}.bias`] = ops.sum(bias);
