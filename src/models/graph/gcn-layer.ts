@@ -75,7 +75,7 @@ interface ZPart {
  * (WikiMEL: 6,464) they are left to the projection (header: "Entity rows"), which skips their outer products,
  * stacking and split.
  */
-const formEntityRows = (ops: DrinOps, X: EntityVertex): boolean => !isLazy(X) && ops.BR <= ops.D;
+const formEntityRows = (ops: DrinOps, X: EntityVertex): X is Value => !isLazy(X) && ops.BR <= ops.D;
 
 /** What a layer's backward reads. */
 export interface GcnLayerTape {
@@ -164,7 +164,7 @@ export function gcnLayerForward(
   const aggMt = ops.add(vertexSlotSum(ops, ttw, h.et), vertexSlotSum(ops, tiw, h.ei)); // A_mt [B,D]
   /** Z's entity rows A_e + h_e with A_e = a1·mt + a2·mi, left to the projection (projectionForward). */
   const entityPart = (a1: Value, a2: Value, X: EntityVertex): ZPart =>
-    formEntityRows(ops, X) ? { Z: ops.add(ops.outerSum([a1, a2], [h.mt, h.mi]), X as Value), entity: { X, a1, a2 } } : { entity: { X, a1, a2 } };
+    formEntityRows(ops, X) ? { Z: ops.add(ops.outerSum([a1, a2], [h.mt, h.mi]), X), entity: { X, a1, a2 } } : { entity: { X, a1, a2 } };
   const parts: ZPart[] = last
     ? [{ Z: ops.add(aggMt, h.mt) }, entityPart(tt, it, h.et)]
     : [
