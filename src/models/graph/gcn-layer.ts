@@ -91,7 +91,7 @@ export interface GcnLayerTape {
   Z: Value;
   parts: ZPart[];
   rows: number[];
-  /** LayerNorm + GELU per block of rows (see `NormBlock`), dense block first. */
+  /** LayerNorm + GELU per block of rows (see `NormBlock`), the formed rows' block first. */
   norms: { block: NormBlock; tape: LayerNormGeluTape }[];
   dynamic?: DynamicEdgesTape;
 }
