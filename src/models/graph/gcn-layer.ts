@@ -267,39 +267,36 @@ export function gcnLayerBackward(
   const dAmt = dZ[0];
   const w = slotWeights(ops, cfg.maskGoldSlot);
   const [ttw, tiw, itw, iiw] = tape.weighted;
-  // Z = A + h: the residual (an entity vertex's term: dZ_e = dP_e W_h, or its lazy form)
+  /** A_u = Σ_r w_r (e_et·et + e_ei·ei) for a mention vertex u: its slot-weighted edges [wEt, wEi], their indices. */
+  const mentionAggregationBackward = (dA: Value, [wEt, wEi]: Value[], [kEt, kEi]: number[]): void => {
+    dIn.et.push(outerTerm(ops, wEt, dA, input.et));
+    dIn.ei.push(outerTerm(ops, wEi, dA, input.ei));
+    pushEdge(kEt, () => ops.mul(vertexRowDot(ops, input.et, dA), w));
+    pushEdge(kEi, () => ops.mul(vertexRowDot(ops, input.ei, dA), w));
+  };
+  /**
+   * A_e = e_mt·mt + e_mi·mi for an entity part: dmt += Σ_r e_mt,r dZ_e,r = S1 W_h (S1 = Σ_r e_mt,r dP_e,r), dmi
+   * alike; de_mt,r = dZ_e,r·mt, de_mi,r = dZ_e,r·mi (the two edges' indices [kMt, kMi]).
+   */
+  const entityAggregationBackward = (back: EntityPartGrads, [kMt, kMi]: number[]): void => {
+    dIn.mt.push(back.mt);
+    dIn.mi.push(back.mi);
+    const dAe = back.dZ;
+    if (!dAe) return;
+    pushEdge(kMt, () => ops.rowDot(dAe, input.mt));
+    pushEdge(kMi, () => ops.rowDot(dAe, input.mi));
+  };
+  // Z = A + h: the residual (an entity vertex's term: dZ_e = dP_e W_h, or its lazy form); then A_mt and A_et
   dIn.mt.push(dAmt);
   dIn.et.push(entityBack[jEt].term);
-  // A_mt = Σ_r w_r (tt·et + ti·ei)
-  dIn.et.push(outerTerm(ops, ttw, dAmt, input.et));
-  dIn.ei.push(outerTerm(ops, tiw, dAmt, input.ei));
-  pushEdge(0, () => ops.mul(vertexRowDot(ops, input.et, dAmt), w));
-  pushEdge(1, () => ops.mul(vertexRowDot(ops, input.ei, dAmt), w));
-  // A_et = tt·mt + it·mi: dmt += Σ_r tt_r dZ_et,r = S1 W_h (S1 = Σ_r tt_r dP_et,r), dmi alike; dtt_r = dZ_et,r·mt
-  dIn.mt.push(entityBack[jEt].mt);
-  dIn.mi.push(entityBack[jEt].mi);
-  const dAet = entityBack[jEt].dZ;
-  if (dAet) {
-    pushEdge(0, () => ops.rowDot(dAet, input.mt));
-    pushEdge(2, () => ops.rowDot(dAet, input.mi));
-  }
+  mentionAggregationBackward(dAmt, [ttw, tiw], [0, 1]); // A_mt = Σ_r w_r (tt·et + ti·ei)
+  entityAggregationBackward(entityBack[jEt], [0, 2]); // A_et = tt·mt + it·mi
   if (!last) {
     const dAmi = dZ[1];
     dIn.mi.push(dAmi);
     dIn.ei.push(entityBack[jEi].term);
-    // A_mi = Σ_r w_r (it·et + ii·ei)
-    dIn.et.push(outerTerm(ops, itw, dAmi, input.et));
-    dIn.ei.push(outerTerm(ops, iiw, dAmi, input.ei));
-    pushEdge(2, () => ops.mul(vertexRowDot(ops, input.et, dAmi), w));
-    pushEdge(3, () => ops.mul(vertexRowDot(ops, input.ei, dAmi), w));
-    // A_ei = ti·mt + ii·mi
-    dIn.mt.push(entityBack[jEi].mt);
-    dIn.mi.push(entityBack[jEi].mi);
-    const dAei = entityBack[jEi].dZ;
-    if (dAei) {
-      pushEdge(1, () => ops.rowDot(dAei, input.mt));
-      pushEdge(3, () => ops.rowDot(dAei, input.mi));
-    }
+    mentionAggregationBackward(dAmi, [itw, iiw], [2, 3]); // A_mi = Σ_r w_r (it·et + ii·ei)
+    entityAggregationBackward(entityBack[jEi], [1, 3]); // A_ei = ti·mt + ii·mi
   }
   // the last layer's untouched mi / ei pass through to the layer below
   if (last) {
