@@ -108,8 +108,8 @@ interface NormBlock {
   parts: number[];
 }
 
-/** The number of rows of a norm block. */
-const blockRows = (tape: GcnLayerTape, block: NormBlock): number => block.parts.reduce((n, j) => n + tape.rows[j], 0);
+/** The number of rows of the parts `parts` (indices into a layer's `rows`), e.g. a norm block's. */
+const partRows = (rows: number[], parts: number[]): number => parts.reduce((n, j) => n + rows[j], 0);
 
 /** What LayerNorm + GELU's backward reads. */
 interface LayerNormGeluTape {
@@ -252,7 +252,7 @@ export function gcnLayerBackward(
         0,
       ), // the block's dH [n,D]
       param[`${prefix}.layer_norm.weight`],
-      blockRows(tape, block),
+      partRows(tape.rows, block.parts),
     ),
   );
   grads[`${prefix}.layer_norm.weight`] = ops.sum(back.map((b) => b.dGamma));
@@ -262,7 +262,7 @@ export function gcnLayerBackward(
   if (edgesHaveGrad && tape.parts.some((part) => part.entity && isLazy(part.entity.X))) throw new Error('DRIN graph: lazy entity rows after layer 0'); // cannot happen: only layer 0 reads them
   const { dZ, entityBack, dWeight } = projectionBackward(ops, tape, dPBlocks, param[`${prefix}.w_h.weight`]);
   grads[`${prefix}.w_h.weight`] = dWeight;
-  grads[`${prefix}.w_h.bias`] = ops.sum(dPBlocks.map((dP, k) => ops.colSum(dP, blockRows(tape, tape.norms[k].block))));
+  grads[`${prefix}.w_h.bias`] = ops.sum(dPBlocks.map((dP, k) => ops.colSum(dP, partRows(tape.rows, tape.norms[k].block.parts))));
   const [jEt, jEi] = last ? [1, -1] : [2, 3];
   const dAmt = dZ[0];
   const w = slotWeights(ops, cfg.maskGoldSlot);
@@ -430,7 +430,7 @@ function projectionBackward(ops: DrinOps, tape: GcnLayerTape, dPBlocks: Value[],
       // the formed rows (mention rows, and entity rows where formed): dW_h = dPᵀ Z, dZ = dP W_h
       lefts.push(dP);
       rights.push(tape.Z);
-      formedRows.push({ parts: block.parts, at: byW(dP, blockRows(tape, block)) });
+      formedRows.push({ parts: block.parts, at: byW(dP, partRows(tape.rows, block.parts)) });
       return;
     }
     const { X, a1, a2 } = tape.parts[j].entity!;
@@ -501,7 +501,7 @@ function projectionForward(
   ); // [n,D] (the formed rows)
   if (formedIdx.length === parts.length) return { Z, blocks: [{ P: ops.linear(Z, Wh, bh), parts: formedIdx }] };
   // one GEMM for the formed rows and mt W_hᵀ, mi W_hᵀ (the other entity rows' products): [Z; mt; mi] W_hᵀ, split
-  const n = formedIdx.reduce((sum, j) => sum + rows[j], 0);
+  const n = partRows(rows, formedIdx);
   const [ZW, mtW, miW] = ops.split(ops.matmulT(ops.concat([Z, h.mt, h.mi], 0), Wh), [n, B, B], 0); // [n+2B,D] → [n,D], [B,D], [B,D]
   const blocks: NormBlock[] = [{ P: ops.add(ZW, bh), parts: formedIdx }];
   parts.forEach((part, j) => {
