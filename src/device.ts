@@ -20,7 +20,7 @@
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { cudaBuildOf, type CudaBuild } from './cuda-build';
+import { cudaBuildOf, machineProbe, referencedCudaMajors, type CudaBuild } from './cuda-build';
 import { OnnxGraph } from './onnx/graph';
 import CUDA_FILES from './cuda-libraries.json';
 
@@ -197,13 +197,7 @@ export function findLibVersions(base: string): LibCheck[] {
   const re = new RegExp(`^${base.replace(/[.+]/g, '\\$&')}\\.so\\.\\d+$`);
   const out = new Map<string, string>();
   for (const dir of (process.env.LD_LIBRARY_PATH ?? '').split(':').filter(Boolean)) {
-    let names: string[] = [];
-    try {
-      names = fs.readdirSync(dir);
-    } catch {
-      /* not a folder */
-    }
-    for (const n of names) if (re.test(n) && !out.has(n)) out.set(n, path.join(dir, n));
+    for (const n of machineProbe.list(dir)) if (re.test(n) && !out.has(n)) out.set(n, path.join(dir, n));
   }
   for (const [n, p] of ldCache ?? []) if (re.test(n) && !out.has(n)) out.set(n, p);
   return [...out].map(([name, p]) => ({ name, path: p })).sort((a, b) => a.name.localeCompare(b.name, 'en', { numeric: true }));
@@ -340,10 +334,7 @@ export function cudaMissing(nv: NvidiaInfo, ort: OrtCudaInfo): string[] {
 /** The other CUDA majors the machine has, read from the other versions of the missing runtime libraries and the builds of the found ones. */
 export function otherCudaMajors(ort: Pick<OrtCudaInfo, 'runtimeLibs' | 'otherVersions'>): number[] {
   const majors = new Set<number>();
-  for (const l of ort.otherVersions) {
-    const m = /^lib(?:cudart|cublasLt|cublas)\.so\.(\d+)$/.exec(l.name);
-    if (m) majors.add(Number(m[1]));
-  }
+  for (const l of ort.otherVersions) for (const m of referencedCudaMajors(l.name)) majors.add(m); // the runtime sonames name their CUDA
   for (const l of ort.runtimeLibs) if (l.path && l.build) majors.add(l.build.major);
   majors.delete(ORT_CUDA_MAJOR);
   return [...majors].sort((a, b) => a - b);
